@@ -1,0 +1,1 @@
+"""Review-text pipeline: ingest, normalise, segment, keywords, topics, sentiment, similarity."""

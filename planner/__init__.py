@@ -1,0 +1,1 @@
+"""Service layer: themes, plans, exports and the ``heritage`` command line."""
