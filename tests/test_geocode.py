@@ -30,11 +30,18 @@ def site(**kw: object) -> SimpleNamespace:
 
 
 def test_gcj_results_are_converted_to_wgs84() -> None:
-    baoding = site(id="baodingshan", name_zh="宝顶山摩崖造像", county="大足区", city="重庆市",
-                   lat=29.7516, lon=105.7855)
+    baoding = site(
+        id="baodingshan",
+        name_zh="宝顶山摩崖造像",
+        county="大足区",
+        city="重庆市",
+        lat=29.7516,
+        lon=105.7855,
+    )
     yuanjue = site(id="yuanjuedong", name_zh="圆觉洞摩崖造像", county="安岳县", city="资阳市")
     got = {c.site_id: c for c in geocode_sites([baoding, yuanjue], "test-key", fetch=recorded)}
-    # facts notes §2: these GCJ-02 points convert to (29.751611, 105.785483), (30.089576, 105.343211)
+    # facts notes §2: these GCJ-02 points convert to (29.751611, 105.785483) and
+    # (30.089576, 105.343211)
     assert got["baodingshan"].lat == pytest.approx(29.751611, abs=2e-6)
     assert got["baodingshan"].lon == pytest.approx(105.785483, abs=2e-6)
     assert got["yuanjuedong"].lat == pytest.approx(30.089576, abs=2e-6)
@@ -43,8 +50,14 @@ def test_gcj_results_are_converted_to_wgs84() -> None:
 
 
 def test_implausible_hits_are_kept_for_review_but_not_accepted() -> None:
-    beishan = site(id="beishan", name_zh="北山摩崖造像", county="大足区", city="重庆市",
-                   lat=29.70111, lon=105.705)
+    beishan = site(
+        id="beishan",
+        name_zh="北山摩崖造像",
+        county="大足区",
+        city="重庆市",
+        lat=29.70111,
+        lon=105.705,
+    )
     (cand,) = geocode_sites([beishan], "test-key", fetch=recorded)
     assert not cand.accepted
     assert "东城区" in cand.reason
@@ -62,7 +75,7 @@ def test_apply_updates_only_accepted_rows_atomically(tmp_path: Path) -> None:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         w.writerow({"id": "yuanjuedong", "name_zh": "圆觉洞摩崖造像", "lat": "", "lon": ""})
-        w.writerow({"id": "beishan", "name_zh": "北山摩崖造像", "lat": "29.70111", "lon": "105.705"})
+        w.writerow({"id": "beishan", "name_zh": "北山摩崖造像", "lat": "29.70111", "lon": "105.7"})
     cands = geocode_sites(
         [
             site(id="yuanjuedong", name_zh="圆觉洞摩崖造像", county="安岳县"),
@@ -76,5 +89,5 @@ def test_apply_updates_only_accepted_rows_atomically(tmp_path: Path) -> None:
     assert rows["yuanjuedong"]["coord_confidence"] == "medium"
     assert "GCJ-02" in rows["yuanjuedong"]["coord_method"]
     assert "2026-11-29" in rows["yuanjuedong"]["coord_source"]
-    assert rows["beishan"]["lat"] == "29.70111"
+    assert (rows["beishan"]["lat"], rows["beishan"]["lon"]) == ("29.70111", "105.7")
     assert not list(tmp_path.glob(".*.tmp")), "no temp file left behind"
