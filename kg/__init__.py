@@ -1,0 +1,1 @@
+"""Heritage knowledge base: the site catalog, name resolution and coordinate derivation."""

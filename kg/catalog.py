@@ -1,0 +1,812 @@
+"""The site catalog: typed, validated access to ``data/catalog`` and site-name resolution.
+
+``load_catalog()`` reads ``sites.csv``, ``lines.yaml``, ``seed_distances.csv`` and
+``published_distances.csv``, validates everything and raises a single :class:`CatalogError`
+listing every problem as ``file:line: message``. Name resolution (ids, Chinese names,
+aliases, traditional characters, pinyin, full-width input) is done by :class:`Catalog`
+with indexes built once at load time; normalisation lives in :mod:`kg.names`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg.names import has_cjk, normalize, pinyin_keys, rank_candidates
+from routing.geo import in_china
+
+__all__ = [
+    "COORD_CONFIDENCE",
+    "DISTANCE_KINDS",
+    "SITE_KINDS",
+    "THEMES",
+    "Catalog",
+    "CatalogError",
+    "Line",
+    "PublishedDistance",
+    "SeedEdge",
+    "Site",
+    "UnknownLineError",
+    "UnknownSiteError",
+    "default_data_dir",
+    "load_catalog",
+]
+
+SITES_FILE = "sites.csv"
+LINES_FILE = "lines.yaml"
+SEED_FILE = "seed_distances.csv"
+PUBLISHED_FILE = "published_distances.csv"
+
+SITE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name_zh",
+    "aliases",
+    "name_en",
+    "province",
+    "city",
+    "county",
+    "town",
+    "lat",
+    "lon",
+    "coord_confidence",
+    "coord_uncertainty_km",
+    "coord_method",
+    "coord_source",
+    "kind",
+    "designations",
+    "era",
+    "visit_hours_min",
+    "visit_hours_max",
+    "opening_hours",
+    "ticket_cny",
+    "themes",
+    "wikidata",
+    "source",
+    "notes",
+)
+REQUIRED_SITE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "name_zh",
+    "aliases",
+    "lat",
+    "lon",
+    "coord_confidence",
+    "coord_method",
+    "kind",
+    "source",
+)
+SEED_COLUMNS: tuple[str, ...] = ("line", "site_a", "site_b", "km", "source")
+PUBLISHED_COLUMNS: tuple[str, ...] = ("site_a", "site_b", "km", "kind", "source")
+
+COORD_CONFIDENCE: frozenset[str] = frozenset({"high", "medium", "low", "approx"})
+SITE_KINDS: frozenset[str] = frozenset(
+    {
+        "rock_carving",
+        "temple",
+        "museum",
+        "park",
+        "old_town",
+        "mountain",
+        "ich_base",
+        "troupe",
+        "agritourism",
+        "town",
+        "exhibition_hall",
+    }
+)
+THEMES: frozenset[str] = frozenset(
+    {"stone-carving", "sichuan-opera", "folk-crafts", "food-eco", "classic"}
+)
+DISTANCE_KINDS: frozenset[str] = frozenset({"road", "straight", "bearing"})
+
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class Site:
+    """One row of ``sites.csv``; multi-valued columns are tuples, numbers are floats or None."""
+
+    id: str
+    name_zh: str
+    aliases: tuple[str, ...] = ()
+    name_en: str = ""
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    town: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    coord_confidence: str = ""
+    coord_uncertainty_km: float | None = None
+    coord_method: str = ""
+    coord_source: str = ""
+    kind: str = ""
+    designations: tuple[str, ...] = ()
+    era: str = ""
+    visit_hours_min: float | None = None
+    visit_hours_max: float | None = None
+    opening_hours: str = ""
+    ticket_cny: str = ""
+    themes: tuple[str, ...] = ()
+    wikidata: str = ""
+    source: str = ""
+    notes: str = ""
+
+    @property
+    def has_coords(self) -> bool:
+        """True if both latitude and longitude are known."""
+        return self.lat is not None and self.lon is not None
+
+    @property
+    def is_approx(self) -> bool:
+        """True if the coordinate was derived (``coord_confidence == "approx"``)."""
+        return self.coord_confidence == "approx"
+
+    @property
+    def counties(self) -> tuple[str, ...]:
+        """The ``;``-separated county column as a tuple (巴岳山 straddles four districts)."""
+        return tuple(c.strip() for c in self.county.split(";") if c.strip())
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """``name_zh`` followed by the aliases."""
+        return (self.name_zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class SeedEdge:
+    """A distance printed in the report's table 6; ``a``/``b`` are resolved site ids."""
+
+    line: str
+    a: str
+    b: str
+    km: float
+    source: str
+    name_a: str
+    name_b: str
+    file: str
+    lineno: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """A built-in line of ``lines.yaml``."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    sites: tuple[str, ...]
+    start: str | None
+    loop: bool
+    source: str
+    report_route: tuple[str, ...] = ()
+    report_km: float | None = None
+    end: str | None = None
+    description_zh: str = ""
+    description_en: str = ""
+
+
+@dataclass(frozen=True)
+class PublishedDistance:
+    """A distance published by a source (road, straight-line, or 'X km <direction> of')."""
+
+    a: str
+    b: str
+    km: float
+    kind: str
+    source: str
+    bearing_deg: float | None = None
+    note: str = ""
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class CatalogError(ValueError):
+    """Invalid catalog data; ``problems`` holds one ``path:line: message`` string per defect."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the site catalog:"
+        super().__init__("\n".join([head, *self.problems]))
+
+
+class UnknownSiteError(LookupError):
+    """A name that matches no site (or, for pinyin, several); carries the closest matches."""
+
+    def __init__(self, name: str, suggestions: list[tuple[str, str]], *, ambiguous: bool = False):
+        self.name = name
+        self.suggestions = list(suggestions)
+        self.ambiguous = ambiguous
+        what = "ambiguous site name" if ambiguous else "unknown site"
+        msg = f"{what} {name!r}"
+        if self.suggestions:
+            msg += "; did you mean: " + ", ".join(f"{z} ({i})" for i, z in self.suggestions) + "?"
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownLineError(LookupError):
+    """A line name that matches no built-in line; lists the known ones."""
+
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = list(known)
+        super().__init__(f"unknown line {name!r}; known lines: {', '.join(self.known)}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+class Catalog:
+    """Sites, lines and distances, with name resolution (indexes built once)."""
+
+    def __init__(
+        self,
+        sites: dict[str, Site],
+        lines: dict[str, Line] | None = None,
+        seed_edges: list[SeedEdge] | None = None,
+        published_distances: list[PublishedDistance] | None = None,
+        data_dir: Path | None = None,
+    ):
+        self.sites: dict[str, Site] = sites
+        self.lines: dict[str, Line] = lines or {}
+        self.seed_edges: list[SeedEdge] = seed_edges or []
+        self.published_distances: list[PublishedDistance] = published_distances or []
+        self.data_dir = data_dir
+        self._index = _NameIndex(sites.values())
+
+    def __len__(self) -> int:
+        return len(self.sites)
+
+    def __iter__(self):
+        return iter(self.sites.values())
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self.resolve(name)
+        except LookupError:
+            return False
+        return True
+
+    def resolve(self, name: str) -> Site:
+        """Return the site named ``name`` (id, Chinese name, alias, traditional, pinyin …).
+
+        Raises :class:`UnknownSiteError` with up to 5 closest matches when nothing matches,
+        or when a pinyin spelling matches several sites.
+        """
+        return self.sites[self._index.resolve_id(name)]
+
+    def resolve_many(self, names: Iterable[str]) -> list[Site]:
+        """Resolve every name, in order (raises on the first unknown one)."""
+        return [self.resolve(n) for n in names]
+
+    def suggest(self, name: str, limit: int = 5) -> list[tuple[str, str]]:
+        """Closest ``(id, name_zh)`` pairs for ``name``, best first."""
+        return [(i, self.sites[i].name_zh) for i in self._index.suggest_ids(name, limit)]
+
+    def line(self, name: str) -> Line:
+        """Return a line by id or by its Chinese/English name; raise :class:`UnknownLineError`."""
+        if name in self.lines:
+            return self.lines[name]
+        key = normalize(name)
+        for line in self.lines.values():
+            names = (line.id, line.name_zh, line.name_en)
+            if key and key in {normalize(n) for n in names}:
+                return line
+        raise UnknownLineError(name, list(self.lines))
+
+    def sites_in_county(self, county: str) -> list[Site]:
+        """Sites whose county (any of its ``;``-separated values) matches ``county``.
+
+        "安岳", "安岳县" and "安嶽縣" all match 安岳县.
+        """
+        key = normalize(county)
+        suffixes = ("县", "区", "市")
+        out = []
+        for site in self.sites.values():
+            for c in site.counties:
+                ck = normalize(c)
+                if key and (ck == key or (ck.endswith(suffixes) and ck[:-1] == key)):
+                    out.append(site)
+                    break
+        return out
+
+    def line_sites(self, name: str) -> list[Site]:
+        """The sites of a line, in the line's order."""
+        return [self.sites[i] for i in self.line(name).sites]
+
+
+class _NameIndex:
+    """Exact, pinyin and fuzzy indexes over site ids, names and aliases."""
+
+    def __init__(self, sites: Iterable[Site]):
+        self.exact: dict[str, str] = {}
+        self.pinyin_primary: dict[str, set[str]] = {}
+        self.pinyin_variant: dict[str, set[str]] = {}
+        self.fuzzy: list[tuple[str, str]] = []
+        self.names: dict[str, str] = {}
+        for site in sites:
+            self.names[site.id] = site.name_zh
+            for key in {normalize(site.id), normalize(site.name_en)} | {
+                normalize(n) for n in site.names
+            }:
+                if key:
+                    self.exact.setdefault(key, site.id)
+                    self.fuzzy.append((key, site.id))
+            for n in site.names:
+                keys = pinyin_keys(n)
+                if keys:
+                    self.pinyin_primary.setdefault(keys[0], set()).add(site.id)
+                    self.fuzzy.append((keys[0], site.id))
+                for k in keys[1:]:
+                    self.pinyin_variant.setdefault(k, set()).add(site.id)
+
+    def resolve_id(self, name: str) -> str:
+        key = normalize(name)
+        if key in self.exact:
+            return self.exact[key]
+        if key and not has_cjk(name):
+            for index in (self.pinyin_primary, self.pinyin_variant):
+                hits = index.get(key)
+                if hits and len(hits) == 1:
+                    return next(iter(hits))
+                if hits:
+                    raise UnknownSiteError(name, self._pairs(sorted(hits)), ambiguous=True)
+        raise UnknownSiteError(name, self._pairs(self.suggest_ids(name)))
+
+    def suggest_ids(self, name: str, limit: int = 5) -> list[str]:
+        return [owner for owner, _ in rank_candidates(name, self.fuzzy, limit)]
+
+    def _pairs(self, ids: list[str]) -> list[tuple[str, str]]:
+        return [(i, self.names.get(i, "")) for i in ids]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def default_data_dir() -> Path:
+    """``$HERITAGE_DATA_DIR/catalog`` if the variable is set, else ``<repo>/data/catalog``."""
+    env = os.environ.get("HERITAGE_DATA_DIR")
+    if env:
+        return Path(env).expanduser() / "catalog"
+    return Path(__file__).resolve().parents[1] / "data" / "catalog"
+
+
+def _catalog_dir(data_dir: str | Path | None) -> Path:
+    if data_dir is None:
+        return default_data_dir()
+    p = Path(data_dir).expanduser()
+    if not (p / SITES_FILE).exists() and (p / "catalog" / SITES_FILE).exists():
+        return p / "catalog"
+    return p
+
+
+def load_catalog(data_dir: str | Path | None = None) -> Catalog:
+    """Load and validate the catalog in ``data_dir`` (default: :func:`default_data_dir`).
+
+    ``data_dir`` may be the catalog folder itself or the ``data/`` folder above it.
+    Raises :class:`CatalogError` listing every problem found in every file.
+    """
+    d = _catalog_dir(data_dir)
+    problems: list[str] = []
+    sites = _load_sites(d / SITES_FILE, problems)
+    index = _NameIndex(sites.values())
+    # when sites.csv itself is unusable, references to it would only repeat that one problem
+    refs: list[str] = problems if sites else []
+    lines = _load_lines(d / LINES_FILE, sites, index, refs)
+    seeds = _load_seed_edges(d / SEED_FILE, lines, index, refs)
+    published = _load_published(d / PUBLISHED_FILE, index, refs)
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(sites, lines, seeds, published, data_dir=d)
+
+
+def _rel(path: Path) -> str:
+    """Path as shown in messages: relative to the repository when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read_csv(
+    path: Path, required: tuple[str, ...], problems: list[str]
+) -> list[tuple[int, dict[str, str]]] | None:
+    """Rows of a UTF-8 CSV with their file line numbers; None if unreadable or columns missing."""
+    where = _rel(path)
+    if not path.exists():
+        problems.append(f"{where}:0: file not found")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        problems.append(f"{where}:0: not valid UTF-8 ({e.reason})")
+        return None
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        cols = ", ".join(missing)
+        problems.append(f"{where}:1: missing required column(s) in {path.name}: {cols}")
+        return None
+    rows = []
+    for row in reader:
+        lineno = reader.line_num  # physical line where the record ends
+        clean = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if not any(clean.values()):
+            continue
+        rows.append((lineno, clean))
+    return rows
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(";") if p.strip())
+
+
+def _float(
+    value: str, where: str, col: str, problems: list[str], *, minimum: float | None = None
+) -> float | None:
+    if value == "":
+        return None
+    try:
+        x = float(value)
+    except ValueError:
+        problems.append(f"{where}: {col} is not a number: {value!r}")
+        return None
+    if not math.isfinite(x):
+        problems.append(f"{where}: {col} is not finite: {value!r}")
+        return None
+    if minimum is not None and x < minimum:
+        problems.append(f"{where}: {col} must be >= {minimum:g}, got {value!r}")
+    return x
+
+
+def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:
+    rows = _read_csv(path, REQUIRED_SITE_COLUMNS, problems)
+    if rows is None:
+        return {}
+    fname = _rel(path)
+    sites: dict[str, Site] = {}
+    first_line: dict[str, int] = {}
+    claimed: dict[str, tuple[str, int, str]] = {}  # normalised name -> (id, line, raw name)
+    for lineno, r in rows:
+        where = f"{fname}:{lineno}"
+        sid = r.get("id", "")
+        if not _ID_RE.match(sid):
+            problems.append(
+                f"{where}: invalid id {sid!r}: ids must be ASCII slugs matching [a-z][a-z0-9_]*"
+            )
+        if sid in first_line:
+            first = first_line[sid]
+            problems.append(f"{where}: duplicate id {sid!r} (first defined at line {first})")
+            continue
+        first_line[sid] = lineno
+        name_zh = r.get("name_zh", "")
+        if not name_zh:
+            problems.append(f"{where}: site {sid!r} has an empty name_zh")
+        aliases = _split(r.get("aliases", ""))
+        for raw in (name_zh, *aliases):
+            key = normalize(raw)
+            if not key:
+                continue
+            prev = claimed.get(key)
+            if prev and prev[0] != sid:
+                problems.append(
+                    f"{where}: name {raw!r} of site {sid!r} is already claimed by site "
+                    f"{prev[0]!r} (line {prev[1]}, as {prev[2]!r})"
+                )
+            elif not prev:
+                claimed[key] = (sid, lineno, raw)
+        lat = _float(r.get("lat", ""), where, "lat", problems)
+        lon = _float(r.get("lon", ""), where, "lon", problems)
+        if (lat is None) != (lon is None) and (r.get("lat", "") == "") != (r.get("lon", "") == ""):
+            problems.append(f"{where}: site {sid!r} has lat without lon (or lon without lat)")
+        if (
+            lat is not None
+            and lon is not None
+            and (not (-90 <= lat <= 90 and -180 <= lon <= 180) or not in_china(lat, lon))
+        ):
+            problems.append(
+                f"{where}: coordinate of site {sid!r} ({lat}, {lon}) is outside China "
+                "(lat/lon swapped?)"
+            )
+        conf = r.get("coord_confidence", "")
+        has_xy = lat is not None and lon is not None
+        if conf and conf not in COORD_CONFIDENCE:
+            problems.append(
+                f"{where}: site {sid!r} has bad coord_confidence {conf!r} "
+                f"(expected one of {', '.join(sorted(COORD_CONFIDENCE))} or empty)"
+            )
+        if has_xy and not conf:
+            problems.append(f"{where}: site {sid!r} has a coordinate but no coord_confidence")
+        if conf and not has_xy and r.get("lat", "") == "" and r.get("lon", "") == "":
+            problems.append(
+                f"{where}: site {sid!r} has coord_confidence {conf!r} but no coordinate"
+            )
+        if conf == "approx" and not r.get("coord_method", ""):
+            problems.append(f"{where}: approx coordinate of site {sid!r} has no coord_method")
+        unc = _float(
+            r.get("coord_uncertainty_km", ""), where, "coord_uncertainty_km", problems, minimum=0
+        )
+        kind = r.get("kind", "")
+        if kind not in SITE_KINDS:
+            problems.append(
+                f"{where}: site {sid!r} has unknown kind {kind!r} "
+                f"(expected one of {', '.join(sorted(SITE_KINDS))})"
+            )
+        themes = _split(r.get("themes", ""))
+        for t in themes:
+            if t not in THEMES:
+                problems.append(
+                    f"{where}: site {sid!r} has unknown theme {t!r} "
+                    f"(expected {', '.join(sorted(THEMES))})"
+                )
+        vmin = _float(r.get("visit_hours_min", ""), where, "visit_hours_min", problems, minimum=0)
+        vmax = _float(r.get("visit_hours_max", ""), where, "visit_hours_max", problems, minimum=0)
+        if vmin is not None and vmax is not None and vmin > vmax:
+            problems.append(
+                f"{where}: site {sid!r} has visit_hours_min {vmin:g} > visit_hours_max {vmax:g}"
+            )
+        sites[sid] = Site(
+            id=sid,
+            name_zh=name_zh,
+            aliases=aliases,
+            name_en=r.get("name_en", ""),
+            province=r.get("province", ""),
+            city=r.get("city", ""),
+            county=r.get("county", ""),
+            town=r.get("town", ""),
+            lat=lat,
+            lon=lon,
+            coord_confidence=conf,
+            coord_uncertainty_km=unc,
+            coord_method=r.get("coord_method", ""),
+            coord_source=r.get("coord_source", ""),
+            kind=kind,
+            designations=_split(r.get("designations", "")),
+            era=r.get("era", ""),
+            visit_hours_min=vmin,
+            visit_hours_max=vmax,
+            opening_hours=r.get("opening_hours", ""),
+            ticket_cny=r.get("ticket_cny", ""),
+            themes=themes,
+            wikidata=r.get("wikidata", ""),
+            source=r.get("source", ""),
+            notes=r.get("notes", ""),
+        )
+    # ids are matched by normalised key too: 'kunfo_si' and 'kunfosi' must not be two sites
+    for sid in sites:
+        key = normalize(sid)
+        prev = claimed.get(key)
+        if prev and prev[0] != sid:
+            problems.append(
+                f"{fname}:{first_line[sid]}: id {sid!r} collides with name {prev[2]!r} "
+                f"of site {prev[0]!r} (line {prev[1]})"
+            )
+    return sites
+
+
+def _suggest_text(index: _NameIndex, name: str) -> str:
+    ids = index.suggest_ids(name)
+    if not ids:
+        return ""
+    return "; did you mean: " + ", ".join(f"{index.names.get(i, '')} ({i})" for i in ids) + "?"
+
+
+def _resolve_or_report(index: _NameIndex, name: str, where: str, problems: list[str]) -> str | None:
+    try:
+        return index.resolve_id(name)
+    except UnknownSiteError as e:
+        problems.append(f"{where}: {e}")
+        return None
+
+
+def _load_seed_edges(
+    path: Path, lines: dict[str, Line], index: _NameIndex, problems: list[str]
+) -> list[SeedEdge]:
+    rows = _read_csv(path, SEED_COLUMNS, problems)
+    if rows is None:
+        return []
+    fname = _rel(path)
+    edges = []
+    for lineno, r in rows:
+        where = f"{fname}:{lineno}"
+        line = r["line"]
+        if lines and line not in lines:
+            problems.append(f"{where}: unknown line {line!r}; known lines: {', '.join(lines)}")
+        a = _resolve_or_report(index, r["site_a"], where, problems)
+        b = _resolve_or_report(index, r["site_b"], where, problems)
+        km = _distance(r["km"], where, problems)
+        if a and b and a == b:
+            problems.append(
+                f"{where}: self-loop edge: {r['site_a']!r} and {r['site_b']!r} are both site {a!r}"
+            )
+            continue
+        if a and b and km is not None:
+            edges.append(
+                SeedEdge(line, a, b, km, r["source"], r["site_a"], r["site_b"], fname, lineno)
+            )
+    return edges
+
+
+def _distance(value: str, where: str, problems: list[str]) -> float | None:
+    try:
+        km = float(value)
+    except ValueError:
+        problems.append(f"{where}: distance is not a number: {value!r}")
+        return None
+    if not math.isfinite(km) or km <= 0:
+        problems.append(f"{where}: distance must be a positive number of km, got {value!r}")
+        return None
+    return km
+
+
+def _load_published(path: Path, index: _NameIndex, problems: list[str]) -> list[PublishedDistance]:
+    rows = _read_csv(path, PUBLISHED_COLUMNS, problems)
+    if rows is None:
+        return []
+    fname = _rel(path)
+    out = []
+    for lineno, r in rows:
+        where = f"{fname}:{lineno}"
+        a = _resolve_or_report(index, r["site_a"], where, problems)
+        b = _resolve_or_report(index, r["site_b"], where, problems)
+        km = _distance(r["km"], where, problems)
+        kind = r["kind"]
+        if kind not in DISTANCE_KINDS:
+            problems.append(
+                f"{where}: bad distance kind {kind!r} "
+                f"(expected {', '.join(sorted(DISTANCE_KINDS))})"
+            )
+        bearing = _float(r.get("bearing_deg", ""), where, "bearing_deg", problems)
+        if kind == "bearing" and bearing is None:
+            problems.append(f"{where}: kind 'bearing' needs a bearing_deg")
+        if bearing is not None and not 0 <= bearing < 360:
+            problems.append(f"{where}: bearing_deg must be in [0, 360), got {bearing:g}")
+        if a and b and a == b:
+            problems.append(
+                f"{where}: self-loop edge: {r['site_a']!r} and {r['site_b']!r} are both site {a!r}"
+            )
+            continue
+        if a and b and km is not None:
+            out.append(PublishedDistance(a, b, km, kind, r["source"], bearing, r.get("note", "")))
+    return out
+
+
+# --------------------------------------------------------------------------- lines.yaml
+
+
+def _compose_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
+    """Parse YAML; return the data and a map from key paths to 1-based line numbers."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    marks: dict[tuple, int] = {}
+
+    def walk(n: yaml.Node | None, path: tuple) -> Any:
+        if n is None:
+            return None
+        marks[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            out = {}
+            for k, v in n.value:
+                key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), k)
+                marks[(*path, key)] = k.start_mark.line + 1
+                out[key] = walk(v, (*path, key))
+                marks[(*path, key)] = k.start_mark.line + 1
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [walk(v, (*path, i)) for i, v in enumerate(n.value)]
+        return yaml.SafeLoader("").construct_object(n, deep=True)
+
+    return walk(node, ()), marks
+
+
+def _load_lines(
+    path: Path, sites: dict[str, Site], index: _NameIndex, problems: list[str]
+) -> dict[str, Line]:
+    fname = _rel(path)
+    if not path.exists():
+        problems.append(f"{fname}:0: file not found")
+        return {}
+    try:
+        data, marks = _compose_with_lines(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        problems.append(f"{fname}:{line}: invalid YAML: {getattr(e, 'problem', e)}")
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("lines"), dict):
+        problems.append(f"{fname}:1: expected a top-level mapping 'lines:'")
+        return {}
+    out: dict[str, Line] = {}
+    for lid, spec in data["lines"].items():
+        base = ("lines", lid)
+        where = f"{fname}:{marks.get(base, 0)}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: line {lid!r} must be a mapping")
+            continue
+        missing = [k for k in ("name_zh", "sites") if not spec.get(k)]
+        if missing:
+            problems.append(f"{where}: line {lid!r} lacks required key(s): {', '.join(missing)}")
+            continue
+
+        def ids(key: str, spec=spec, base=base, lid=lid) -> tuple[str, ...]:
+            values = spec.get(key) or []
+            if not isinstance(values, list):
+                problems.append(
+                    f"{fname}:{marks.get((*base, key), 0)}: {key} of line {lid!r} must be a list"
+                )
+                return ()
+            got = []
+            for i, v in enumerate(values):
+                w = f"{fname}:{marks.get((*base, key, i), marks.get((*base, key), 0))}"
+                v = str(v)
+                if v in sites:
+                    got.append(v)
+                else:
+                    problems.append(
+                        f"{w}: line {lid!r} names unknown site id {v!r}{_suggest_text(index, v)}"
+                    )
+            return tuple(got)
+
+        site_ids = ids("sites")
+        dupes = sorted({s for s in site_ids if site_ids.count(s) > 1})
+        if dupes:
+            problems.append(f"{where}: line {lid!r} lists site(s) twice: {', '.join(dupes)}")
+        route = ids("report_route")
+        stray = [s for s in route if s not in site_ids]
+        if stray:
+            problems.append(
+                f"{fname}:{marks.get((*base, 'report_route'), 0)}: report_route of line {lid!r} "
+                f"visits site(s) not in its sites: {', '.join(stray)}"
+            )
+        ends = {}
+        for key in ("start", "end"):
+            value = spec.get(key)
+            ends[key] = str(value) if value is not None else None
+            if value is not None and str(value) not in site_ids:
+                problems.append(
+                    f"{fname}:{marks.get((*base, key), 0)}: {key} {value!r} of line {lid!r} "
+                    "is not one of its sites"
+                )
+        km = spec.get("report_km")
+        if km is not None and (not isinstance(km, int | float) or km <= 0):
+            problems.append(
+                f"{fname}:{marks.get((*base, 'report_km'), 0)}: report_km of line {lid!r} "
+                f"must be a positive number, got {km!r}"
+            )
+            km = None
+        out[lid] = Line(
+            id=lid,
+            name_zh=str(spec.get("name_zh", "")),
+            name_en=str(spec.get("name_en", "")),
+            sites=site_ids,
+            start=ends["start"],
+            loop=bool(spec.get("loop", False)),
+            source=str(spec.get("source", "")),
+            report_route=route,
+            report_km=float(km) if km is not None else None,
+            end=ends["end"],
+            description_zh=str(spec.get("description_zh", "")),
+            description_en=str(spec.get("description_en", "")),
+        )
+    return out
