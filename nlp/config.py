@@ -1,0 +1,84 @@
+"""Settings of the NLP pipeline: paths, seed and limits in one typed object.
+
+Every field can be overridden from the environment with the prefix ``HERITAGE_NLP_`` (for
+example ``HERITAGE_NLP_SEED=7`` or ``HERITAGE_NLP_WORKERS=1``) through :func:`config_from_env`,
+or by passing keyword arguments to :class:`NlpConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "NlpConfig", "config_from_env"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    """Paths, seed and limits shared by all stages.
+
+    Parameters
+    ----------
+    lexicon_dir
+        Folder with ``domain_terms.txt``, ``stopwords_domain.txt``, ``boilerplate.txt``,
+        ``aspects.yaml`` and ``practicalities.yaml``.
+    catalog_dir
+        Folder with the site catalog CSVs; used to build the user dictionary.
+    artifacts_dir
+        Root of built outputs; each stage writes ``<artifacts_dir>/<stage>/<key>/``.
+    seed
+        Seed for every random step (LDA, resampling).
+    workers
+        Processes for segmentation and sentiment (``1`` runs in-process).
+    chunk_docs
+        Documents per streaming chunk (Parquet batch and worker task).
+    min_chars, max_chars
+        Normalised texts shorter or longer than these are rejected at ingest.
+    near_dup_threshold
+        Estimated character-shingle Jaccard at or above which a document is a near duplicate.
+    min_token_chars
+        Shortest token kept for keywords/topics (user-dictionary words are always kept).
+    """
+
+    lexicon_dir: Path = PROJECT_ROOT / "data" / "lexicon"
+    catalog_dir: Path = PROJECT_ROOT / "data" / "catalog"
+    artifacts_dir: Path = PROJECT_ROOT / "artifacts" / "nlp"
+    seed: int = 42
+    workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    chunk_docs: int = 2000
+    min_chars: int = 2
+    max_chars: int = 10_000
+    near_dup_threshold: float = 0.8
+    min_token_chars: int = 2
+
+
+def config_from_env(**overrides: object) -> NlpConfig:
+    """Build a config from ``HERITAGE_NLP_*`` environment variables plus explicit overrides.
+
+    Parameters
+    ----------
+    **overrides
+        Field values that win over the environment (``None`` values are ignored).
+
+    Returns
+    -------
+    NlpConfig
+    """
+    values: dict[str, object] = {}
+    for f in dataclasses.fields(NlpConfig):
+        raw = os.environ.get(f"HERITAGE_NLP_{f.name.upper()}")
+        if raw is None:
+            continue
+        default = getattr(NlpConfig(), f.name)
+        if isinstance(default, Path):
+            values[f.name] = Path(raw)
+        elif isinstance(default, float):
+            values[f.name] = float(raw)
+        else:
+            values[f.name] = int(raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return NlpConfig(**values)  # type: ignore[arg-type]

@@ -1,0 +1,150 @@
+"""Exact and near-duplicate detection for streamed documents.
+
+Exact duplicates share a *content key*: the SHA-1 of the normalised text for texts of at least
+``exact_min_chars`` characters; shorter texts ("很好", "不错") are common to many genuine
+reviewers, so their key also covers author, date and place and only true re-posts of the same
+record collide.
+
+Near duplicates (reposts with a short comment, copies with changed punctuation) are found with
+MinHash over character 3-gram shingles and locality-sensitive hashing: ``bands`` × ``rows``
+signature values form band keys; a document sharing any band key with a kept document is compared
+on the whole signature and is a near duplicate when the estimated Jaccard similarity reaches the
+threshold. Hash functions are seeded, so results do not depend on the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+__all__ = ["MinHashIndex", "content_key"]
+
+_PRIME = np.uint64(4294967311)  # smallest prime above 2**32
+_STRIP = re.compile(r"[\s\W_]+")
+
+
+def content_key(
+    text: str,
+    *,
+    author: str | None = None,
+    date: str | None = None,
+    place: str | None = None,
+    exact_min_chars: int = 20,
+) -> str:
+    """Return the exact-duplicate key of a normalised document (40 hex digits).
+
+    Parameters
+    ----------
+    text
+        Normalised text.
+    author, date, place
+        Record metadata, used only for texts shorter than ``exact_min_chars``.
+    exact_min_chars
+        Length from which the text alone identifies the document.
+
+    Returns
+    -------
+    str
+    """
+    payload = text
+    if len(text) < exact_min_chars:
+        payload = "\x1f".join((text, author or "", date or "", place or ""))
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+class MinHashIndex:
+    """Streaming near-duplicate index (MinHash + LSH).
+
+    Parameters
+    ----------
+    threshold
+        Estimated Jaccard similarity at or above which a document is a near duplicate.
+    num_perm
+        Signature length.
+    bands, rows
+        LSH banding; ``bands * rows`` must not exceed ``num_perm``.
+    shingle
+        Character n-gram length (after removing whitespace and punctuation).
+    min_chars
+        Texts with fewer comparable characters get no signature (never near duplicates).
+    seed
+        Seed of the hash permutations.
+
+    Attributes
+    ----------
+    ids_
+        Ids of the indexed documents, in insertion order.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.8,
+        num_perm: int = 64,
+        bands: int = 10,
+        rows: int = 5,
+        shingle: int = 3,
+        min_chars: int = 20,
+        seed: int = 1,
+    ) -> None:
+        if bands * rows > num_perm:
+            raise ValueError(f"bands*rows ({bands * rows}) exceeds num_perm ({num_perm})")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.bands = bands
+        self.rows = rows
+        self.shingle = shingle
+        self.min_chars = min_chars
+        rng = np.random.default_rng(seed)
+        self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self._tables: list[dict[int, int]] = [{} for _ in range(bands)]
+        self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
+        self.ids_: list[str] = []
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """Return the MinHash signature (``uint32[num_perm]``) of a text, or ``None`` if short."""
+        core = _STRIP.sub("", text)
+        if len(core) < max(self.min_chars, self.shingle):
+            return None
+        codes = np.frombuffer(core.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        k = self.shingle
+        h = np.zeros(len(codes) - k + 1, dtype=np.uint64)
+        for i in range(k):  # polynomial rolling combination of k code points, mod 2**64
+            h = h * np.uint64(1_000_003) + codes[i : len(codes) - k + 1 + i]
+        h = np.unique(h & np.uint64(0xFFFFFFFF))
+        perm = (self._a * h[None, :] + self._b) % _PRIME
+        return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+    def _band_keys(self, sig: np.ndarray) -> list[int]:
+        r = self.rows
+        return [hash(sig[i * r : (i + 1) * r].tobytes()) for i in range(self.bands)]
+
+    def query(self, sig: np.ndarray | None) -> tuple[str, float] | None:
+        """Return ``(id, estimated_jaccard)`` of the most similar indexed near duplicate."""
+        if sig is None or not self.ids_:
+            return None
+        keys = self._band_keys(sig)
+        candidates = {t[k] for t, k in zip(self._tables, keys, strict=True) if k in t}
+        best: tuple[str, float] | None = None
+        for idx in candidates:
+            est = float(np.mean(self._sigs[idx] == sig))
+            if est >= self.threshold and (best is None or est > best[1]):
+                best = (self.ids_[idx], est)
+        return best
+
+    def add(self, doc_id: str, sig: np.ndarray | None) -> None:
+        """Index a kept document (documents without a signature are ignored)."""
+        if sig is None:
+            return
+        idx = len(self.ids_)
+        if idx == len(self._sigs):
+            self._sigs = np.concatenate([self._sigs, np.empty_like(self._sigs)])
+        self._sigs[idx] = sig
+        self.ids_.append(doc_id)
+        for table, key in zip(self._tables, self._band_keys(sig), strict=True):
+            table.setdefault(key, idx)

@@ -1,0 +1,35 @@
+"""Domain errors raised by the NLP pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["IngestError", "LexiconError", "NlpError"]
+
+
+class NlpError(Exception):
+    """Base class for errors of the ``nlp`` package."""
+
+
+class IngestError(NlpError, ValueError):
+    """An input file cannot be read as a review export.
+
+    Parameters
+    ----------
+    path
+        The offending file.
+    message
+        What is wrong, phrased for the person who supplied the file.
+    line
+        1-based source line (or spreadsheet row) when the problem is local.
+    """
+
+    def __init__(self, path: str | Path, message: str, *, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        where = f"{self.path}" + (f", line {line}" if line is not None else "")
+        super().__init__(f"{where}: {message}")
+
+
+class LexiconError(NlpError, ValueError):
+    """A lexicon file (user dictionary, stopwords, aspects) is malformed."""

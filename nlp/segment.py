@@ -1,0 +1,291 @@
+"""Word segmentation: a :class:`Segmenter` owning its own ``jieba.Tokenizer`` (no global jieba
+state), and :func:`segment_corpus`, which streams a corpus through worker processes.
+
+``Segmenter.cut`` returns every word; ``Segmenter.tokens`` returns the content words: no
+punctuation, numbers, stopwords or words shorter than ``min_token_chars`` (user-dictionary
+words are always kept). Names stay whole there (大足石刻, 宝顶山摩崖造像), which is what place
+matching needs. For keywords, topics and similarity, ``Segmenter.expand`` also emits the
+user-dictionary words inside a compound (大足石刻 → 大足石刻, 大足, 石刻), like jieba's search
+mode restricted to our dictionary; ``__call__`` is ``tokens`` + ``expand``, so the object is a
+scikit-learn ``analyzer``. The optional ``rjieba`` backend (Rust port) loads the same user
+dictionary; its agreement with jieba is measured by ``benchmarks/nlp.py``.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing as mp
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from nlp.artifacts import atomic_path
+
+__all__ = ["TOKENS_SCHEMA", "Segmenter", "segment_corpus", "segment_texts"]
+
+_KEEP = re.compile(r"[\w]", re.UNICODE)
+_NUMERIC = re.compile(r"^[\d.,%:/\-+]+$|^[\d.]+[a-z%]{0,3}$")
+
+TOKENS_SCHEMA = pa.schema(
+    [("doc_id", pa.string()), ("tokens", pa.list_(pa.string())), ("n_words", pa.int32())]
+)
+
+
+class Segmenter:
+    """Chinese word segmenter with a user dictionary and stopwords.
+
+    Parameters
+    ----------
+    userdict
+        jieba user dictionary file (``word [freq] [tag]`` lines) or ``None``.
+    stopwords
+        Words dropped by :meth:`tokens`.
+    min_token_chars
+        Shortest token kept by :meth:`tokens`, except user-dictionary words.
+    backend
+        ``"jieba"`` (default) or ``"rjieba"``.
+    hmm
+        Let jieba's HMM join unknown words.
+
+    Examples
+    --------
+    >>> seg = Segmenter(stopwords=frozenset({"的"}))
+    >>> seg.tokens("我们去了大足石刻")  # doctest: +SKIP
+    ['我们', '大足', '石刻']
+    """
+
+    def __init__(
+        self,
+        userdict: str | Path | None = None,
+        *,
+        stopwords: frozenset[str] = frozenset(),
+        min_token_chars: int = 2,
+        backend: str = "jieba",
+        hmm: bool = True,
+    ) -> None:
+        if backend not in {"jieba", "rjieba"}:
+            raise ValueError(f"backend must be 'jieba' or 'rjieba', got {backend!r}")
+        self.userdict = None if userdict is None else Path(userdict)
+        self.stopwords = stopwords
+        self.min_token_chars = min_token_chars
+        self.backend = backend
+        self.hmm = hmm
+        self._cut: Callable[[str], list[str]] | None = None
+        self._protected: frozenset[str] = frozenset()
+        self._parts: dict[str, tuple[str, ...]] = {}
+
+    # The tokenizer holds locks and a large trie: build it lazily, per process.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_cut"] = None
+        return state
+
+    @property
+    def user_words(self) -> frozenset[str]:
+        """Words of the user dictionary."""
+        self._ensure()
+        return self._protected
+
+    def _ensure(self) -> Callable[[str], list[str]]:
+        if self._cut is not None:
+            return self._cut
+        entries: list[tuple[str, int | None, str | None]] = []
+        if self.userdict is not None:
+            for line in self.userdict.read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if not parts:
+                    continue
+                freq = next((int(p) for p in parts[1:] if p.isdigit()), None)
+                tag = next((p for p in parts[1:] if not p.isdigit()), None)
+                entries.append((parts[0], freq, tag))
+        self._protected = frozenset(e[0] for e in entries)
+        self._parts = _compound_parts(self._protected)
+        if self.backend == "jieba":
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            for word, freq, tag in entries:
+                tok.add_word(word, freq, tag)
+            hmm = self.hmm
+            self._cut = lambda text: tok.lcut(text, HMM=hmm)
+        else:
+            import rjieba
+
+            rtok = rjieba.Jieba()
+            for word, freq, tag in entries:
+                rtok.add_word(word, freq, tag)
+            hmm = self.hmm
+            self._cut = lambda text: rtok.cut(text, hmm)
+        return self._cut
+
+    def cut(self, text: str) -> list[str]:
+        """All words of ``text`` (whitespace-only pieces removed)."""
+        return [w for w in self._ensure()(text) if not w.isspace()]
+
+    def filter(self, words: Sequence[str]) -> list[str]:
+        """Keep the content words of a :meth:`cut` result (see the class docstring)."""
+        protected, stop, n = self._protected, self.stopwords, self.min_token_chars
+        return [
+            w
+            for w in words
+            if w in protected
+            or (len(w) >= n and w not in stop and _KEEP.search(w) and not _NUMERIC.match(w))
+        ]
+
+    def tokens(self, text: str) -> list[str]:
+        """Content words of ``text``."""
+        return self.filter(self.cut(text))
+
+    def expand(self, tokens: Sequence[str]) -> list[str]:
+        """Add, after each compound user-dictionary word, the user words it contains."""
+        self._ensure()
+        parts = self._parts
+        out: list[str] = []
+        for t in tokens:
+            out.append(t)
+            sub = parts.get(t)
+            if sub:
+                out.extend(sub)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        """Analysis tokens: :meth:`tokens` then :meth:`expand` (a scikit-learn analyzer)."""
+        return self.expand(self.tokens(text))
+
+
+def _compound_parts(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Map each user word to the other user words (≥ 2 chars) it contains, in text order."""
+    out: dict[str, tuple[str, ...]] = {}
+    candidates = sorted((w for w in words if len(w) >= 2), key=len)
+    for w in words:
+        if len(w) < 3:
+            continue
+        found = [(w.find(u), u) for u in candidates if len(u) < len(w) and u in w]
+        if found:
+            out[w] = tuple(u for _, u in sorted(found))
+    return out
+
+
+# --------------------------------------------------------------------------- parallel corpus
+
+_WORKER: Segmenter | None = None
+
+
+def _init_worker(seg: Segmenter) -> None:
+    global _WORKER
+    _WORKER = seg
+    seg._ensure()
+
+
+def _work(texts: list[str]) -> list[tuple[list[str], int]]:
+    assert _WORKER is not None
+    out = []
+    for text in texts:
+        words = _WORKER.cut(text)
+        out.append((_WORKER.filter(words), len(words)))
+    return out
+
+
+def segment_texts(
+    chunks: Iterator[list[str]], seg: Segmenter, *, workers: int = 1, window: int | None = None
+) -> Iterator[list[tuple[list[str], int]]]:
+    """Segment chunks of texts, in order, with at most ``window`` chunks in flight.
+
+    Parameters
+    ----------
+    chunks
+        Lists of texts (pulled lazily, so memory stays bounded).
+    seg
+        The segmenter (copied to each worker, which builds its own tokenizer once).
+    workers
+        Processes; ``1`` segments in this process.
+    window
+        Chunks queued ahead (default ``2 * workers``).
+
+    Yields
+    ------
+    list[tuple[list[str], int]]
+        Per text: content tokens and the number of words before filtering.
+    """
+    if workers <= 1:
+        _init_worker(seg)
+        for chunk in chunks:
+            yield _work(chunk)
+        return
+    window = window or 2 * workers
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(seg,)) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_work, (chunk,)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def segment_corpus(
+    batches: Iterator[pa.RecordBatch],
+    out_path: str | Path,
+    seg: Segmenter,
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Segment a stream of corpus batches (``doc_id``, ``text``) into a tokens Parquet file.
+
+    Parameters
+    ----------
+    batches
+        Record batches with ``doc_id`` and ``text`` columns.
+    out_path
+        Parquet file written atomically with :data:`TOKENS_SCHEMA`.
+    seg
+        The segmenter.
+    workers
+        Processes.
+    progress
+        Called with the number of documents finished in each chunk.
+
+    Returns
+    -------
+    int
+        Documents segmented.
+    """
+    ids: collections.deque[list[str]] = collections.deque()
+
+    def chunks() -> Iterator[list[str]]:
+        for batch in batches:
+            d = batch.to_pydict()
+            ids.append(d["doc_id"])
+            yield d["text"]
+
+    total = 0
+    with atomic_path(out_path) as tmp:
+        writer = pq.ParquetWriter(tmp, TOKENS_SCHEMA)
+        try:
+            for result in segment_texts(chunks(), seg, workers=workers):
+                doc_ids = ids.popleft()
+                table = pa.table(
+                    {
+                        "doc_id": doc_ids,
+                        "tokens": [r[0] for r in result],
+                        "n_words": [r[1] for r in result],
+                    },
+                    schema=TOKENS_SCHEMA,
+                )
+                writer.write_table(table)
+                total += len(doc_ids)
+                if progress:
+                    progress(len(doc_ids))
+        finally:
+            writer.close()
+    return total
