@@ -120,7 +120,7 @@ def _closure(G: nx.Graph, ids: Sequence[str], provider: str) -> DistanceMatrix:
     missing = [s for s in ids if s not in G]
     if missing:
         raise DisconnectedError(
-            f"not in the {provider} distance graph: {', '.join(missing)}"
+            f"the {provider} distance table does not cover {', '.join(missing)}"
             + (" (try --distances auto)" if provider == SEED else "")
         )
     for i, a in enumerate(ids):

@@ -1,0 +1,243 @@
+"""The ``heritage`` command line: lines, plans, catalog checks (and the nlp/kg sub-commands)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from planner import service
+
+app = typer.Typer(
+    help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+catalog_app = typer.Typer(help="Inspect and maintain the site catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Solver(StrEnum):
+    auto = "auto"
+    exact = "exact"
+    greedy = "greedy"
+    local = "local"
+    lkh = "lkh"
+    given = "given"
+
+
+class Provider(StrEnum):
+    seed = "seed"
+    estimate = "estimate"
+    auto = "auto"
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the project's domain errors into a one-line message and exit code 2."""
+    from kg.catalog import CatalogError
+
+    try:
+        yield
+    except CatalogError as exc:
+        err.print(f"[red]error:[/] catalog is invalid:\n{escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    except (ValueError, LookupError) as exc:
+        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        err.print(f"[red]error:[/] {escape(msg)}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("lines")
+def lines_cmd(fmt: Fmt = typer.Option(Fmt.table, "--format", help="table or json")) -> None:
+    """List the built-in lines and their sites."""
+    with user_errors():
+        ctx = service.load_context()
+        cat = ctx.catalog
+        if fmt is Fmt.json:
+            _print_json(
+                {
+                    lid: {
+                        "name_zh": ln.name_zh,
+                        "name_en": ln.name_en,
+                        "start": ln.start,
+                        "loop": ln.loop,
+                        "sites": [{"id": s, "name_zh": cat.sites[s].name_zh} for s in ln.sites],
+                    }
+                    for lid, ln in cat.lines.items()
+                }
+            )
+            return
+        for lid, ln in cat.lines.items():
+            kind = "loop" if ln.loop else "open path"
+            head = f"[bold]{lid}[/]  {ln.name_zh} / {ln.name_en}"
+            out.print(f"{head}  ({len(ln.sites)} sites, {kind})")
+            for k, s in enumerate(ln.sites, 1):
+                site = cat.sites[s]
+                mark = " (start)" if s == ln.start else ""
+                out.print(f"  {k:2d}. {site.name_zh} [dim]{s}[/]{mark}", highlight=False)
+
+
+@app.command("plan")
+def plan_cmd(
+    line: str | None = typer.Option(None, "--line", help="a built-in line (see `heritage lines`)"),
+    sites: str | None = typer.Option(None, "--sites", help="comma-separated names or ids"),
+    start: str | None = typer.Option(None, "--start", help="where the route starts"),
+    end: str | None = typer.Option(None, "--end", help="where an open route must end"),
+    loop: bool | None = typer.Option(None, "--loop/--open", help="return to the start"),
+    solver: Solver = typer.Option(Solver.auto, "--solver"),
+    distances: Provider = typer.Option(Provider.seed, "--distances"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format"),
+) -> None:
+    """Plan the shortest tour over a line or a list of sites, explaining every leg."""
+    with user_errors():
+        if line is None and sites is None:
+            raise service.PlanError("give --line NAME or --sites A,B,...")
+        if line is not None and sites is not None:
+            raise service.PlanError("give --line or --sites, not both")
+        site_list = [s.strip() for s in sites.replace("，", ",").split(",")] if sites else None
+        plan = service.plan_route(
+            line=line,
+            sites=site_list,
+            start=start,
+            end=end,
+            loop=loop,
+            solver=solver.value,
+            distances=distances.value,
+        )
+        if fmt is Fmt.json:
+            _print_json(service.plan_to_dict(plan))
+            return
+        _print_plan(plan)
+
+
+def _print_plan(plan: service.RoutePlan) -> None:
+    names = {s.id: s.name_zh for s in plan.stops}
+    ctx = service.load_context()
+    table = Table(title=f"{plan.line or 'custom route'} — {plan.total_km:.2f} km")
+    for col in ("#", "stop", "leg km", "cumulative", "via", "source"):
+        table.add_column(col)
+    table.add_row("1", f"{plan.stops[0].name_zh} ({plan.stops[0].id})", "", "0.00", "", "")
+    cum = 0.0
+    for k, leg in enumerate(plan.legs, 2):
+        cum += leg.km
+        via = " → ".join(ctx.catalog.sites[v].name_zh for v in leg.via)
+        name = names.get(leg.to_id, leg.to_id)
+        stop = f"{name} ({leg.to_id})"
+        table.add_row(str(k), stop, f"{leg.km:.2f}", f"{cum:.2f}", via, leg.source)
+    out.print(table)
+    proof = "proved optimal" if plan.proved_optimal else "not proved optimal"
+    extra = f", circuity factor {plan.circuity_factor:.3f}" if plan.circuity_factor else ""
+    out.print(f"solver: {plan.solver} ({proof}); distances: {plan.distances}{extra}")
+
+
+@catalog_app.command("check")
+def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
+    """Validate the catalog and show which coordinates are approximate."""
+    with user_errors():
+        ctx = service.load_context()
+        cat = ctx.catalog
+        rows = [
+            {
+                "id": s.id,
+                "name_zh": s.name_zh,
+                "lat": s.lat,
+                "lon": s.lon,
+                "coord_confidence": s.coord_confidence or "none",
+                "coord_method": s.coord_method,
+            }
+            for s in cat.sites.values()
+        ]
+        fit = ctx.circuity
+        summary = {
+            "sites": len(cat.sites),
+            "lines": {k: len(v.sites) for k, v in cat.lines.items()},
+            "seed_edges": len(cat.seed_edges),
+            "without_coordinates": [r["id"] for r in rows if r["lat"] is None],
+            "approximate": [r["id"] for r in rows if r["coord_confidence"] == "approx"],
+            "circuity": {
+                "factor": round(fit.factor, 4),
+                "pairs": fit.n,
+                "mean_abs_error_km": round(fit.mean_abs_error_km, 2),
+                "mean_abs_pct_error": round(fit.mean_abs_pct_error, 1),
+            },
+        }
+        if fmt is Fmt.json:
+            _print_json({"summary": summary, "sites": rows})
+            return
+        table = Table(title=f"catalog: {len(rows)} sites — OK")
+        for col in ("id", "name_zh", "lat", "lon", "confidence", "method"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            conf = r["coord_confidence"]
+            style = {"approx": "yellow", "none": "red"}.get(conf, "")
+            table.add_row(
+                r["id"],
+                r["name_zh"],
+                "" if r["lat"] is None else f"{r['lat']:.5f}",
+                "" if r["lon"] is None else f"{r['lon']:.5f}",
+                f"[{style}]{conf}[/]" if style else conf,
+                (r["coord_method"] or "")[:80],
+            )
+        out.print(table)
+        out.print(
+            f"{len(summary['approximate'])} approximate points, "
+            f"{len(summary['without_coordinates'])} without coordinates; "
+            f"circuity factor {fit.factor:.3f} fitted on {fit.n} road distances "
+            f"(mean abs error {fit.mean_abs_error_km:.2f} km, {fit.mean_abs_pct_error:.1f} %)"
+        )
+
+
+@app.command("fit-circuity")
+def fit_circuity_cmd() -> None:
+    """Show the road/straight-line factor fitted to known road distances, pair by pair."""
+    with user_errors():
+        ctx = service.load_context()
+        fit = ctx.circuity
+        names = {k: s.name_zh for k, s in ctx.catalog.sites.items()}
+        table = Table(title=f"circuity factor {fit.factor:.4f} (n = {fit.n})")
+        for col in ("a", "b", "road km", "great-circle km", "estimate km", "error %"):
+            table.add_column(col)
+        for a, b, road, gc, est in fit.residuals:
+            table.add_row(
+                names[a],
+                names[b],
+                f"{road:.2f}",
+                f"{gc:.2f}",
+                f"{est:.2f}",
+                f"{(est - road) / road * 100:+.1f}",
+            )
+        out.print(table)
+        out.print(
+            f"mean abs error {fit.mean_abs_error_km:.2f} km ({fit.mean_abs_pct_error:.1f} %), "
+            f"max {fit.max_abs_pct_error:.1f} %"
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
