@@ -14,7 +14,6 @@ dictionary; its agreement with jieba is measured by ``benchmarks/nlp.py``.
 from __future__ import annotations
 
 import collections
-import multiprocessing as mp
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nlp.artifacts import atomic_path
+from nlp.parallel import ordered_map
+from nlp.places import PlaceMatcher
 
 __all__ = ["TOKENS_SCHEMA", "Segmenter", "segment_corpus", "segment_texts"]
 
@@ -31,7 +32,13 @@ _KEEP = re.compile(r"[\w]", re.UNICODE)
 _NUMERIC = re.compile(r"^[\d.,%:/\-+]+$|^[\d.]+[a-z%]{0,3}$")
 
 TOKENS_SCHEMA = pa.schema(
-    [("doc_id", pa.string()), ("tokens", pa.list_(pa.string())), ("n_words", pa.int32())]
+    [
+        ("doc_id", pa.string()),
+        ("tokens", pa.list_(pa.string())),
+        ("n_words", pa.int32()),
+        ("sites", pa.list_(pa.string())),
+        ("mentioned", pa.list_(pa.string())),
+    ]
 )
 
 
@@ -77,11 +84,13 @@ class Segmenter:
         self._cut: Callable[[str], list[str]] | None = None
         self._protected: frozenset[str] = frozenset()
         self._parts: dict[str, tuple[str, ...]] = {}
+        self._tok: Any = None
 
     # The tokenizer holds locks and a large trie: build it lazily, per process.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cut"] = None
+        state["_tok"] = None
         return state
 
     @property
@@ -89,6 +98,14 @@ class Segmenter:
         """Words of the user dictionary."""
         self._ensure()
         return self._protected
+
+    @property
+    def jieba_tokenizer(self) -> Any:
+        """The owned ``jieba.Tokenizer`` (jieba backend only)."""
+        self._ensure()
+        if self._tok is None:
+            raise ValueError("the rjieba backend has no jieba.Tokenizer")
+        return self._tok
 
     def _ensure(self) -> Callable[[str], list[str]]:
         if self._cut is not None:
@@ -112,6 +129,7 @@ class Segmenter:
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
             tok.initialize()
+            self._tok = tok
             for word, freq, tag in entries:
                 tok.add_word(word, freq, tag)
             hmm = self.hmm
@@ -176,60 +194,35 @@ def _compound_parts(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
 
 # --------------------------------------------------------------------------- parallel corpus
 
-_WORKER: Segmenter | None = None
 
-
-def _init_worker(seg: Segmenter) -> None:
-    global _WORKER
-    _WORKER = seg
-    seg._ensure()
-
-
-def _work(texts: list[str]) -> list[tuple[list[str], int]]:
-    assert _WORKER is not None
+def _segment_chunk(seg: Segmenter, texts: list[str]) -> list[tuple[list[str], int]]:
     out = []
     for text in texts:
-        words = _WORKER.cut(text)
-        out.append((_WORKER.filter(words), len(words)))
+        words = seg.cut(text)
+        out.append((seg.filter(words), len(words)))
     return out
 
 
 def segment_texts(
-    chunks: Iterator[list[str]], seg: Segmenter, *, workers: int = 1, window: int | None = None
+    chunks: Iterator[list[str]], seg: Segmenter, *, workers: int = 1
 ) -> Iterator[list[tuple[list[str], int]]]:
-    """Segment chunks of texts, in order, with at most ``window`` chunks in flight.
+    """Segment chunks of texts in order, in ``workers`` processes, with bounded memory.
 
     Parameters
     ----------
     chunks
-        Lists of texts (pulled lazily, so memory stays bounded).
+        Lists of texts (pulled lazily).
     seg
         The segmenter (copied to each worker, which builds its own tokenizer once).
     workers
         Processes; ``1`` segments in this process.
-    window
-        Chunks queued ahead (default ``2 * workers``).
 
     Yields
     ------
     list[tuple[list[str], int]]
         Per text: content tokens and the number of words before filtering.
     """
-    if workers <= 1:
-        _init_worker(seg)
-        for chunk in chunks:
-            yield _work(chunk)
-        return
-    window = window or 2 * workers
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(seg,)) as pool:
-        pending: collections.deque[Any] = collections.deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_work, (chunk,)))
-            if len(pending) >= window:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+    return ordered_map(_segment_chunk, seg, chunks, workers=workers)
 
 
 def segment_corpus(
@@ -237,19 +230,24 @@ def segment_corpus(
     out_path: str | Path,
     seg: Segmenter,
     *,
+    matcher: PlaceMatcher | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Segment a stream of corpus batches (``doc_id``, ``text``) into a tokens Parquet file.
+    """Segment a stream of corpus batches into a tokens Parquet file (same row order).
 
     Parameters
     ----------
     batches
-        Record batches with ``doc_id`` and ``text`` columns.
+        Record batches with ``doc_id``, ``text`` and ``place`` columns.
     out_path
-        Parquet file written atomically with :data:`TOKENS_SCHEMA`.
+        Parquet file written atomically with :data:`TOKENS_SCHEMA`: ``tokens`` (content words),
+        ``n_words``, ``mentioned`` (sites named by the tokens) and ``sites`` (the site of the
+        ``place`` field when it resolves, else the mentioned sites).
     seg
         The segmenter.
+    matcher
+        Place matcher; without it ``sites`` and ``mentioned`` are empty.
     workers
         Processes.
     progress
@@ -260,12 +258,12 @@ def segment_corpus(
     int
         Documents segmented.
     """
-    ids: collections.deque[list[str]] = collections.deque()
+    meta: collections.deque[tuple[list[str], list[str | None]]] = collections.deque()
 
     def chunks() -> Iterator[list[str]]:
         for batch in batches:
             d = batch.to_pydict()
-            ids.append(d["doc_id"])
+            meta.append((d["doc_id"], d["place"]))
             yield d["text"]
 
     total = 0
@@ -273,12 +271,21 @@ def segment_corpus(
         writer = pq.ParquetWriter(tmp, TOKENS_SCHEMA)
         try:
             for result in segment_texts(chunks(), seg, workers=workers):
-                doc_ids = ids.popleft()
+                doc_ids, places = meta.popleft()
+                mentioned: list[list[str]] = []
+                sites: list[list[str]] = []
+                for (tokens, _), place in zip(result, places, strict=True):
+                    named = matcher.match_tokens(tokens) if matcher else []
+                    own = matcher.resolve(place) if matcher else None
+                    mentioned.append(named)
+                    sites.append([own] if own else named)
                 table = pa.table(
                     {
                         "doc_id": doc_ids,
                         "tokens": [r[0] for r in result],
                         "n_words": [r[1] for r in result],
+                        "sites": sites,
+                        "mentioned": mentioned,
                     },
                     schema=TOKENS_SCHEMA,
                 )

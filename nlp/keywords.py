@@ -1,0 +1,234 @@
+"""TF-IDF keyword tables per group (destination, site or place), streamed.
+
+The IDF is fitted over *all* documents; a term's score in a group is the sum of its TF-IDF
+weights over the group's documents (the figure the report's tables show, e.g. 大足 → 石刻 16.65),
+with the mean and the share of the group's documents that contain it alongside. scikit-learn's
+``TfidfVectorizer`` does the weighting (``smooth_idf``, L2-normalised rows); document
+frequencies are counted in a first streaming pass so that the corpus never has to be held in
+memory. :func:`tfidf_in_memory` is the one-call equivalent for small corpora and notebooks, with
+the :class:`~nlp.segment.Segmenter` as analyzer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["KeywordTables", "fit_keywords", "jieba_keywords", "tfidf_in_memory"]
+
+Chunk = Sequence[tuple[Sequence[str], Sequence[str]]]  # (groups of the doc, tokens)
+
+
+def _identity(tokens: Sequence[str]) -> Sequence[str]:
+    return tokens
+
+
+@dataclass
+class KeywordTables:
+    """Result of :func:`fit_keywords`.
+
+    Attributes
+    ----------
+    keywords
+        Long table: ``group, rank, term, tfidf_sum, tfidf_mean, doc_share, docs_with_term``.
+    groups
+        ``group, n_docs, doc_share`` (share of all documents).
+    vocabulary
+        Terms kept (document frequency ≥ ``min_df``).
+    idf
+        IDF per vocabulary term.
+    group_vectors
+        Sparse ``groups × vocabulary`` matrix of TF-IDF sums (rows in ``groups`` order).
+    n_docs
+        Documents seen.
+    """
+
+    keywords: pd.DataFrame
+    groups: pd.DataFrame
+    vocabulary: list[str]
+    idf: np.ndarray
+    group_vectors: sp.csr_matrix
+    n_docs: int
+
+    def top(self, group: str, n: int = 10) -> list[str]:
+        """The ``n`` best terms of a group."""
+        rows = self.keywords[self.keywords["group"] == group]
+        return rows.sort_values("rank")["term"].head(n).tolist()
+
+    def wide(self, n: int = 10) -> pd.DataFrame:
+        """Report-style table: for each group, a term column and a score column."""
+        cols: dict[str, list[object]] = {}
+        for g in self.groups["group"]:
+            rows = self.keywords[self.keywords["group"] == g].sort_values("rank").head(n)
+            terms = rows["term"].tolist() + [""] * (n - len(rows))
+            scores = [round(x, 2) for x in rows["tfidf_sum"]] + [None] * (n - len(rows))
+            cols[f"{g}"] = terms
+            cols[f"{g}_tfidf"] = scores
+        return pd.DataFrame(cols, index=pd.RangeIndex(1, n + 1, name="rank"))
+
+
+def fit_keywords(
+    chunks: Callable[[], Iterator[Chunk]],
+    *,
+    top_n: int = 30,
+    min_df: int = 2,
+    max_df: float = 1.0,
+) -> KeywordTables:
+    """Compute per-group TF-IDF keyword tables from a re-iterable stream of documents.
+
+    Parameters
+    ----------
+    chunks
+        Returns a fresh iterator over chunks of ``(groups, tokens)`` per document (called twice).
+        A document may belong to several groups, or to none (it still counts for the IDF).
+    top_n
+        Terms kept per group.
+    min_df
+        Minimum number of documents containing a term.
+    max_df
+        Maximum share of documents containing a term.
+
+    Returns
+    -------
+    KeywordTables
+    """
+    df: Counter[str] = Counter()
+    n_docs = 0
+    group_sizes: Counter[str] = Counter()
+    for chunk in chunks():
+        for groups, tokens in chunk:
+            n_docs += 1
+            df.update(set(tokens))
+            group_sizes.update(dict.fromkeys(groups, 1))
+    if n_docs == 0:
+        raise ValueError("no documents to compute keywords from")
+    max_count = max_df * n_docs
+    vocab = sorted(t for t, c in df.items() if c >= min_df and c <= max_count)
+    if not vocab:
+        raise ValueError(f"no term occurs in at least min_df={min_df} documents")
+    group_names = sorted(group_sizes)
+    gindex = {g: i for i, g in enumerate(group_names)}
+    vec = TfidfVectorizer(analyzer=_identity, vocabulary=vocab, lowercase=False)
+    vec.idf_ = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in vocab])
+    sums = sp.csr_matrix((len(group_names), len(vocab)))
+    present = sp.csr_matrix((len(group_names), len(vocab)))
+    for chunk in chunks():
+        X = vec.transform([tokens for _, tokens in chunk])
+        rows, cols = [], []
+        for i, (groups, _) in enumerate(chunk):
+            for g in groups:
+                rows.append(gindex[g])
+                cols.append(i)
+        if not rows:
+            continue
+        G = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(group_names), X.shape[0]))
+        sums = sums + G @ X
+        present = present + G @ (X > 0).astype(np.float64)
+    sums, present = sums.tocsr(), present.tocsr()
+    records = []
+    for gi, g in enumerate(group_names):
+        row = sums.getrow(gi)
+        order = np.argsort(-row.data, kind="stable")[:top_n]
+        counts = present.getrow(gi)
+        count_of = dict(zip(counts.indices, counts.data, strict=True))
+        size = group_sizes[g]
+        # ties broken by term for stable output
+        ranked = sorted(
+            ((row.data[k], vocab[row.indices[k]], row.indices[k]) for k in order),
+            key=lambda x: (-round(x[0], 12), x[1]),
+        )
+        for rank, (score, term, j) in enumerate(ranked, 1):
+            n_with = int(count_of.get(j, 0))
+            records.append(
+                (g, rank, term, float(score), float(score) / size, n_with / size, n_with)
+            )
+    keywords = pd.DataFrame(
+        records,
+        columns=["group", "rank", "term", "tfidf_sum", "tfidf_mean", "doc_share", "docs_with_term"],
+    )
+    groups = pd.DataFrame(
+        {
+            "group": group_names,
+            "n_docs": [group_sizes[g] for g in group_names],
+            "doc_share": [group_sizes[g] / n_docs for g in group_names],
+        }
+    )
+    return KeywordTables(keywords, groups, vocab, vec.idf_, sums, n_docs)
+
+
+def tfidf_in_memory(
+    texts: Sequence[str],
+    groups: Sequence[Sequence[str]],
+    analyzer: Callable[[str], list[str]],
+    *,
+    top_n: int = 30,
+    min_df: int = 2,
+) -> KeywordTables:
+    """Keyword tables for a small in-memory corpus (segments with ``analyzer``).
+
+    Parameters
+    ----------
+    texts
+        Normalised documents.
+    groups
+        Groups of each document.
+    analyzer
+        Text → tokens, typically a :class:`~nlp.segment.Segmenter`.
+    top_n, min_df
+        As in :func:`fit_keywords`.
+
+    Returns
+    -------
+    KeywordTables
+    """
+    docs = [(list(g), analyzer(t)) for t, g in zip(texts, groups, strict=True)]
+    return fit_keywords(lambda: iter([docs]), top_n=top_n, min_df=min_df)
+
+
+def jieba_keywords(
+    text: str,
+    tokenizer: object,
+    *,
+    method: str = "tfidf",
+    top_k: int = 20,
+    stopwords: Iterable[str] = (),
+) -> list[tuple[str, float]]:
+    """jieba's own keyword extractors on one (group) text, with our tokenizer and stopwords.
+
+    Parameters
+    ----------
+    text
+        The concatenated texts of a group.
+    tokenizer
+        A ``jieba.Tokenizer`` (e.g. from a :class:`~nlp.segment.Segmenter`).
+    method
+        ``"tfidf"`` (jieba's bundled IDF) or ``"textrank"``.
+    top_k
+        Keywords returned.
+    stopwords
+        Extra stopwords.
+
+    Returns
+    -------
+    list[tuple[str, float]]
+    """
+    import jieba.analyse
+    import jieba.posseg
+
+    if method == "tfidf":
+        extractor = jieba.analyse.TFIDF()
+        extractor.tokenizer = tokenizer
+    elif method == "textrank":
+        extractor = jieba.analyse.TextRank()
+        extractor.tokenizer = extractor.postokenizer = jieba.posseg.POSTokenizer(tokenizer)
+    else:
+        raise ValueError(f"method must be 'tfidf' or 'textrank', got {method!r}")
+    extractor.stop_words = set(extractor.stop_words) | set(stopwords)
+    return extractor.extract_tags(text, topK=top_k, withWeight=True)

@@ -1,0 +1,73 @@
+"""Ordered, bounded-memory parallel map over chunks (used by segmentation and sentiment).
+
+``multiprocessing.Pool.imap`` reads its whole input eagerly; :func:`ordered_map` keeps at most
+``window`` chunks in flight, so a stream of millions of documents never sits in memory. Each
+worker is set up once by ``initializer(state)`` (a picklable object such as a
+:class:`~nlp.segment.Segmenter`, which builds its own tokenizer in the worker).
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing as mp
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+__all__ = ["ordered_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_STATE: dict[str, Any] = {}
+
+
+def _init(func: Callable[..., Any], state: Any) -> None:
+    _STATE["func"] = func
+    _STATE["state"] = state
+
+
+def _call(chunk: Any) -> Any:
+    return _STATE["func"](_STATE["state"], chunk)
+
+
+def ordered_map(
+    func: Callable[[Any, T], R],
+    state: Any,
+    chunks: Iterable[T],
+    *,
+    workers: int = 1,
+    window: int | None = None,
+) -> Iterator[R]:
+    """Yield ``func(state, chunk)`` for each chunk, in input order.
+
+    Parameters
+    ----------
+    func
+        A module-level function (picklable) taking the worker state and one chunk.
+    state
+        Picklable state given to every call (copied once to each worker).
+    chunks
+        Input chunks, pulled lazily.
+    workers
+        Processes; ``1`` runs in this process.
+    window
+        Chunks in flight (default ``2 * workers``).
+
+    Yields
+    ------
+    The results, in order.
+    """
+    if workers <= 1:
+        for chunk in chunks:
+            yield func(state, chunk)
+        return
+    window = window or 2 * workers
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    with ctx.Pool(workers, initializer=_init, initargs=(func, state)) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_call, (chunk,)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

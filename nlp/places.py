@@ -1,0 +1,52 @@
+"""Match catalog places on *segmented words*, never on raw substrings.
+
+大足 inside 好大足够 is not Dazu: jieba (with the user dictionary) cuts 好大/足够, so no token
+equals a place name. A :class:`PlaceMatcher` maps each user-dictionary word that names exactly
+one catalog site to that site; names shared by several sites are ambiguous and match nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from nlp.lexicon import LexiconEntry
+from nlp.textnorm import normalize_zh
+
+__all__ = ["PlaceMatcher"]
+
+
+class PlaceMatcher:
+    """Token → catalog site id.
+
+    Parameters
+    ----------
+    entries
+        User-dictionary entries; those with a ``site_id`` are place names.
+
+    Attributes
+    ----------
+    names_
+        Unambiguous name → site id.
+    ambiguous_
+        Names claimed by more than one site, with their sites.
+    """
+
+    def __init__(self, entries: Iterable[LexiconEntry]) -> None:
+        owners: dict[str, set[str]] = defaultdict(set)
+        for e in entries:
+            if e.site_id:
+                owners[e.word].add(e.site_id)
+        self.names_ = {w: next(iter(s)) for w, s in owners.items() if len(s) == 1}
+        self.ambiguous_ = {w: sorted(s) for w, s in owners.items() if len(s) > 1}
+
+    def match_tokens(self, tokens: Sequence[str]) -> list[str]:
+        """Site ids named by the tokens, in order of first mention, without repeats."""
+        names = self.names_
+        return list(dict.fromkeys(names[t] for t in tokens if t in names))
+
+    def resolve(self, name: str | None) -> str | None:
+        """Site id of a place label (a whole name or alias after :func:`normalize_zh`)."""
+        if not name:
+            return None
+        return self.names_.get(normalize_zh(name, boilerplate=False))

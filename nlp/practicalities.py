@@ -1,0 +1,291 @@
+"""Visit practicalities mined from review text, as per-site priors with evidence sentences.
+
+From each sentence the miner extracts:
+
+- **durations** ("逛了两个小时", "待了约1.5小时", "半天就够") converted to hours with the
+  conventions in ``data/lexicon/practicalities.yaml``;
+- **best time** (a time-of-day, weekday or season word next to a recommendation cue:
+  "下午光线好", "早上人少") and **times to avoid** ("避开周末", "节假日人多");
+- **crowding** (人多/排队 vs 人少/清静) and **reservation** hints (需预约 vs 不用预约).
+
+A sentence is attributed to the site it names (segmented words, :class:`~nlp.places.PlaceMatcher`)
+or else to the document's site; a sentence that could belong to several sites is skipped.
+:func:`aggregate_priors` turns the findings into one row per site: duration median and
+quartiles, counts, and up to ``max_evidence`` evidence sentences per kind, so the itinerary
+engine can use a mined figure where the catalog has none and show why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from nlp.errors import LexiconError
+from nlp.sentiment import split_sentences
+
+__all__ = ["Finding", "PracticalityMiner", "aggregate_priors"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of evidence.
+
+    Attributes
+    ----------
+    kind
+        ``duration``, ``best_time``, ``avoid_time``, ``crowding`` or ``reservation``.
+    value
+        Hours for durations; a category (``afternoon``, ``weekend``, ``crowded``,
+        ``required`` …) otherwise.
+    sentence
+        The sentence it came from.
+    """
+
+    kind: str
+    value: float | str
+    sentence: str
+
+
+def _alts(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+class PracticalityMiner:
+    """Regex miner configured by ``practicalities.yaml``.
+
+    Parameters
+    ----------
+    lexicon
+        Path of the YAML file.
+    """
+
+    def __init__(self, lexicon: str | Path) -> None:
+        self.lexicon = Path(lexicon)
+        spec = yaml.safe_load(self.lexicon.read_text(encoding="utf-8")) or {}
+        required = ("numerals", "unit_hours", "phrase_hours", "duration_verbs", "time_words")
+        missing = [k for k in required if k not in spec]
+        if missing:
+            raise LexiconError(f"{self.lexicon}: missing keys {missing}")
+        self.spec = spec
+        self.numerals: dict[str, float] = {str(k): float(v) for k, v in spec["numerals"].items()}
+        self.unit_hours = {str(k): float(v) for k, v in spec["unit_hours"].items()}
+        self.phrase_hours = {str(k): float(v) for k, v in spec["phrase_hours"].items()}
+        num = r"(?:\d+(?:\.\d+)?|[" + "".join(self.numerals) + r"]{1,3})"
+        verbs = _alts(spec["duration_verbs"])
+        hedge = r"(?:了|掉|上|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整)*"
+        units = _alts(self.unit_hours)
+        self._dur = re.compile(
+            rf"(?:{verbs}){hedge}(?P<n1>{num})(?:[-~到至](?P<n2>{num}))?(?P<ge>个)?(?P<more>多|半)?"
+            rf"(?P<unit>{units})(?P<half>半)?"
+        )
+        self._dur_bare = re.compile(
+            rf"(?P<n1>{num})(?:[-~到至](?P<n2>{num}))?个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)"
+            rf"(?P<half>半)?(?:{_alts(spec.get('sufficiency_cues', ['足够']))})"
+        )
+        phrases = _alts(self.phrase_hours)
+        cues = _alts(spec.get("sufficiency_cues", []))
+        self._phrase = re.compile(
+            rf"(?:(?:{verbs}){hedge}(?P<p1>{phrases}))|(?:(?P<p2>{phrases})(?:时间)?(?:{cues}))"
+        )
+        self._time = {k: re.compile(_alts(v)) for k, v in spec["time_words"].items()}
+        self._recommend = re.compile(_alts(spec.get("recommend_cues", ["最好"])))
+        self._avoid = re.compile(_alts(spec.get("avoid_cues", ["避开"])))
+        self._avoid_times = {
+            k: re.compile(_alts(v)) for k, v in (spec.get("avoid_times") or {}).items()
+        }
+        self._crowd = {k: re.compile(_alts(v)) for k, v in (spec.get("crowding") or {}).items()}
+        res = spec.get("reservation") or {}
+        self._res_no = re.compile(_alts(res.get("not_required", ["不用预约"])))
+        self._res_yes = re.compile(_alts(res.get("required", ["预约"])))
+
+    def _number(self, text: str | None) -> float | None:
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        vals = [self.numerals.get(c) for c in text]
+        if any(v is None for v in vals):
+            return None
+        if "十" in text:  # 十, 十五, 二十, 二十五
+            left, _, right = text.partition("十")
+            tens = self.numerals[left] if left else 1.0
+            ones = self.numerals[right] if right else 0.0
+            return tens * 10 + ones
+        if len(vals) == 2:  # 两三 → 2.5 (a spoken range)
+            return (vals[0] + vals[1]) / 2  # type: ignore[operator]
+        return vals[0] if len(vals) == 1 else None
+
+    def durations(self, sentence: str) -> list[float]:
+        """Durations (hours) stated in a sentence."""
+        out: list[float] = []
+        spans: list[tuple[int, int]] = []
+        for rx in (self._dur, self._dur_bare):
+            for m in rx.finditer(sentence):
+                if any(a <= m.start() < b for a, b in spans):
+                    continue
+                n1, n2 = self._number(m.group("n1")), self._number(m.group("n2"))
+                if n1 is None:
+                    continue
+                value = (n1 + n2) / 2 if n2 is not None else n1
+                if m.group("more") == "多" or m.group("more") == "半" or m.group("half"):
+                    value += 0.5
+                hours = value * self.unit_hours[m.group("unit")]
+                if 0 < hours <= 24:
+                    out.append(round(hours, 3))
+                    spans.append(m.span())
+        for m in self._phrase.finditer(sentence):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            out.append(self.phrase_hours[m.group("p1") or m.group("p2")])
+            spans.append(m.span())
+        return out
+
+    def mine(self, text: str) -> list[Finding]:
+        """All findings in a text, sentence by sentence."""
+        out: list[Finding] = []
+        for sentence in split_sentences(text):
+            out += [Finding("duration", h, sentence) for h in self.durations(sentence)]
+            avoid = bool(self._avoid.search(sentence))
+            recommend = bool(self._recommend.search(sentence))
+            for name, rx in self._avoid_times.items():
+                if rx.search(sentence) and avoid:
+                    out.append(Finding("avoid_time", name, sentence))
+            if recommend and not avoid:
+                for name, rx in self._time.items():
+                    if rx.search(sentence):
+                        out.append(Finding("best_time", name, sentence))
+            for name, rx in self._crowd.items():
+                if rx.search(sentence):
+                    out.append(Finding("crowding", name, sentence))
+                    break
+            if self._res_no.search(sentence):
+                out.append(Finding("reservation", "not_required", sentence))
+            elif self._res_yes.search(sentence):
+                out.append(Finding("reservation", "required", sentence))
+        return out
+
+
+@dataclass
+class _SiteAcc:
+    n_docs: int = 0
+    durations: list[float] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    evidence: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def attribute(
+    findings: Sequence[Finding],
+    doc_sites: Sequence[str],
+    sentence_sites: Callable[[str], list[str]],
+) -> list[tuple[str, Finding]]:
+    """Attach findings to sites: the one site a sentence names, else the document's only site.
+
+    Parameters
+    ----------
+    findings
+        From :meth:`PracticalityMiner.mine`.
+    doc_sites
+        The document's sites.
+    sentence_sites
+        Sentence → sites it names (segmented words).
+    """
+    out = []
+    cache: dict[str, list[str]] = {}
+    for f in findings:
+        named = cache.setdefault(f.sentence, sentence_sites(f.sentence))
+        if len(named) == 1:
+            out.append((named[0], f))
+        elif not named and len(doc_sites) == 1:
+            out.append((doc_sites[0], f))
+    return out
+
+
+class PriorAggregator:
+    """Accumulate attributed findings per site (streaming); see :func:`aggregate_priors`."""
+
+    def __init__(self, *, max_evidence: int = 5) -> None:
+        self.max_evidence = max_evidence
+        self._acc: dict[str, _SiteAcc] = defaultdict(_SiteAcc)
+
+    def add_doc(self, doc_sites: Sequence[str], attributed: Sequence[tuple[str, Finding]]) -> None:
+        """Record one document's sites and attributed findings."""
+        for s in doc_sites:
+            self._acc[s].n_docs += 1
+        seen_duration: set[str] = set()
+        for site, f in attributed:
+            acc = self._acc[site]
+            key = f"{f.kind}:{f.value}" if f.kind != "duration" else "duration"
+            if f.kind == "duration":
+                if site in seen_duration:  # one duration per document and site
+                    continue
+                seen_duration.add(site)
+                acc.durations.append(float(f.value))
+            acc.counts[key] += 1
+            ev = acc.evidence[key]
+            if len(ev) < self.max_evidence and f.sentence not in ev:
+                ev.append(f.sentence)
+
+    def result(self, *, min_evidence: int = 3) -> list[dict[str, Any]]:
+        """One row per site (see :func:`aggregate_priors`)."""
+        rows = []
+        for site in sorted(self._acc):
+            acc = self._acc[site]
+            d = np.array(acc.durations)
+            row: dict[str, Any] = {
+                "site": site,
+                "n_docs": acc.n_docs,
+                "duration_n": int(d.size),
+                "duration_median_h": float(np.median(d)) if d.size else None,
+                "duration_p25_h": float(np.percentile(d, 25)) if d.size else None,
+                "duration_p75_h": float(np.percentile(d, 75)) if d.size else None,
+                "visit_hours_prior": float(np.median(d)) if d.size >= min_evidence else None,
+            }
+            row.update({k: int(v) for k, v in sorted(acc.counts.items()) if k != "duration"})
+            row["evidence"] = {k: list(v) for k, v in sorted(acc.evidence.items())}
+            rows.append(row)
+        return rows
+
+
+def aggregate_priors(
+    docs: Iterable[tuple[str, Sequence[str]]],
+    miner: PracticalityMiner,
+    sentence_sites: Callable[[str], list[str]],
+    *,
+    min_evidence: int = 3,
+    max_evidence: int = 5,
+) -> list[dict[str, Any]]:
+    """Per-site priors from ``(text, doc_sites)`` pairs.
+
+    Parameters
+    ----------
+    docs
+        Normalised text and the document's sites.
+    miner
+        The miner.
+    sentence_sites
+        Sentence → sites it names.
+    min_evidence
+        Durations needed before ``visit_hours_prior`` is set.
+    max_evidence
+        Evidence sentences kept per kind and site.
+
+    Returns
+    -------
+    list[dict]
+        ``site, n_docs, duration_n, duration_median_h, duration_p25_h, duration_p75_h,
+        visit_hours_prior``, one count column per ``kind:value`` (``best_time:afternoon``,
+        ``crowding:crowded`` …) and ``evidence`` (kind → sentences).
+    """
+    agg = PriorAggregator(max_evidence=max_evidence)
+    for text, sites in docs:
+        agg.add_doc(sites, attribute(miner.mine(text), sites, sentence_sites))
+    return agg.result(min_evidence=min_evidence)

@@ -1,0 +1,227 @@
+"""Sentiment per document and per aspect, with threshold calibration on star ratings.
+
+Scores come from snownlp's bundled Naive Bayes model (offline, from PyPI), loaded into an
+object this module owns (snownlp's module-level classifier is never touched). Text is scored
+as normalised, *without* our stopword removal: 不, 很, 好 matter (snownlp applies its own
+model-internal filtering).
+
+The bundled model was trained on product reviews and its 0.5 cut-off is wrong on scenic
+reviews: :func:`calibrate` picks the threshold that maximises Youden's J (TPR − FPR) against
+labels derived from star ratings (4–5 positive, 1–3 negative by default) and reports ROC AUC
+(``sklearn.metrics.roc_auc_score``).
+
+Aspects (scenery, carvings, transport, tickets, service, food, lodging) come from
+``data/lexicon/aspects.yaml``; a clause belongs to an aspect when one of its segmented words is
+an aspect term, and each such clause is scored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from nlp.errors import LexiconError
+
+__all__ = [
+    "Aspect",
+    "Calibration",
+    "SentimentScorer",
+    "aspect_clauses",
+    "calibrate",
+    "labels_from_ratings",
+    "load_aspects",
+    "split_clauses",
+]
+
+_CLAUSE = re.compile(r"[^。!?;,，、\n]+")
+_SENTENCE = re.compile(r"[^。!?;\n]+[。!?;]?")
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """An aspect and its terms."""
+
+    name: str
+    label_zh: str
+    terms: frozenset[str]
+
+
+def load_aspects(path: str | Path) -> list[Aspect]:
+    """Read ``aspects.yaml``.
+
+    Raises
+    ------
+    LexiconError
+        If an aspect has no terms.
+    """
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out = []
+    for name, spec in raw.items():
+        terms = frozenset(str(t) for t in (spec or {}).get("terms") or ())
+        if not terms:
+            raise LexiconError(f"{path}: aspect {name!r} has no terms")
+        out.append(Aspect(name, str(spec.get("label_zh", name)), terms))
+    return out
+
+
+class SentimentScorer:
+    """snownlp sentiment, in an instance of its own.
+
+    Parameters
+    ----------
+    model_path
+        A snownlp sentiment model file (``.marshal``); default: the bundled one.
+    """
+
+    def __init__(self, model_path: str | Path | None = None) -> None:
+        self.model_path = None if model_path is None else Path(model_path)
+        self._clf: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model_path": self.model_path, "_clf": None}
+
+    def _ensure(self) -> Any:
+        if self._clf is None:
+            from snownlp import sentiment
+
+            clf = sentiment.Sentiment()
+            if self.model_path is None:
+                clf.load()
+            else:
+                clf.load(str(self.model_path).removesuffix(".3"), iszip=True)
+            self._clf = clf
+        return self._clf
+
+    def score(self, text: str) -> float:
+        """P(positive) of a text; 0.5 for an empty text."""
+        if not text.strip():
+            return 0.5
+        return float(self._ensure().classify(text))
+
+    def score_many(self, texts: Sequence[str]) -> list[float]:
+        """Scores of several texts."""
+        return [self.score(t) for t in texts]
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a text (split at sentence and clause punctuation)."""
+    return [c.strip() for c in _CLAUSE.findall(text) if c.strip()]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text (split at 。!?; and newlines), punctuation kept."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def aspect_clauses(text: str, cut: Any, aspects: Sequence[Aspect]) -> list[tuple[str, str]]:
+    """``(aspect, clause)`` pairs: clauses whose segmented words include an aspect term.
+
+    Parameters
+    ----------
+    text
+        Normalised text.
+    cut
+        Text → words (e.g. ``Segmenter.cut``).
+    aspects
+        From :func:`load_aspects`.
+    """
+    out = []
+    for clause in split_clauses(text):
+        words = set(cut(clause))
+        for a in aspects:
+            if not a.terms.isdisjoint(words):
+                out.append((a.name, clause))
+    return out
+
+
+def labels_from_ratings(
+    ratings: Sequence[float | None], *, positive_min: float = 4.0
+) -> list[int | None]:
+    """1 for ratings ≥ ``positive_min``, 0 below, ``None`` when unrated."""
+    return [None if r is None or r != r else int(r >= positive_min) for r in ratings]
+
+
+@dataclass
+class Calibration:
+    """Threshold chosen on labelled documents.
+
+    Attributes
+    ----------
+    threshold
+        Score at or above which a document is positive.
+    calibrated
+        False when there were too few labels of either class (threshold stays 0.5).
+    roc_auc
+        ROC AUC of the scores against the labels (``None`` without both classes).
+    n_pos, n_neg
+        Labelled documents per class.
+    accuracy_at_05, accuracy_at_threshold
+        Accuracy with the bundled cut-off and with the calibrated one.
+    balanced_accuracy_at_05, balanced_accuracy_at_threshold
+        Mean of TPR and TNR at each cut-off.
+    """
+
+    threshold: float
+    calibrated: bool
+    roc_auc: float | None
+    n_pos: int
+    n_neg: int
+    accuracy_at_05: float | None = None
+    accuracy_at_threshold: float | None = None
+    balanced_accuracy_at_05: float | None = None
+    balanced_accuracy_at_threshold: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+def _accuracies(scores: np.ndarray, labels: np.ndarray, t: float) -> tuple[float, float]:
+    pred = scores >= t
+    acc = float(np.mean(pred == labels.astype(bool)))
+    tpr = float(np.mean(pred[labels == 1])) if np.any(labels == 1) else 0.0
+    tnr = float(np.mean(~pred[labels == 0])) if np.any(labels == 0) else 0.0
+    return acc, (tpr + tnr) / 2
+
+
+def calibrate(
+    scores: Sequence[float], labels: Sequence[int | None], *, min_per_class: int = 10
+) -> Calibration:
+    """Choose the decision threshold that maximises Youden's J; report ROC AUC.
+
+    Parameters
+    ----------
+    scores
+        P(positive) per document.
+    labels
+        1/0 per document, ``None`` when unlabelled (ignored).
+    min_per_class
+        Labels needed in each class to calibrate (below it the threshold stays 0.5).
+
+    Returns
+    -------
+    Calibration
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    pairs = [(s, y) for s, y in zip(scores, labels, strict=True) if y is not None]
+    s = np.array([p[0] for p in pairs], dtype=float)
+    y = np.array([p[1] for p in pairs], dtype=int)
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    if n_pos == 0 or n_neg == 0:
+        return Calibration(0.5, False, None, n_pos, n_neg)
+    auc = float(roc_auc_score(y, s))
+    acc05, bal05 = _accuracies(s, y, 0.5)
+    if min(n_pos, n_neg) < min_per_class:
+        return Calibration(0.5, False, auc, n_pos, n_neg, acc05, acc05, bal05, bal05)
+    fpr, tpr, thr = roc_curve(y, s)
+    best = int(np.argmax(tpr - fpr))
+    threshold = float(min(1.0, thr[best]))
+    acc_t, bal_t = _accuracies(s, y, threshold)
+    return Calibration(threshold, True, auc, n_pos, n_neg, acc05, acc_t, bal05, bal_t)

@@ -1,0 +1,340 @@
+"""LDA topic models (gensim) with a fixed seed and a coherence sweep to choose k.
+
+:class:`TopicModel` follows the scikit-learn estimator shape: ``__init__`` stores
+hyper-parameters, ``fit`` learns ``dictionary_`` and ``model_`` (a single-process gensim
+``LdaModel`` seeded with ``random_state``, so the same seed gives the same topics), and
+``transform`` gives document–topic distributions. :func:`coherence_sweep` fits one model per k
+and scores each with c_v, u_mass and c_npmi (gensim ``CoherenceModel``).
+
+Documents are streamed: the bag-of-words corpus is serialised to a Matrix Market file that
+gensim reads pass by pass, so only the dictionary and the model sit in memory. Coherence is
+computed on at most ``coherence_docs`` documents (a seeded sample).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SweepResult", "TopicModel", "coherence_sweep", "parse_k_range"]
+
+TokenDocs = Callable[[], Iterator[Sequence[str]]]
+
+
+def parse_k_range(spec: str) -> list[int]:
+    """Parse ``"2:12"`` (inclusive), ``"2:12:2"`` or ``"3,4,6"`` into topic counts.
+
+    Raises
+    ------
+    ValueError
+        For an empty or malformed range, or k < 1.
+    """
+    try:
+        if ":" in spec:
+            parts = [int(p) for p in spec.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError
+            step = parts[2] if len(parts) == 3 else 1
+            ks = list(range(parts[0], parts[1] + 1, step))
+        else:
+            ks = [int(p) for p in spec.split(",") if p.strip()]
+    except ValueError:
+        raise ValueError(f"bad k range {spec!r}: use 2:12, 2:12:2 or 3,4,6") from None
+    if not ks or min(ks) < 1:
+        raise ValueError(f"bad k range {spec!r}: need k >= 1")
+    return ks
+
+
+class TopicModel:
+    """Seeded gensim LDA.
+
+    Parameters
+    ----------
+    num_topics
+        k.
+    passes, iterations
+        gensim training passes over the corpus and per-document inference iterations.
+    random_state
+        Seed (gensim ``random_state``).
+    no_below, no_above, keep_n
+        Dictionary pruning: drop terms in fewer than ``no_below`` documents or in more than
+        ``no_above`` of them; keep at most ``keep_n``.
+    alpha
+        Document–topic prior (gensim ``alpha``).
+
+    Attributes
+    ----------
+    dictionary_
+        The fitted ``gensim.corpora.Dictionary``.
+    model_
+        The fitted ``gensim.models.LdaModel``.
+    n_docs_
+        Documents seen in ``fit``.
+    """
+
+    def __init__(
+        self,
+        num_topics: int = 4,
+        *,
+        passes: int = 10,
+        iterations: int = 100,
+        random_state: int = 42,
+        no_below: int = 3,
+        no_above: float = 0.5,
+        keep_n: int = 20_000,
+        alpha: str = "symmetric",
+    ) -> None:
+        self.num_topics = num_topics
+        self.passes = passes
+        self.iterations = iterations
+        self.random_state = random_state
+        self.no_below = no_below
+        self.no_above = no_above
+        self.keep_n = keep_n
+        self.alpha = alpha
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters as a dict."""
+        return {
+            "num_topics": self.num_topics,
+            "passes": self.passes,
+            "iterations": self.iterations,
+            "random_state": self.random_state,
+            "no_below": self.no_below,
+            "no_above": self.no_above,
+            "keep_n": self.keep_n,
+            "alpha": self.alpha,
+        }
+
+    def fit(self, docs: TokenDocs, *, dictionary: Any = None, bow_path: Path | None = None):
+        """Fit on a re-iterable stream of token lists.
+
+        Parameters
+        ----------
+        docs
+            Returns a fresh iterator of token lists.
+        dictionary
+            A prepared dictionary (shared by a sweep); built from ``docs`` when ``None``.
+        bow_path
+            A Matrix Market corpus already serialised for ``dictionary``.
+
+        Returns
+        -------
+        TopicModel
+            ``self``.
+        """
+        from gensim.models import LdaModel
+
+        self.dictionary_ = dictionary if dictionary is not None else build_dictionary(docs, self)
+        if len(self.dictionary_) == 0:
+            raise ValueError("the dictionary is empty after pruning: lower no_below")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = bow_path or serialize_bow(docs, self.dictionary_, Path(tmp) / "bow.mm")
+            corpus = _mm(path)
+            self.n_docs_ = len(corpus)
+            self.model_ = LdaModel(
+                corpus=corpus,
+                id2word=self.dictionary_,
+                num_topics=self.num_topics,
+                passes=self.passes,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                alpha=self.alpha,
+                chunksize=2000,
+                eval_every=None,
+            )
+        return self
+
+    def topics(self, topn: int = 10) -> list[list[tuple[str, float]]]:
+        """Top terms and weights of each topic."""
+        return [
+            [(self.dictionary_[i], float(w)) for i, w in self.model_.get_topic_terms(t, topn)]
+            for t in range(self.num_topics)
+        ]
+
+    def transform(self, docs: Iterable[Sequence[str]]) -> np.ndarray:
+        """Document–topic distributions (``n_docs × num_topics``, rows sum to 1)."""
+        rows = []
+        for tokens in docs:
+            bow = self.dictionary_.doc2bow(list(tokens))
+            dist = np.zeros(self.num_topics)
+            for t, p in self.model_.get_document_topics(bow, minimum_probability=0.0):
+                dist[t] = p
+            rows.append(dist)
+        return np.array(rows).reshape(len(rows), self.num_topics)
+
+    def save(self, folder: str | Path) -> None:
+        """Save model, dictionary and parameters in ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save(str(folder / "lda.model"))
+        self.dictionary_.save(str(folder / "dictionary.gensim"))
+        (folder / "params.json").write_text(
+            json.dumps(self.params(), indent=2) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> TopicModel:
+        """Load a model saved by :meth:`save`."""
+        from gensim.corpora import Dictionary
+        from gensim.models import LdaModel
+
+        folder = Path(folder)
+        params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+        obj = cls(**params)
+        obj.model_ = LdaModel.load(str(folder / "lda.model"))
+        obj.dictionary_ = Dictionary.load(str(folder / "dictionary.gensim"))
+        return obj
+
+
+def build_dictionary(docs: TokenDocs, params: TopicModel) -> Any:
+    """Build and prune a gensim ``Dictionary`` from a stream of token lists."""
+    from gensim.corpora import Dictionary
+
+    dictionary = Dictionary()
+    batch: list[Sequence[str]] = []
+    for tokens in docs():
+        batch.append(tokens)
+        if len(batch) >= 5000:
+            dictionary.add_documents(batch)
+            batch = []
+    if batch:
+        dictionary.add_documents(batch)
+    dictionary.filter_extremes(
+        no_below=params.no_below, no_above=params.no_above, keep_n=params.keep_n
+    )
+    dictionary.compactify()
+    return dictionary
+
+
+def serialize_bow(docs: TokenDocs, dictionary: Any, path: Path) -> Path:
+    """Write the bag-of-words corpus of ``docs`` as Matrix Market (streamed)."""
+    from gensim.corpora import MmCorpus
+
+    MmCorpus.serialize(str(path), (dictionary.doc2bow(list(t)) for t in docs()))
+    return path
+
+
+def _mm(path: Path) -> Any:
+    from gensim.corpora import MmCorpus
+
+    return MmCorpus(str(path))
+
+
+@dataclass
+class SweepResult:
+    """Outcome of :func:`coherence_sweep`.
+
+    Attributes
+    ----------
+    table
+        One dict per k: ``k, c_v, u_mass, c_npmi``.
+    best_k
+        k with the highest c_v (ties: the smaller k).
+    models
+        k → fitted :class:`TopicModel`.
+    """
+
+    table: list[dict[str, float]]
+    best_k: int
+    models: dict[int, TopicModel]
+
+
+def coherence_sweep(
+    docs: TokenDocs,
+    ks: Sequence[int],
+    *,
+    seed: int = 42,
+    passes: int = 10,
+    iterations: int = 100,
+    no_below: int = 3,
+    no_above: float = 0.5,
+    coherence_docs: int = 5000,
+    topn: int = 10,
+    measures: Sequence[str] = ("c_v", "u_mass", "c_npmi"),
+    on_k: Callable[[dict[str, float]], None] | None = None,
+) -> SweepResult:
+    """Fit one seeded LDA per k and score its topics.
+
+    Parameters
+    ----------
+    docs
+        Returns a fresh iterator of token lists.
+    ks
+        Topic counts to try.
+    seed
+        LDA ``random_state`` and the coherence sample's seed.
+    passes, iterations, no_below, no_above
+        See :class:`TopicModel`.
+    coherence_docs
+        Documents (seeded sample) on which coherence is computed.
+    topn
+        Terms per topic used for coherence.
+    measures
+        gensim coherence measures.
+    on_k
+        Called with each k's row as soon as it is scored (for printing).
+
+    Returns
+    -------
+    SweepResult
+    """
+    from gensim.models import CoherenceModel
+
+    base = TopicModel(
+        passes=passes,
+        iterations=iterations,
+        random_state=seed,
+        no_below=no_below,
+        no_above=no_above,
+    )
+    dictionary = build_dictionary(docs, base)
+    if len(dictionary) == 0:
+        raise ValueError("the dictionary is empty after pruning: lower no_below")
+    # seeded reservoir sample of documents for coherence
+    rng = random.Random(seed)
+    sample: list[list[str]] = []
+    for i, tokens in enumerate(docs()):
+        kept = [t for t in tokens if t in dictionary.token2id]
+        if i < coherence_docs:
+            sample.append(kept)
+        else:
+            j = rng.randint(0, i)
+            if j < coherence_docs:
+                sample[j] = kept
+    sample = [s for s in sample if s]
+    sample_bow = [dictionary.doc2bow(s) for s in sample]
+    rows: list[dict[str, float]] = []
+    models: dict[int, TopicModel] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        bow = serialize_bow(docs, dictionary, Path(tmp) / "bow.mm")
+        for k in ks:
+            tm = TopicModel(**{**base.params(), "num_topics": k})
+            tm.fit(docs, dictionary=dictionary, bow_path=bow)
+            topics = [[w for w, _ in t] for t in tm.topics(topn)]
+            row: dict[str, float] = {"k": k}
+            for m in measures:
+                cm = CoherenceModel(
+                    topics=topics,
+                    texts=sample,
+                    corpus=sample_bow,
+                    dictionary=dictionary,
+                    coherence=m,
+                    topn=topn,
+                    processes=1,
+                )
+                row[m] = float(cm.get_coherence())
+            rows.append(row)
+            models[k] = tm
+            if on_k:
+                on_k(row)
+    key = "c_v" if "c_v" in measures else measures[0]
+    best = max(rows, key=lambda r: (r[key], -r["k"]))
+    return SweepResult(rows, int(best["k"]), models)
