@@ -175,8 +175,18 @@ class DerivedPoint:
         for c, r in zip(self.constraints, self.residuals_km, strict=True):
             other = c.other(self.site)
             parts.append(f"{c.describe(self.site)} [{self.anchors.get(other, '?')}; fit {r:+.1f}]")
+        kinds = {c.kind for c in self.constraints}
+        if kinds & {"road_km", "straight_km"}:
+            technique = "trilateration from distances"
+        elif "bearing" in kinds:
+            technique = "bearing and distance from an anchor"
+        else:
+            technique = "co-location"
+        if kinds & {"road_km", "bearing"}:
+            technique += " (road/stated km ÷ circuity)"
         text = (
-            f"approx, round {self.round}: weighted least squares over {len(parts)} fact(s): "
+            f"approx, round {self.round}, {technique}: weighted least squares over "
+            f"{len(parts)} fact(s): "
             + "; ".join(parts)
             + f"; RMS normalised residual {self.rms_normalised:.2f}"
         )

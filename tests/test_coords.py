@@ -102,7 +102,7 @@ def test_sites_csv_is_up_to_date(cat: Catalog, derivation) -> None:
         assert s.coord_method == p.method, sid
 
 
-def test_regenerate_dry_run_matches(tmp_path: Path) -> None:
+def test_regenerate_dry_run_matches() -> None:
     res = regenerate_sites_csv(write=False)
     assert "shixia_si" in res.points
     assert "baosen_ningmeng" not in res.points
@@ -193,6 +193,7 @@ def test_two_circles_give_a_flagged_mirror_midpoint() -> None:
     assert haversine_km(p.lat, p.lon, *truth) <= p.uncertainty_km
     assert p.lon == pytest.approx(105.5, abs=0.01)  # the midpoint of the two solutions
     assert "mirror-image" in p.method
+    assert "trilateration" in p.method
 
 
 def test_single_circle_is_unresolved() -> None:
