@@ -64,10 +64,13 @@ class PracticalityMiner:
     ----------
     lexicon
         Path of the YAML file.
+    max_hours
+        Longer durations are trip lengths ("玩了两天"), not visits to one site, and are ignored.
     """
 
-    def __init__(self, lexicon: str | Path) -> None:
+    def __init__(self, lexicon: str | Path, *, max_hours: float = 8.0) -> None:
         self.lexicon = Path(lexicon)
+        self.max_hours = max_hours
         spec = yaml.safe_load(self.lexicon.read_text(encoding="utf-8")) or {}
         required = ("numerals", "unit_hours", "phrase_hours", "duration_verbs", "time_words")
         missing = [k for k in required if k not in spec]
@@ -139,13 +142,15 @@ class PracticalityMiner:
                 if m.group("more") == "多" or m.group("more") == "半" or m.group("half"):
                     value += 0.5
                 hours = value * self.unit_hours[m.group("unit")]
-                if 0 < hours <= 24:
+                if 0 < hours <= self.max_hours:
                     out.append(round(hours, 3))
                     spans.append(m.span())
         for m in self._phrase.finditer(sentence):
             if any(a <= m.start() < b for a, b in spans):
                 continue
-            out.append(self.phrase_hours[m.group("p1") or m.group("p2")])
+            hours = self.phrase_hours[m.group("p1") or m.group("p2")]
+            if hours <= self.max_hours:
+                out.append(hours)
             spans.append(m.span())
         return out
 
