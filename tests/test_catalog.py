@@ -226,6 +226,20 @@ def test_unknown_line(cat: Catalog) -> None:
     assert ei.value.known == list(cat.lines)
 
 
+def test_homophones_are_ambiguous_not_guessed() -> None:
+    sites = {
+        "a1": Site(id="a1", name_zh="北山", kind="mountain"),
+        "a2": Site(id="a2", name_zh="贝山", kind="mountain"),
+    }
+    cat = Catalog(sites)
+    assert cat.resolve("贝山").id == "a2"
+    with pytest.raises(UnknownSiteError) as ei:
+        cat.resolve("beishan")
+    assert ei.value.ambiguous
+    assert {i for i, _ in ei.value.suggestions} == {"a1", "a2"}
+    assert str(ei.value).startswith("ambiguous site name 'beishan'")
+
+
 def test_default_data_dir_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("HERITAGE_DATA_DIR", raising=False)
     assert default_data_dir() == REPO / "data" / "catalog"
@@ -268,6 +282,7 @@ BROKEN = [
     ("line_unknown_site", "lines.yaml:5:", ["unknown site id", "'wofoyuan'"]),
     ("line_bad_start", "lines.yaml:6:", ["start", "'anyue_town'", "'mini'"]),
     ("published_unknown_site", "published_distances.csv:2:", ["'圆觉寺'", "(yuanjuedong)"]),
+    ("traditional_clash", "sites.csv:3:", ["'寶頂山'", "'beishan'", "'baodingshan'"]),
 ]
 
 
