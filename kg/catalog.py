@@ -697,25 +697,28 @@ def _load_published(path: Path, index: _NameIndex, problems: list[str]) -> list[
 
 
 def _compose_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
-    """Parse YAML; return the data and a map from key paths to 1-based line numbers."""
+    """Parse YAML; return the data and a map from key paths to 1-based line numbers.
+
+    A mapping entry's path points at its key's line, a sequence item's path at the item.
+    """
     node = yaml.compose(text, Loader=yaml.SafeLoader)
+    loader = yaml.SafeLoader("")
     marks: dict[tuple, int] = {}
 
     def walk(n: yaml.Node | None, path: tuple) -> Any:
         if n is None:
             return None
-        marks[path] = n.start_mark.line + 1
+        marks.setdefault(path, n.start_mark.line + 1)
         if isinstance(n, yaml.MappingNode):
             out = {}
             for k, v in n.value:
-                key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), k)
+                key = loader.construct_object(k)
                 marks[(*path, key)] = k.start_mark.line + 1
                 out[key] = walk(v, (*path, key))
-                marks[(*path, key)] = k.start_mark.line + 1
             return out
         if isinstance(n, yaml.SequenceNode):
             return [walk(v, (*path, i)) for i, v in enumerate(n.value)]
-        return yaml.SafeLoader("").construct_object(n, deep=True)
+        return loader.construct_object(n, deep=True)
 
     return walk(node, ()), marks
 
