@@ -126,7 +126,7 @@ def main() -> None:
                 "source": leg["source"],
             }
         )
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
     if distances != "seed":
         st.caption(f"Estimates use a circuity factor of {ctx.circuity.factor:.3f} (fitted).")
 

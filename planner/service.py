@@ -78,11 +78,18 @@ def _uncertainty_km(site: Site) -> float:
 
 
 def _calibrates(site: Site) -> bool:
+    """A point can calibrate road/straight ratios unless a circuity was assumed to place it.
+
+    Sourced points (high/medium/low) qualify; of the approximate ones only pure co-locations
+    (e.g. a park in a town centre) do — trilaterated or bearing-placed points had road km
+    divided by an assumed factor, so fitting the factor on them would be circular.
+    """
     if not site.has_coords:
         return False
     if site.coord_confidence != "approx":
         return True
-    return "trilateration" not in site.coord_method.lower()
+    method = site.coord_method.lower()
+    return "co-location:" in method and "trilateration" not in method and "bearing" not in method
 
 
 def calibration_pairs(catalog: Catalog) -> list[tuple[str, str, float, float]]:
