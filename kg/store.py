@@ -1,0 +1,404 @@
+"""Where the graph lives while it is queried: rdflib in memory, or Oxigraph on disk.
+
+:func:`open_graph` loads ``artifacts/kg/graph.ttl`` (building it first if it is missing) into
+
+* ``"memory"`` (default): an :class:`rdflib.Graph` with the in-memory store; queries are parsed
+  once and cached as prepared queries;
+* ``"oxigraph"``: a persistent embedded Oxigraph store (``pyoxigraph`` through ``oxrdflib``) in
+  ``artifacts/kg/oxigraph/``; the Turtle file is bulk-loaded only when its SHA-256 differs from
+  the one recorded in the store folder.
+
+The backend is chosen by the ``store`` argument, else the ``HERITAGE_KG_STORE`` environment
+variable (``memory`` or ``oxigraph``); ``HERITAGE_KG_OXIGRAPH_DIR`` moves the Oxigraph folder.
+
+Every query goes through :meth:`KnowledgeGraph.select`, which binds parameters with
+``initBindings`` (rdflib) / ``substitutions`` (Oxigraph) — never by editing query text. With
+Oxigraph a bound variable must appear in the ``SELECT`` clause, so the project's queries
+project their parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from types import MethodType
+from typing import Any
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.algebra import traverse
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import Node, Variable
+
+from kg.namespaces import PREFIXES, bind_prefixes
+
+__all__ = [
+    "BACKENDS",
+    "QUERY_DIR",
+    "KnowledgeGraph",
+    "QueryError",
+    "default_backend",
+    "load_query",
+    "open_graph",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+DEFAULT_TTL = PROJECT_ROOT / "artifacts" / "kg" / "graph.ttl"
+DEFAULT_OXIGRAPH_DIR = PROJECT_ROOT / "artifacts" / "kg" / "oxigraph"
+BACKENDS = ("memory", "oxigraph")
+_INIT_NS = {p: str(ns) for p, ns in PREFIXES.items()}
+_MARKER = "loaded_from.sha256"
+
+_open_stores: dict[Path, Any] = {}
+_open_lock = threading.Lock()
+
+
+class QueryError(ValueError):
+    """A query that cannot be run (unknown name, unreadable file, SPARQL syntax error)."""
+
+
+def default_backend() -> str:
+    """``$HERITAGE_KG_STORE`` if set (``memory`` or ``oxigraph``), else ``memory``."""
+    value = os.environ.get("HERITAGE_KG_STORE", "memory").strip().lower() or "memory"
+    if value not in BACKENDS:
+        raise ValueError(f"HERITAGE_KG_STORE must be one of {', '.join(BACKENDS)}, got {value!r}")
+    return value
+
+
+def load_query(name: str) -> str:
+    """Text of ``kg/queries/<name>.rq``."""
+    if not name.replace("_", "").isalnum():
+        raise QueryError(f"bad query name {name!r}")
+    path = QUERY_DIR / f"{name}.rq"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in QUERY_DIR.glob("*.rq")))
+        raise QueryError(f"unknown query {name!r}; known: {known}")
+    return path.read_text(encoding="utf-8")
+
+
+def _to_python(node: Node | None) -> Any:
+    if node is None:
+        return None
+    if isinstance(node, Literal):
+        value = node.toPython()
+        return value if not isinstance(value, Literal) else str(value)
+    return node
+
+
+@dataclass(frozen=True)
+class Row:
+    """One solution: attribute and item access by variable name; unbound variables are None."""
+
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return self.values.get(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+
+class KnowledgeGraph:
+    """A loaded graph plus the query machinery shared by the planner, the app and the CLI.
+
+    Parameters
+    ----------
+    graph
+        The rdflib graph (memory store or Oxigraph store).
+    backend
+        ``"memory"`` or ``"oxigraph"``.
+    source
+        The Turtle file it was loaded from, if any.
+    """
+
+    def __init__(self, graph: Graph, *, backend: str = "memory", source: Path | None = None):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
+        self.graph = graph
+        self.backend = backend
+        self.source = source
+        self._prepared: dict[str, Any] = {}
+        self._bound: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.cache: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def __repr__(self) -> str:
+        return (
+            f"KnowledgeGraph(backend={self.backend!r}, triples={len(self)}, source={self.source})"
+        )
+
+    # ------------------------------------------------------------------ queries
+    def select(
+        self, query: str, bindings: Mapping[str, Node] | None = None, *, raw: bool = False
+    ) -> list[Row]:
+        """Run a SELECT query; see :meth:`select_table` (this returns only the rows)."""
+        return self.select_table(query, bindings, raw=raw)[1]
+
+    def select_table(
+        self, query: str, bindings: Mapping[str, Node] | None = None, *, raw: bool = False
+    ) -> tuple[list[str], list[Row]]:
+        """Run a SELECT query with parameters bound by ``initBindings``.
+
+        Parameters
+        ----------
+        query
+            The name of a file in ``kg/queries`` (``"sites_by_theme"``) or SPARQL text.
+        bindings
+            ``{variable: rdflib term}``; values are RDF terms, never query text.
+        raw
+            Keep rdflib terms for literals instead of converting them to Python values.
+
+        Returns
+        -------
+        (variables, rows)
+        """
+        text = load_query(query) if "\n" not in query and " " not in query else query
+        init = {
+            Variable(k) if not isinstance(k, Variable) else k: v
+            for k, v in (bindings or {}).items()
+        }
+        for k, v in init.items():
+            if not isinstance(v, URIRef | Literal):
+                raise TypeError(f"binding {k} must be an rdflib URIRef or Literal, got {type(v)}")
+        try:
+            if self.backend == "memory":
+                prepared = self._bind(self._prepare(text), text, init)
+                result = self.graph.query(prepared, initBindings=init)
+            else:
+                result = self.graph.query(text, initNs=_INIT_NS, initBindings=init)
+        except QueryError:
+            raise
+        except Exception as exc:  # rdflib/pyparsing/oxigraph errors → one domain error
+            raise QueryError(f"query failed: {exc}") from exc
+        if result.type != "SELECT":
+            raise QueryError(f"only SELECT queries are supported here, got {result.type}")
+        names = [str(v) for v in result.vars or []]
+        rows = []
+        for sol in result:
+            values = {}
+            for name, node in zip(names, sol, strict=False):
+                values[name] = node if raw else _to_python(node)
+            rows.append(Row(values))
+        return names, rows
+
+    def _prepare(self, text: str) -> Any:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._lock:
+            prepared = self._prepared.get(key)
+            if prepared is None:
+                try:
+                    prepared = prepareQuery(text, initNs=_INIT_NS)
+                except Exception as exc:
+                    raise QueryError(f"SPARQL syntax error: {exc}") from exc
+                self._prepared[key] = prepared
+        return prepared
+
+    def _bind(self, prepared: Any, text: str, init: Mapping[Variable, Node]) -> Any:
+        """A copy of the prepared algebra with bound variables replaced by their RDF terms.
+
+        This is the substitution Oxigraph performs: it happens on the parsed algebra (terms,
+        not text), and lets rdflib order each basic graph pattern by what is really bound —
+        rdflib orders patterns at parse time, when parameters are still variables.
+        """
+        if not init:
+            return prepared
+        key = hashlib.sha256(
+            (text + "\0" + "\0".join(f"{k}={v.n3()}" for k, v in sorted(init.items()))).encode()
+        ).hexdigest()
+        with self._lock:
+            cached = self._bound.get(key)
+        if cached is not None:
+            return cached
+        bound = Query(prepared.prologue, _copy_algebra(prepared.algebra))
+
+        def visit(node: Any) -> None:
+            if isinstance(node, CompValue) and node.name == "BGP":
+                triples = [
+                    tuple(init.get(t, t) if isinstance(t, Variable) else t for t in triple)
+                    for triple in node.triples
+                ]
+                node["triples"] = _order_triples(triples)
+
+        traverse(bound.algebra, visitPost=visit)
+        with self._lock:
+            if len(self._bound) > 2048:
+                self._bound.clear()
+            self._bound[key] = bound
+        return bound
+
+    def memo(self, key: str, factory: Any) -> Any:
+        """Cache ``factory()`` under ``key`` for the life of this graph (graphs are read-only)."""
+        with self._lock:
+            if key in self.cache:
+                return self.cache[key]
+        value = factory()
+        with self._lock:
+            self.cache.setdefault(key, value)
+            return self.cache[key]
+
+    @cached_property
+    def triples(self) -> int:
+        return len(self.graph)
+
+
+def _order_triples(triples: list[tuple]) -> list[tuple]:
+    """Greedy join order: fewest unknown variables first; ``?x a Class`` after the others.
+
+    rdflib's own ordering breaks ties by comparing IRIs as strings, which puts
+    ``?d rdf:type hr:Distance`` (hundreds of matches) before ``?d hr:between <site>`` (a few).
+    """
+    known: set[Node] = set()
+    rest = list(triples)
+    out = []
+    while rest:
+        best_i, best_key = 0, None
+        for i, t in enumerate(rest):
+            unknown = {x for x in t if isinstance(x, Variable | BNode) and x not in known}
+            key = (len(unknown), t[1] == RDF.type, i)
+            if best_key is None or key < best_key:
+                best_i, best_key = i, key
+        best = rest.pop(best_i)
+        out.append(best)
+        known |= {x for x in best if isinstance(x, Variable | BNode)}
+    return out
+
+
+def _copy_algebra(e: Any) -> Any:
+    """Structural copy of an rdflib algebra tree (``CompValue`` cannot be deep-copied)."""
+    if isinstance(e, CompValue):
+        c = e.__class__.__new__(e.__class__)
+        OrderedDict.__init__(c)
+        c.__dict__.update(e.__dict__)
+        fn = e.__dict__.get("_evalfn")
+        if isinstance(fn, MethodType):  # Expr binds its evaluator to itself
+            c._evalfn = MethodType(fn.__func__, c)
+        for k, v in e.items():
+            c[k] = _copy_algebra(v)
+        return c
+    if isinstance(e, list):
+        return [_copy_algebra(x) for x in e]
+    if isinstance(e, tuple):
+        return tuple(_copy_algebra(x) for x in e)
+    return e
+
+
+# ============================================================================ opening
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _open_oxigraph(ttl: Path, folder: Path) -> Graph:
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+
+    folder = folder.resolve()
+    digest = _sha256(ttl)
+    with _open_lock:
+        store = _open_stores.get(folder)
+        if store is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            store = ox.Store(str(folder / "db"))
+            _open_stores[folder] = store
+        marker = folder / _MARKER
+        current = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
+        if current != digest or len(store) == 0:
+            store.clear()
+            store.bulk_load(path=str(ttl), format=ox.RdfFormat.TURTLE)
+            store.flush()
+            marker.write_text(digest + "\n", encoding="utf-8")
+    g = Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
+    return bind_prefixes(g)
+
+
+def graph_from_memory(
+    g: Graph, *, backend: str = "memory", folder: Path | None = None
+) -> KnowledgeGraph:
+    """Wrap an in-memory graph (e.g. fresh from :func:`kg.build.build_graph`).
+
+    With ``backend="oxigraph"`` the triples are copied into an Oxigraph store (in memory when
+    ``folder`` is None, else persistent in ``folder``).
+    """
+    if backend == "memory":
+        return KnowledgeGraph(g, backend="memory")
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+
+    store = ox.Store(str(folder)) if folder else ox.Store()
+    store.clear()
+    data = g.serialize(format="nt", encoding="utf-8")
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+    og = Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
+    return KnowledgeGraph(bind_prefixes(og), backend="oxigraph")
+
+
+def open_graph(
+    path: str | Path | None = None,
+    *,
+    store: str | None = None,
+    oxigraph_dir: str | Path | None = None,
+    build_if_missing: bool = True,
+) -> KnowledgeGraph:
+    """Load the built graph into the chosen backend.
+
+    Parameters
+    ----------
+    path
+        Turtle file (default ``artifacts/kg/graph.ttl``).
+    store
+        ``"memory"`` or ``"oxigraph"``; default :func:`default_backend`.
+    oxigraph_dir
+        Folder of the persistent Oxigraph store (default ``$HERITAGE_KG_OXIGRAPH_DIR`` or
+        ``artifacts/kg/oxigraph``).
+    build_if_missing
+        Run :func:`kg.build.run_build` when the default Turtle file does not exist yet.
+
+    Returns
+    -------
+    KnowledgeGraph
+    """
+    backend = (store or default_backend()).lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
+    ttl = Path(path) if path else DEFAULT_TTL
+    if not ttl.exists():
+        if path is None and build_if_missing:
+            from kg.build import run_build
+
+            run_build()
+        else:
+            raise FileNotFoundError(f"no graph at {ttl}; run `heritage kg build` first")
+    if backend == "memory":
+        g = bind_prefixes(Graph(bind_namespaces="none"))
+        g.parse(ttl, format="turtle")
+        return KnowledgeGraph(g, backend="memory", source=ttl)
+    folder = Path(
+        oxigraph_dir or os.environ.get("HERITAGE_KG_OXIGRAPH_DIR") or DEFAULT_OXIGRAPH_DIR
+    )
+    return KnowledgeGraph(_open_oxigraph(ttl, folder), backend="oxigraph", source=ttl)
+
+
+def close_stores(folders: Iterable[Path] | None = None) -> None:
+    """Forget open Oxigraph stores (all, or those in ``folders``) so they can be reopened."""
+    with _open_lock:
+        for f in list(folders or _open_stores):
+            _open_stores.pop(Path(f).resolve(), None)
