@@ -622,12 +622,12 @@ _COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "subject": ("site", "group", "site_or_destination", "destination", "site_id"),
         "aspect": ("aspect",),
         "score": ("score", "mean_score", "sentiment"),
-        "n": ("n", "n_docs", "count", "docs"),
+        "n": ("n", "n_docs", "n_clauses", "count", "docs"),
     },
     "similar": {
-        "a": ("site_a", "a", "source"),
-        "b": ("site_b", "b", "target"),
-        "score": ("score", "similarity", "cosine"),
+        "a": ("site_a", "a", "site", "source"),
+        "b": ("site_b", "b", "similar_site", "target"),
+        "score": ("score", "combined", "similarity", "cosine"),
         "method": ("method",),
     },
 }
@@ -676,76 +676,138 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 _TABLE_FILES: dict[str, tuple[str, ...]] = {
     "keywords": ("keywords", "site_keywords", "destination_keywords"),
-    "mentions": ("mentions", "groups", "site_mentions", "doc_counts"),
-    "topics": ("topics", "topic_terms"),
-    "site_topics": ("site_topics", "group_topics", "doc_topics_by_site"),
-    "sentiment": ("sentiment", "site_sentiment", "aspect_sentiment"),
-    "similar": ("similar", "similarity", "site_similarity", "similar_sites"),
+    "mentions": ("mentions", "site_mentions", "doc_counts"),
+    "topics": ("topics",),
+    "site_topics": ("site_topics", "group_topics"),
+    "sentiment": ("sentiment",),
+    "similar": ("similar", "site_similarity", "similar_sites"),
 }
 
+#: Files written by the project's NLP pipeline (``nlp/pipeline.py``), per stage folder:
+#: file name → (table, fixed column values added to every row)
+_PIPELINE_FILES: dict[str, tuple[str, dict[str, Any]]] = {
+    "keywords_site.csv": ("keywords", {}),
+    "keywords_destination.csv": ("keywords", {}),
+    "groups_site.csv": ("mentions", {}),
+    "topic_terms.csv": ("topics", {}),
+    "aspect_sentiment.csv": ("sentiment", {}),
+    "site_sentiment.csv": ("sentiment", {"aspect": "overall"}),
+    "similarity.csv": ("similar", {"method": "tfidf+topic cosine (combined)"}),
+}
+NLP_STAGES = ("keywords", "topics", "sentiment", "similarity")
+#: NLP group names that stand for the whole corpus, not a site or an area
+CORPUS_WIDE_GROUPS = frozenset({"*", "all", "__all__", ""})
 
-def _manifest_provenance(folder: Path) -> dict[str, Any]:
+
+def _manifest(folder: Path) -> dict[str, Any]:
     mpath = folder / "manifest.json"
     if not mpath.exists():
         return {}
     try:
-        m = json.loads(mpath.read_text(encoding="utf-8"))
+        return json.loads(mpath.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
-    return {
-        "stage": str(m.get("stage", folder.parent.name)),
-        "key": str(m.get("key", folder.name)),
+
+
+def _provenance(folder: Path, table: str, files: list[Path]) -> dict[str, Any]:
+    m = _manifest(folder)
+    inputs = m.get("inputs", {}) if isinstance(m.get("inputs"), dict) else {}
+    used = {f"nlp:{k}": str(v) for k, v in sorted(inputs.items()) if isinstance(v, str)}
+    for f in files:
+        used[_rel(f)] = sha256_file(f)
+    info: dict[str, Any] = {
+        "stage": f"nlp.{m['stage']}" if m.get("stage") else f"nlp.{table}",
         "params": m.get("params", {}),
-        "corpus": m.get("corpus") or m.get("corpus_sha256") or m.get("inputs", {}),
-        "inputs": m.get("inputs", {}),
+        "used": used,
     }
+    if m.get("key"):
+        info["key"] = str(m["key"])
+    if inputs.get("corpus"):
+        info["corpus"] = {"artifact_key": inputs["corpus"]}
+    return info
+
+
+def _add_table(tables: NlpTables, name: str, df: pd.DataFrame, info: dict[str, Any]) -> None:
+    import pandas as pd
+
+    df = _normalise_table(name, df)
+    old = getattr(tables, name)
+    if old is not None:
+        df = pd.concat([old, df], ignore_index=True)
+        prev = tables.provenance.get(name, {})
+        info = {**prev, "used": {**prev.get("used", {}), **info.get("used", {})}}
+    setattr(tables, name, df)
+    tables.provenance[name] = info
+
+
+def _load_folder(folder: Path, tables: NlpTables) -> None:
+    for f in sorted(folder.iterdir()):
+        if not f.is_file():
+            continue
+        if f.name in _PIPELINE_FILES:
+            name, extra = _PIPELINE_FILES[f.name]
+            df = _read_table(f)
+            for col, value in extra.items():
+                df[col] = value
+            _add_table(tables, name, df, _provenance(folder, name, [f]))
+            continue
+        if f.suffix not in {".parquet", ".csv", ".json"} or f.name == "manifest.json":
+            continue
+        for name, stems in _TABLE_FILES.items():
+            if f.stem in stems:
+                _add_table(tables, name, _read_table(f), _provenance(folder, name, [f]))
 
 
 def load_nlp_tables(paths: Iterable[str | Path]) -> NlpTables:
-    """Read NLP tables from files or artifact folders (``<stage>/<key>/`` with a manifest).
+    """Read NLP tables from artifact folders, an artifacts root, or single table files.
 
-    A file is recognised by its stem (``keywords.parquet``, ``similar.csv`` …, see
-    ``_TABLE_FILES``); ``.parquet``, ``.csv`` and ``.json`` are read.
+    * an artifacts root (``artifacts/nlp``): the latest complete folder of each NLP stage is
+      used (:func:`find_nlp_tables`);
+    * a stage folder (``artifacts/nlp/keywords/<key>/``): the pipeline's files
+      (``keywords_site.csv``, ``groups_site.csv``, ``topic_terms.csv``,
+      ``aspect_sentiment.csv``, ``site_sentiment.csv``, ``similarity.csv``) or generic ones
+      named after a table (``keywords.csv``, ``similar.parquet`` …); its ``manifest.json``
+      gives the stage, parameters and input keys recorded in PROV;
+    * a file: a generic table recognised by its stem.
     """
     tables = NlpTables()
-    for p in paths:
-        p = Path(p)
-        files = sorted(p.iterdir()) if p.is_dir() else [p]
-        prov = _manifest_provenance(p if p.is_dir() else p.parent)
-        for f in files:
-            if f.suffix not in {".parquet", ".csv", ".json"} or f.name == "manifest.json":
-                continue
+    for p in map(Path, paths):
+        if p.is_dir() and not (p / "manifest.json").exists() and find_nlp_tables(p):
+            for folder in find_nlp_tables(p):
+                _load_folder(folder, tables)
+        elif p.is_dir():
+            _load_folder(p, tables)
+        elif p.is_file():
             for name, stems in _TABLE_FILES.items():
-                if f.stem in stems and getattr(tables, name) is None:
-                    setattr(tables, name, _normalise_table(name, _read_table(f)))
-                    info = dict(prov) if prov else {}
-                    info.setdefault("stage", f"nlp.{name}")
-                    info["file"] = _rel(f)
-                    info["sha256"] = sha256_file(f)
-                    tables.provenance[name] = info
+                if p.stem in stems:
+                    _add_table(tables, name, _read_table(p), _provenance(p.parent, name, [p]))
+        else:
+            raise KGBuildError([f"{p}: no such NLP artifact"], "invalid NLP artifacts")
     return tables
 
 
 def find_nlp_tables(root: str | Path | None = None) -> list[Path]:
-    """Complete NLP artifact folders under ``root`` (default ``artifacts/nlp``).
+    """The latest complete folder (one with ``manifest.json``) of each NLP stage under ``root``.
 
-    For each stage folder, the complete key folder (one with ``manifest.json``) whose manifest
-    was written last is chosen; loose table files directly in ``root`` are included too.
+    ``root`` defaults to ``artifacts/nlp``; stages are ``keywords``, ``topics``, ``sentiment``
+    and ``similarity``. "Latest" is the manifest's ``created_utc`` (then its mtime).
     """
     root = Path(root) if root else PROJECT_ROOT / "artifacts" / "nlp"
-    if not root.is_dir():
-        return []
     found: list[Path] = []
-    stems = {s for v in _TABLE_FILES.values() for s in v}
-    for child in sorted(root.iterdir()):
-        if child.is_file() and child.stem in stems:
-            found.append(child)
-        elif child.is_dir():
-            keyed = [d for d in child.iterdir() if d.is_dir() and (d / "manifest.json").exists()]
-            if (child / "manifest.json").exists():
-                keyed.append(child)
-            if keyed:
-                found.append(max(keyed, key=lambda d: (d / "manifest.json").stat().st_mtime))
+    for stage in NLP_STAGES:
+        d = root / stage
+        if not d.is_dir():
+            continue
+        keyed = [k for k in d.iterdir() if k.is_dir() and (k / "manifest.json").exists()]
+        if keyed:
+
+            def when(k: Path) -> tuple[str, float]:
+                return (
+                    str(_manifest(k).get("created_utc", "")),
+                    (k / "manifest.json").stat().st_mtime,
+                )
+
+            found.append(max(keyed, key=when))
     return found
 
 
@@ -812,12 +874,15 @@ class _Builder:
         self.add(a, RDFS.label, Literal(f"{stage} run {key}", lang="en"))
         self.add(a, HR.stage, Literal(stage))
         self.add(a, HR.parameters, Literal(_json(params)))
-        for name, digest in sorted(used.items()):
-            ent = URIRef(f"{HRID}input/{digest[:16]}")
+        for name, value in sorted(used.items()):
+            ent = URIRef(f"{HRID}input/{uris.term_key(name + '|' + value)}")
             self.add(a, PROV.used, ent)
             self.add(ent, RDF.type, PROV.Entity)
             self.add(ent, DCTERMS.title, Literal(name))
-            self.add(ent, HR.sha256, Literal(digest))
+            if re.fullmatch(r"[0-9a-f]{64}", value):
+                self.add(ent, HR.sha256, Literal(value))
+            else:
+                self.add(ent, DCTERMS.identifier, Literal(value))
         return a
 
     # ------------------------------------------------------------------ areas and themes
@@ -1150,15 +1215,14 @@ class _Builder:
     def nlp_activity(self, table: str) -> URIRef:
         assert self.nlp is not None
         info = self.nlp.provenance.get(table, {})
-        df = getattr(self.nlp, table)
-        used = dict(info.get("inputs") or {}) if isinstance(info.get("inputs"), dict) else {}
-        used = {str(k): str(v) for k, v in used.items() if isinstance(v, str) and v}
-        if info.get("file") and info.get("sha256"):
-            used[info["file"]] = info["sha256"]
+        used = dict(info.get("used") or {})
         if not used:
+            df = getattr(self.nlp, table)
             digest = _sha256_bytes(df.to_csv(index=False).encode("utf-8"))
             used[f"{table} (table given in memory)"] = digest
         params = {"params": info.get("params", {}), "table": table}
+        if info.get("key"):
+            params["artifact_key"] = info["key"]
         if info.get("corpus"):
             params["corpus"] = info["corpus"]
         act = self.activity(str(info.get("stage", f"nlp.{table}")), params, used)
@@ -1206,6 +1270,8 @@ class _Builder:
         run = act.rsplit("/", 1)[1]
         skipped = []
         for group, rows in sorted(df.groupby(df["subject"].astype(str)), key=lambda kv: kv[0]):
+            if group.strip() in CORPUS_WIDE_GROUPS:
+                continue
             subj = self.resolve_subject(group)
             if subj is None:
                 skipped.append(group)
@@ -1222,7 +1288,7 @@ class _Builder:
                 node = uris.keyword_weight_uri(run, subj[0], subj[1], term)
                 self.add(node, RDF.type, HR.KeywordWeight)
                 self.add(node, HR.subject, self.subject_uri(*subj))
-                self.add(node, HR.term, self.term(term))
+                self.add(node, HR["term"], self.term(term))
                 self.add(node, HR.weight, _dec(weight))
                 self.add(node, HR.rank, _int(rank))
                 self.add(node, PROV.wasGeneratedBy, act)
@@ -1244,13 +1310,13 @@ class _Builder:
             key = key if isinstance(key, tuple) else (key,)
             scope_name = str(key[0]) if has_scope else ""
             raw_topic = str(key[-1])
-            scope = self.resolve_subject(scope_name) if has_scope else None
-            if has_scope and scope is None:
+            corpus_wide = not has_scope or scope_name.strip() in CORPUS_WIDE_GROUPS
+            scope = None if corpus_wide else self.resolve_subject(scope_name)
+            if not corpus_wide and scope is None:
                 skipped.append(scope_name)
                 continue
             tid = re.sub(r"[^a-z0-9_.-]+", "-", raw_topic.lower()).strip("-") or "0"
-            if scope:
-                tid = f"{scope[1]}.{tid}"
+            tid = f"{scope[1]}.{tid}" if scope else f"all.{tid}"
             topic_ids[(scope_name, raw_topic)] = tid
             t = uris.topic_uri(run, tid)
             self.add(t, RDF.type, HR.Topic)
@@ -1269,7 +1335,7 @@ class _Builder:
                 tt = uris.topic_term_uri(run, tid, term)
                 self.add(t, HR.topicTerm, tt)
                 self.add(tt, RDF.type, HR.TopicTerm)
-                self.add(tt, HR.term, self.term(term))
+                self.add(tt, HR["term"], self.term(term))
                 self.add(tt, HR.weight, _dec(weight))
                 self.add(tt, HR.rank, _int(rank))
                 terms.append(term)
@@ -1288,7 +1354,14 @@ class _Builder:
                 key=lambda r: (r[0], r[1]),
             ):
                 subj = self.resolve_subject(subj_name)
-                tid = topic_ids.get((subj_name, raw_topic)) or topic_ids.get(("", raw_topic))
+                tid = topic_ids.get((subj_name, raw_topic)) or next(
+                    (
+                        v
+                        for (scope, t), v in sorted(topic_ids.items())
+                        if t == raw_topic and scope.strip() in CORPUS_WIDE_GROUPS
+                    ),
+                    None,
+                )
                 if subj is None or tid is None:
                     skipped.append(f"{subj_name}/{raw_topic}")
                     continue
@@ -1309,6 +1382,8 @@ class _Builder:
         for row in sorted(
             df.itertuples(index=False), key=lambda r: (str(r.subject), str(r.aspect))
         ):
+            if str(row.subject).strip() in CORPUS_WIDE_GROUPS:
+                continue
             subj = self.resolve_subject(row.subject)
             if subj is None:
                 skipped.append(str(row.subject))
@@ -1410,6 +1485,8 @@ class _Builder:
         m = self.nlp.mentions if self.nlp is not None else None
         if m is not None and len(m):
             for name, n in zip(m["subject"].astype(str), m["n_docs"], strict=True):
+                if name.strip() in CORPUS_WIDE_GROUPS:
+                    continue
                 subj = self.resolve_subject(name)
                 if subj and subj[0] == "site":
                     mentions[subj[1]] = mentions.get(subj[1], 0) + int(n)
@@ -1417,9 +1494,10 @@ class _Builder:
             act = self.nlp_activity("mentions")
             pact = self.activity(
                 "kg.popularity",
-                {"method": "corpus-mentions", "missing_sites": 0},
-                {"mentions": str(act)},
+                {"method": "corpus-mentions", "sites_not_mentioned": 0},
+                dict(self.nlp.provenance.get("mentions", {}).get("used", {})),  # type: ignore[union-attr]
             )
+            self.add(pact, PROV.wasInformedBy, act)
             method = "corpus-mentions"
         else:
             pact = self.activity(

@@ -786,7 +786,7 @@ def _short(iri: str) -> str:
     return iri
 
 
-def _projection(kg: KnowledgeGraph) -> nx.Graph:
+def _projection(kg: KnowledgeGraph, *, keywords: bool = False) -> nx.Graph:
     def load() -> nx.Graph:
         G = nx.Graph()
         for r in kg.select("graph_edges", raw=True):
@@ -802,12 +802,19 @@ def _projection(kg: KnowledgeGraph) -> nx.Graph:
             rels = G.get_edge_data(a, b, {}).get("rels", [])
             rels.append((a, str(HR.Distance), b, label))
             G.add_edge(a, b, rels=rels)
+        if keywords:
+            for r in kg.select("keyword_edges", raw=True):
+                a, b = str(r.subject), str(r.term)
+                label = f"关键词 / keyword (TF-IDF {float(r.weight.toPython()):.2f})"
+                rels = G.get_edge_data(a, b, {}).get("rels", [])
+                rels.append((a, str(HR.KeywordWeight), b, label))
+                G.add_edge(a, b, rels=rels)
         deg = dict(G.degree())
         for u, v, d in G.edges(data=True):
             d["w"] = 1.0 + 0.5 * (math.log(max(deg[u], 1)) + math.log(max(deg[v], 1)))
         return G
 
-    return kg.memo("projection", load)
+    return kg.memo(f"projection:{keywords}", load)
 
 
 def explain_connection(
@@ -817,13 +824,16 @@ def explain_connection(
     *,
     max_paths: int = 5,
     max_hops: int = 6,
+    include_keywords: bool = False,
 ) -> list[Connection]:
     """How two entities (sites, heritage items, areas, themes, lines) are connected.
 
     The graph is projected onto its entity links (areas, themes, lines, heritage links,
-    similarity, documented distances; no types, literals or provenance). Paths are ranked by a
-    cost of 1 per hop plus ``ln(degree)`` of each node crossed, so a path through a specific
-    item (川剧) ranks above one through a hub (a province) of the same length. Up to
+    similarity, documented distances; with ``include_keywords`` also the TF-IDF keywords of
+    sites and areas, so 安岳 and 大足 meet at 石刻; no types, literals or provenance).
+    Paths are ranked by a cost of 1 per hop plus ``ln(degree)`` of each node crossed, so a
+    path through a specific item (川剧) ranks above one through a hub (a province) of the
+    same length. Up to
     ``max_paths`` simple paths of at most ``max_hops`` hops are returned, cheapest first
     (Yen's algorithm, :func:`networkx.shortest_simple_paths`).
 
@@ -835,7 +845,7 @@ def explain_connection(
     ea, eb = resolve(kg, a), resolve(kg, b)
     if ea.iri == eb.iri:
         raise ValueError("the two entities are the same")
-    G = _projection(kg)
+    G = _projection(kg, keywords=include_keywords)
     sa, sb = str(ea.iri), str(eb.iri)
     if sa not in G or sb not in G or not nx.has_path(G, sa, sb):
         return []

@@ -1,0 +1,391 @@
+"""``heritage kg …``: build, validate and query the heritage knowledge graph.
+
+Mounted by :mod:`planner.cli` as ``heritage kg``. Each command parses its options, calls
+:mod:`kg.build` / :mod:`kg.queries`, and renders a rich table or JSON; the library never
+imports typer or rich. Domain errors become a short message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="The heritage knowledge graph: build (SHACL-validated), query, explain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Store(StrEnum):
+    memory = "memory"
+    oxigraph = "oxigraph"
+
+
+_FMT = typer.Option(Fmt.table, "--format", help="table, json or csv")
+_STORE = typer.Option(None, "--store", help="memory or oxigraph (default: $HERITAGE_KG_STORE)")
+_GRAPH = typer.Option(None, "--graph", help="Turtle file (default: artifacts/kg/graph.ttl)")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn domain errors into one readable message and exit code 2."""
+    from kg.build import KGBuildError
+    from kg.catalog import CatalogError
+    from kg.store import QueryError
+    from kg.validate import ShaclViolationError
+
+    try:
+        yield
+    except ShaclViolationError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, markup=False)
+        err.print("full report: shacl_report.txt in the output folder", highlight=False)
+        raise typer.Exit(2) from None
+    except (CatalogError, KGBuildError, QueryError) as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    except (ValueError, LookupError, FileNotFoundError) as exc:
+        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        err.print(f"error: {msg}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+
+
+def _open(graph: Path | None, store: Store | None) -> Any:
+    from kg.store import open_graph
+
+    return open_graph(graph, store=store.value if store else None)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: Fmt, title: str = "") -> None:
+    if fmt is Fmt.json:
+        sys.stdout.write(json.dumps(_plain(rows), ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Fmt.csv:
+        w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: _plain(r.get(k)) for k in columns})
+        return
+    table = Table(title=title or None)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        cells = ("" if r.get(c) is None else str(_plain(r.get(c))) for c in columns)
+        table.add_row(*(x if len(x) <= 80 else x[:79] + "…" for x in cells))
+    out.print(table)
+
+
+def _km(x: float | None) -> str | None:
+    return None if x is None else f"{x:.2f}"
+
+
+# ============================================================================ build
+
+
+@app.command("build")
+def build_cmd(
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="catalog folder"),
+    out_dir: Path | None = typer.Option(None, "--out", help="output folder (artifacts/kg)"),
+    nlp: list[Path] | None = typer.Option(
+        None, "--nlp", help="NLP artifacts root, stage folder or table (repeatable)"
+    ),
+    no_nlp: bool = typer.Option(False, "--no-nlp", help="build from the catalog only"),
+    force: bool = typer.Option(False, "--force", help="rebuild even if nothing changed"),
+) -> None:
+    """Build graph.ttl, graph.jsonld and shacl_report.txt (skipped when inputs are unchanged)."""
+    from kg.build import run_build
+
+    with user_errors():
+        res = run_build(data_dir, out_dir, nlp_paths=[] if no_nlp else nlp, force=force)
+    state = "built" if res.rebuilt else "up to date (inputs unchanged)"
+    out.print(f"{res.out_dir}: {state}; {res.triples} triples; SHACL conforms")
+    tables = res.manifest.get("nlp_tables") or []
+    out.print("NLP tables: " + (", ".join(tables) if tables else "none (catalog only)"))
+    for w in res.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    if res.seconds:
+        out.print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in res.seconds.items()))
+
+
+@app.command("validate")
+def validate_cmd(graph: Path | None = _GRAPH) -> None:
+    """Validate an existing Turtle file against data/ontology/shapes.ttl."""
+    from rdflib import Graph
+
+    from kg.store import DEFAULT_TTL
+    from kg.validate import validate_graph
+
+    with user_errors():
+        path = graph or DEFAULT_TTL
+        if not path.exists():
+            raise FileNotFoundError(f"no graph at {path}; run `heritage kg build` first")
+        report = validate_graph(Graph().parse(path, format="turtle"))
+    sys.stdout.write(report.text)
+    raise typer.Exit(0 if report.conforms else 1)
+
+
+# ============================================================================ queries
+
+
+@app.command("query")
+def query_cmd(
+    file: Path = typer.Argument(..., help="a SPARQL SELECT query (.rq)"),
+    bind: list[str] | None = typer.Option(
+        None, "--bind", help="NAME=VALUE (IRI <…>, site:ID, number, or text); repeatable"
+    ),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Run a researcher's SPARQL file; parameters are bound, never pasted into the text."""
+    from kg.queries import run_query_file
+
+    with user_errors():
+        bindings = {}
+        for b in bind or []:
+            name, sep, value = b.partition("=")
+            if not sep:
+                raise ValueError(f"--bind needs NAME=VALUE, got {b!r}")
+            bindings[name.strip().lstrip("?")] = value
+        variables, rows = run_query_file(_open(graph, store), file, bindings)
+    _emit(rows, variables, fmt, title=str(file))
+
+
+@app.command("sites")
+def sites_cmd(
+    theme: str | None = typer.Option(None, "--theme", help="theme id or name (石刻)"),
+    area: str | None = typer.Option(None, "--area", help="area name (安岳县, 四川省)"),
+    kind: str | None = typer.Option(None, "--kind", help="catalog kind (rock_carving …)"),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Sites by theme and/or administrative area."""
+    from kg.queries import sites_by
+
+    with user_errors():
+        sites = sites_by(_open(graph, store), theme=theme, area=area, kind=kind)
+    rows = [
+        {**asdict(s), "coords": "approx" if s.approximate else (s.coord_confidence or "none")}
+        for s in sites
+    ]
+    _emit(rows, ["id", "name_zh", "kind", "lat", "lon", "coords", "popularity"], fmt)
+
+
+@app.command("near")
+def near_cmd(
+    site: str = typer.Argument(..., help="site name or id"),
+    radius: float = typer.Option(10.0, "--radius", help="km"),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Heritage, food, events and experience bases at or near a site."""
+    from kg.queries import heritage_near
+
+    with user_errors():
+        res = heritage_near(_open(graph, store), site, radius_km=radius)
+    rows = [asdict(h) for h in res.items]
+    rows += [
+        {
+            "item_id": b.site.id,
+            "name_zh": b.site.name_zh,
+            "category": f"base:{b.site.kind}",
+            "relation": "nearby",
+            "via": "nearby",
+            "via_id": b.site.id,
+            "distance_km": _km(b.km),
+            "source": b.source or ("approximate coordinates" if b.approximate else "coordinates"),
+        }
+        for b in res.bases
+    ]
+    cols = ["item_id", "name_zh", "category", "relation", "via", "via_id", "distance_km"]
+    cols += ["source"] if fmt is not Fmt.table else []
+    _emit(rows, cols, fmt, title=f"{res.site.name_zh} ({res.site.id}), {radius:g} km")
+
+
+@app.command("within")
+def within_cmd(
+    site: str = typer.Argument(..., help="site name or id, or LAT,LON"),
+    radius: float = typer.Option(10.0, "--radius", help="km"),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Sites within R km of a site or a point, with how each distance is known."""
+    from kg.queries import sites_within
+
+    with user_errors():
+        center: Any = site
+        parts = site.replace("，", ",").split(",")
+        if len(parts) == 2:
+            try:
+                center = (float(parts[0]), float(parts[1]))
+            except ValueError:
+                center = site
+        res = sites_within(_open(graph, store), center, radius)
+    rows = [
+        {
+            "id": n.site.id,
+            "name_zh": n.site.name_zh,
+            "straight_km": _km(n.straight_km),
+            "approximate": n.approximate,
+            "documented_km": _km(n.documented_km),
+            "documented_kind": n.documented_kind,
+            "source": n.source,
+        }
+        for n in res
+    ]
+    cols = ["id", "name_zh", "straight_km", "approximate", "documented_km", "documented_kind"]
+    _emit(rows, [*cols, "source"] if fmt is not Fmt.table else cols, fmt)
+
+
+@app.command("profile")
+def profile_cmd(
+    site: str = typer.Argument(..., help="site name or id"),
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+    fmt: Fmt = typer.Option(Fmt.table, "--format", help="table or json"),
+) -> None:
+    """Facts, keywords, topics, sentiment, heritage and similar sites of one site."""
+    from kg.queries import site_profile
+
+    with user_errors():
+        p = site_profile(_open(graph, store), site)
+    if fmt is not Fmt.table:
+        sys.stdout.write(json.dumps(_plain(p), ensure_ascii=False, indent=2) + "\n")
+        return
+    s = p.site
+    out.print(f"[bold]{s.name_zh}[/] {s.name_en} ({s.id}, {s.kind})")
+    out.print("areas: " + " → ".join(f"{n} ({a})" for a, n, _ in p.areas))
+    for field_name, values in sorted(p.facts.items()):
+        if field_name in {"source", "note", "coordinate_method"}:
+            continue
+        out.print(f"{field_name}: " + "; ".join(values), highlight=False)
+    pop = f"{s.popularity:g} ({s.popularity_method})" if s.popularity is not None else "—"
+    out.print(f"popularity: {pop}")
+    kw = ", ".join(f"{t} {w:.2f}" for t, w in p.keywords) or "—"
+    out.print(f"keywords: {kw}", highlight=False)
+    for aid, kws in p.area_keywords.items():
+        out.print(f"keywords of {aid}: " + ", ".join(f"{t} {w:.2f}" for t, w in kws))
+    for t in p.topics:
+        terms = "、".join(term for term, _ in t["terms"])
+        out.print(f"topic {t['topic']} ({t['subject']}): {terms}", highlight=False)
+    for sm in p.sentiment:
+        out.print(f"sentiment {sm['aspect']} ({sm['subject']}): {sm['score']:.3f} (n={sm['n']})")
+    for h in p.heritage:
+        out.print(f"heritage: {h.name_zh} ({h.item_id}) — {h.relation} via {h.via_name}")
+    for sim in p.similar:
+        out.print(f"similar: {sim.site.name_zh} ({sim.site.id}) {sim.score:.3f} [{sim.method}]")
+
+
+def _similar_rows(items: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": x.site.id,
+            "name_zh": x.site.name_zh,
+            "score": f"{x.score:.3f}",
+            "method": x.method,
+            "popularity": x.popularity,
+            "popularity_of_reference": x.reference_popularity,
+            "popularity_method": x.popularity_method,
+        }
+        for x in items
+    ]
+
+
+_SIM_COLS = ["id", "name_zh", "score", "method", "popularity", "popularity_method"]
+
+
+@app.command("similar")
+def similar_cmd(
+    site: str = typer.Argument(..., help="site name or id"),
+    top: int = typer.Option(5, "--top"),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Sites most similar to a site."""
+    from kg.queries import similar_sites
+
+    with user_errors():
+        res = similar_sites(_open(graph, store), site, top_k=top)
+    _emit(_similar_rows(res), _SIM_COLS, fmt)
+
+
+@app.command("gems")
+def gems_cmd(
+    site: str = typer.Argument(..., help="site name or id"),
+    top: int = typer.Option(5, "--top"),
+    min_score: float = typer.Option(0.3, "--min-score"),
+    fmt: Fmt = _FMT,
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """Hidden gems: similar to a site but less popular (corpus mentions or designation level)."""
+    from kg.queries import hidden_gems
+
+    with user_errors():
+        res = hidden_gems(_open(graph, store), site, top_k=top, min_score=min_score)
+    _emit(_similar_rows(res), [*_SIM_COLS, "popularity_of_reference"], fmt)
+
+
+@app.command("explain")
+def explain_cmd(
+    a: str = typer.Argument(..., help="first entity (site, heritage item, area, theme)"),
+    b: str = typer.Argument(..., help="second entity"),
+    paths: int = typer.Option(5, "--paths"),
+    keywords: bool = typer.Option(False, "--keywords", help="also connect through keywords"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format", help="table or json"),
+    store: Store | None = _STORE,
+    graph: Path | None = _GRAPH,
+) -> None:
+    """How two entities are connected: the most specific paths through the graph."""
+    from kg.queries import explain_connection
+
+    with user_errors():
+        kg = _open(graph, store)
+        conns = explain_connection(kg, a, b, max_paths=paths, include_keywords=keywords)
+    if fmt is not Fmt.table:
+        sys.stdout.write(json.dumps(_plain(conns), ensure_ascii=False, indent=2) + "\n")
+        return
+    if not conns:
+        out.print("not connected within 6 hops")
+        raise typer.Exit(1)
+    for k, c in enumerate(conns, 1):
+        out.print(f"[bold]{k}.[/] " + " — ".join(c.labels) + f"  [dim](cost {c.cost:.2f})[/]")
+        for h in c.hops:
+            out.print(f"     {h.text()}", highlight=False)
