@@ -290,14 +290,27 @@ def load_entries(userdict_dir: Path) -> list[LexiconEntry]:
 
 
 def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str = "jieba") -> Segmenter:
-    """The pipeline's segmenter: user dictionary + maintained and domain stopwords."""
+    """The pipeline's segmenter: user dictionary + maintained and domain stopwords.
+
+    Cached per (user dictionary, lexicon folder, token length, backend): building a jieba
+    tokenizer takes about a second, and the segmenter is never mutated after construction.
+    """
+    return _cached_segmenter(Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_segmenter(
+    userdict_dir: Path, lexicon_dir: Path, min_token_chars: int, backend: str
+) -> Segmenter:
     words = [e.word for e in load_entries(userdict_dir)]
-    return Segmenter(
+    seg = Segmenter(
         userdict_dir / "userdict.txt",
-        stopwords=load_stopwords(cfg.lexicon_dir, protected=words),
-        min_token_chars=cfg.min_token_chars,
+        stopwords=load_stopwords(lexicon_dir, protected=words),
+        min_token_chars=min_token_chars,
         backend=backend,
     )
+    seg.cut("")  # build the tokenizer now, once
+    return seg
 
 
 def stage_segment(

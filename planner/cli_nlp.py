@@ -1,0 +1,339 @@
+"""``heritage nlp ...``: the review-text pipeline from the command line.
+
+Thin layer over :mod:`nlp.pipeline`: parse options, call the stages, render with rich. Domain
+errors (unreadable exports, missing text column, bad lexicon) become a one-line message and
+exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nlp.config import PROJECT_ROOT, NlpConfig, config_from_env
+from nlp.errors import NlpError
+from nlp.pipeline import Reporter, StageOutput
+
+app = typer.Typer(
+    help="Review-text pipeline: ingest, keywords, topics, sentiment …", no_args_is_help=True
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+SAMPLE = PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"
+
+InputOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--input",
+        "-i",
+        help="Export file(s): CSV/TSV (any encoding), XLSX, JSONL. "
+        "Default: the embedded sample corpus.",
+    ),
+]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Column mapping from sources.yaml (default: detect).")
+]
+ArtifactsOpt = Annotated[
+    Path | None, typer.Option("--artifacts", help="Artifacts root (default: artifacts/nlp).")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for LDA and sampling.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Processes (default: 2).")]
+
+
+class RichReporter(Reporter):
+    """Progress bars per stage and one line per finished stage."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def start(self, stage: str, total: int | None) -> None:
+        self.tasks[stage] = self.progress.add_task(stage, total=total)
+
+    def advance(self, stage: str, n: int) -> None:
+        if stage in self.tasks:
+            self.progress.advance(self.tasks[stage], n)
+
+    def done(self, stage: str, out_: StageOutput) -> None:
+        for name, task in self.tasks.items():
+            if name == stage or name.startswith(f"{stage}:"):
+                self.progress.update(
+                    task,
+                    completed=self.progress.tasks[task].total or 1,
+                    total=self.progress.tasks[task].total or 1,
+                )
+        state = "[dim]reused[/]" if out_.reused else "[green]built[/]"
+        self.progress.console.print(f"{state} {stage:<15} {escape(str(out_.path))}")
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(escape(text), highlight=False)
+
+
+@contextmanager
+def _session() -> Iterator[RichReporter]:
+    progress = Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    try:
+        with progress:
+            yield RichReporter(progress)
+    except (NlpError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _cfg(artifacts: Path | None, seed: int | None, workers: int | None) -> NlpConfig:
+    return config_from_env(artifacts_dir=artifacts, seed=seed, workers=workers)
+
+
+def _inputs(inputs: list[Path] | None) -> list[Path]:
+    return list(inputs) if inputs else [SAMPLE]
+
+
+def _copy_out(stage_dir: Path, dest: Path) -> None:
+    """Copy an artifact folder to ``dest`` atomically (temp copy, then rename)."""
+    dest = dest.resolve()
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(stage_dir, tmp)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+
+
+def _ks(spec: str) -> list[int]:
+    from nlp.topics import parse_k_range
+
+    try:
+        return parse_k_range(spec)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def run(
+    inputs: InputOpt = None,
+    source: SourceOpt = None,
+    artifacts: ArtifactsOpt = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    sweep: Annotated[str, typer.Option(help="Topic counts to try: 2:8, 2:12:2 or 3,4,6.")] = "2:8",
+    passes: Annotated[int, typer.Option(help="LDA passes.")] = 10,
+    backend: Annotated[str, typer.Option(help="Segmenter: jieba or rjieba.")] = "jieba",
+) -> None:
+    """Run every stage (reusing artifacts whose inputs are unchanged)."""
+    from nlp.pipeline import run_all
+
+    cfg = _cfg(artifacts, seed, workers)
+    ks = _ks(sweep)
+    with _session() as rep:
+        outs = run_all(
+            _inputs(inputs),
+            cfg,
+            source=source,
+            ks=ks,
+            passes=passes,
+            backend=backend,
+            rep=rep,
+        )
+    files = outs["corpus"].results.get("files", [])
+    table = Table("file", "encoding", "source", "rows", "kept", "rejected", title="ingest")
+    for f in files:
+        table.add_row(
+            escape(f["file"]),
+            f["encoding"],
+            f["source"],
+            str(f["rows"]),
+            str(f["kept"]),
+            str(f["rejected"]),
+        )
+    out.print(table)
+    cal = outs["sentiment"].results.get("calibration", {})
+    if cal.get("roc_auc") is not None:
+        out.print(
+            f"sentiment: ROC AUC {cal['roc_auc']:.3f} against ratings, threshold "
+            f"{cal['threshold']:.3f}"
+        )
+    out.print(f"artifacts: {escape(str(cfg.artifacts_dir))}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Export files to add.")],
+    corpus: Annotated[Path, typer.Option(help="Corpus folder (created if missing).")] = Path(
+        "artifacts/nlp/corpus-manual"
+    ),
+    source: SourceOpt = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Force an encoding.")] = None,
+    authors: Annotated[str, typer.Option(help="hash or drop author handles.")] = "hash",
+) -> None:
+    """Add export files to a corpus folder (re-ingesting a file adds nothing)."""
+    from nlp.ingest import ingest_file
+
+    with _session():
+        for f in files:
+            r = ingest_file(
+                f,
+                corpus,
+                source=source,
+                sheet=sheet,
+                encoding=encoding,
+                authors=authors,
+                cfg=config_from_env(),
+            )
+            if r.already_ingested:
+                out.print(f"{escape(str(f))}: already ingested, nothing added")
+                continue
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items())) or "none"
+            noted = ", ".join(f"{k} {v}" for k, v in sorted(r.kept_with_issues.items()))
+            out.print(
+                f"{escape(str(f))}: encoding {r.encoding}, source {r.source}, rows {r.rows}, "
+                f"kept {r.kept}, rejected {r.rejected} ({escape(reasons)})"
+                + (f"; kept with notes: {escape(noted)}" if noted else "")
+            )
+            out.print(f"  rejects: {escape(str(corpus / (r.rejects_file or '')))}")
+
+
+@app.command()
+def keywords(
+    inputs: InputOpt = None,
+    source: SourceOpt = None,
+    artifacts: ArtifactsOpt = None,
+    group_by: Annotated[str, typer.Option(help="destination, site or place.")] = "destination",
+    top: Annotated[int, typer.Option(help="Terms shown per group.")] = 10,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Copy the tables here.")] = None,
+) -> None:
+    """TF-IDF keyword tables per group (report style)."""
+    import pandas as pd
+
+    from nlp import pipeline as p
+
+    cfg = _cfg(artifacts, None, None)
+    with _session() as rep:
+        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        u = p.stage_userdict(cfg, rep=rep)
+        t = p.stage_segment(c, u, cfg, rep=rep)
+        k = p.stage_keywords(c, t, u, cfg, group_by=(group_by,), rep=rep)
+    kw = pd.read_csv(k.path / f"keywords_{group_by}.csv", dtype={"group": str})
+    for g, rows in kw.groupby("group", sort=True):
+        table = Table("rank", "term", "TF-IDF", "doc share", title=str(g))
+        for _, r in rows.sort_values("rank").head(top).iterrows():
+            table.add_row(
+                str(r["rank"]), escape(r["term"]), f"{r['tfidf_sum']:.2f}", f"{r['doc_share']:.0%}"
+            )
+        out.print(table)
+    if out_dir:
+        _copy_out(k.path, out_dir)
+        out.print(f"tables copied to {escape(str(out_dir))}")
+
+
+@app.command()
+def topics(
+    inputs: InputOpt = None,
+    source: SourceOpt = None,
+    artifacts: ArtifactsOpt = None,
+    seed: SeedOpt = None,
+    sweep: Annotated[str, typer.Option(help="Topic counts to try: 2:12, 2:12:2 or 3,4,6.")] = "2:8",
+    passes: Annotated[int, typer.Option(help="LDA passes.")] = 10,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Copy models and tables here.")
+    ] = None,
+) -> None:
+    """LDA per destination and overall; prints coherence (c_v, u_mass, c_npmi) for each k."""
+    import pandas as pd
+
+    from nlp import pipeline as p
+
+    cfg = _cfg(artifacts, seed, None)
+    ks = _ks(sweep)
+    with _session() as rep:
+        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        u = p.stage_userdict(cfg, rep=rep)
+        t = p.stage_segment(c, u, cfg, rep=rep)
+        tp = p.stage_topics(c, t, u, cfg, ks=ks, passes=passes, rep=rep)
+    coh = pd.read_csv(tp.path / "coherence.csv")
+    table = Table("group", "k", "c_v", "u_mass", "c_npmi", "chosen", title="coherence")
+    for _, r in coh.iterrows():
+        table.add_row(
+            escape(str(r["group"])),
+            str(r["k"]),
+            f"{r['c_v']:.4f}",
+            f"{r['u_mass']:.4f}",
+            f"{r['c_npmi']:.4f}",
+            "*" if r["chosen"] else "",
+        )
+    out.print(table)
+    terms = pd.read_csv(tp.path / "topic_terms.csv")
+    for (g, k, topic), rows in terms.groupby(["group", "k", "topic"], sort=True):
+        out.print(
+            f"[bold]{escape(str(g))}[/] k={k} topic {topic}: "
+            + " ".join(escape(x) for x in rows.sort_values("rank")["term"])
+        )
+    if out_dir:
+        _copy_out(tp.path, out_dir)
+        out.print(f"models and tables copied to {escape(str(out_dir))}")
+
+
+@app.command()
+def sentiment(
+    inputs: InputOpt = None,
+    source: SourceOpt = None,
+    artifacts: ArtifactsOpt = None,
+    workers: WorkersOpt = None,
+) -> None:
+    """Sentiment per site and aspect; threshold calibrated on star ratings (ROC AUC)."""
+    import pandas as pd
+
+    from nlp import pipeline as p
+
+    cfg = _cfg(artifacts, None, workers)
+    with _session() as rep:
+        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        u = p.stage_userdict(cfg, rep=rep)
+        t = p.stage_segment(c, u, cfg, rep=rep)
+        s = p.stage_sentiment(c, t, u, cfg, rep=rep)
+    out.print_json(json.dumps(s.results.get("calibration", {})))
+    sites = pd.read_csv(s.path / "site_sentiment.csv", dtype={"site": str})
+    table = Table("site", "docs", "mean score", "positive", "mean rating", title="per site")
+    for _, r in sites.sort_values("n_docs", ascending=False).head(20).iterrows():
+        rating = "" if pd.isna(r["mean_rating"]) else f"{r['mean_rating']:.2f}"
+        table.add_row(
+            escape(r["site"]),
+            str(r["n_docs"]),
+            f"{r['mean_score']:.3f}",
+            f"{r['share_positive']:.0%}",
+            rating,
+        )
+    out.print(table)
+
+
+@app.command()
+def userdict(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the user dictionary.")],
+) -> None:
+    """Generate the jieba user dictionary from the catalog and lexicons."""
+    from nlp.artifacts import atomic_path
+    from nlp.pipeline import stage_userdict
+
+    with _session() as rep:
+        u = stage_userdict(config_from_env(), rep=rep)
+    with atomic_path(out_file) as tmp:
+        shutil.copyfile(u.path / "userdict.txt", tmp)
+    out.print(f"{u.results.get('words')} words → {escape(str(out_file))}")

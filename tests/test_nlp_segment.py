@@ -1,0 +1,156 @@
+"""Segmentation, user dictionary, stopwords and place matching on segmented words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from nlp.config import PROJECT_ROOT
+from nlp.errors import LexiconError
+from nlp.lexicon import build_userdict_entries, load_domain_terms, load_stopwords, write_userdict
+from nlp.places import PlaceMatcher
+from nlp.segment import Segmenter, segment_corpus
+
+LEXICON = PROJECT_ROOT / "data" / "lexicon"
+
+
+@dataclass(frozen=True)
+class FakeSite:
+    name_zh: str
+    aliases: tuple[str, ...] = ()
+    county: str = ""
+
+
+@dataclass(frozen=True)
+class FakeCatalog:
+    sites: dict[str, FakeSite]
+
+
+CATALOG = FakeCatalog(
+    {
+        "baodingshan": FakeSite("宝顶山摩崖造像", ("宝顶山", "大佛湾"), "大足区"),
+        "beishan": FakeSite("北山摩崖造像", ("北山", "多宝塔(北塔)"), "大足区"),
+        "dazu_town": FakeSite("大足城区", ("大足",), "大足区"),
+        "yuanjuedong": FakeSite("圆觉洞摩崖造像", ("安岳石刻·圆觉洞景区", "圆觉洞"), "安岳县"),
+        "wofoyuan": FakeSite("卧佛院摩崖造像", ("卧佛院",), "安岳县"),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Segmenter, PlaceMatcher, list]:
+    folder = tmp_path_factory.mktemp("lex")
+    heritage = folder / "heritage_items.csv"
+    heritage.write_text("id,name_zh,aliases\nchuanju,川剧,变脸;资阳河派\n", encoding="utf-8")
+    entries = build_userdict_entries(
+        catalog=CATALOG, heritage_csv=heritage, domain_terms=LEXICON / "domain_terms.txt"
+    )
+    write_userdict(folder / "userdict.txt", entries)
+    words = [e.word for e in entries]
+    seg = Segmenter(folder / "userdict.txt", stopwords=load_stopwords(LEXICON, protected=words))
+    return seg, PlaceMatcher(entries), entries
+
+
+def test_userdict_holds_names_aliases_counties_and_heritage(setup) -> None:
+    _, matcher, entries = setup
+    words = {e.word: e for e in entries}
+    for w in (
+        "宝顶山摩崖造像",
+        "宝顶山",
+        "多宝塔",
+        "北塔",
+        "大足区",
+        "安岳县",
+        "安岳",
+        "川剧",
+        "变脸",
+    ):
+        assert w in words, w
+    # a multi-piece alias does not make its pieces names of the site
+    assert words["安岳石刻"].site_id is None
+    assert matcher.resolve("宝顶山") == "baodingshan"
+    assert matcher.resolve("圆觉洞景区") is None
+
+
+def test_heritage_names_are_single_tokens(setup) -> None:
+    seg, _, _ = setup
+    assert seg.cut("安岳石刻的圆觉洞和卧佛院") == ["安岳石刻", "的", "圆觉洞", "和", "卧佛院"]
+    assert "千手观音" in seg.cut("宝顶山的千手观音金光闪闪")
+
+
+def test_dazu_inside_haodazugou_is_not_dazu(setup) -> None:
+    seg, matcher, _ = setup
+    assert matcher.match_tokens(seg.tokens("这里好大足够我们玩一天")) == []
+    assert matcher.match_tokens(seg.tokens("我们去了大足，又去了宝顶山")) == [
+        "dazu_town",
+        "baodingshan",
+    ]
+    assert "大足" not in seg.cut("这里好大足够我们玩一天")
+
+
+def test_stopwords_and_boilerplate_removed_but_user_words_kept(setup) -> None:
+    seg, _, _ = setup
+    tokens = seg.tokens("点击搜索话题微博正文视频，我们觉得北山石刻非常好看，看了2个小时")
+    for w in ("点击", "搜索", "话题", "微博", "正文", "视频", "我们", "觉得", "非常", "2", "，"):
+        assert w not in tokens
+    assert "北山" in tokens and "好看" in tokens
+
+
+def test_expand_adds_dictionary_parts(setup) -> None:
+    seg, _, _ = setup
+    assert seg("大足石刻很震撼") == ["大足石刻", "大足", "石刻", "震撼"]
+    assert seg.tokens("大足石刻很震撼") == ["大足石刻", "震撼"]
+
+
+def test_segmenter_pickles_without_tokenizer(setup) -> None:
+    import pickle
+
+    seg, _, _ = setup
+    seg.cut("宝顶山")
+    copy = pickle.loads(pickle.dumps(seg))
+    assert copy.cut("宝顶山的大佛湾") == seg.cut("宝顶山的大佛湾")
+
+
+def test_parallel_segmentation_matches_single_process(setup, tmp_path: Path) -> None:
+    seg, matcher, _ = setup
+    texts = [f"第{i}次去宝顶山，大佛湾的千手观音太震撼了，好大足够玩{i}个小时" for i in range(50)]
+    texts += ["北山人少很安静"] * 7
+
+    def batches():
+        for start in range(0, len(texts), 8):
+            part = texts[start : start + 8]
+            ids = [f"d{start + j}" for j in range(len(part))]
+            places = ["北山" if "北山" in t else None for t in part]
+            yield pa.record_batch([ids, part, places], names=["doc_id", "text", "place"])
+
+    one = segment_corpus(batches(), tmp_path / "one.parquet", seg, matcher=matcher, workers=1)
+    two = segment_corpus(batches(), tmp_path / "two.parquet", seg, matcher=matcher, workers=2)
+    assert one == two == len(texts)
+    a = pq.read_table(tmp_path / "one.parquet").to_pylist()
+    b = pq.read_table(tmp_path / "two.parquet").to_pylist()
+    assert a == b
+    assert [r["doc_id"] for r in a] == [f"d{i}" for i in range(len(texts))]
+    assert a[0]["sites"] == ["baodingshan"] and a[-1]["sites"] == ["beishan"]
+
+
+def test_rjieba_backend_when_installed(setup) -> None:
+    pytest.importorskip("rjieba")
+    seg, _, _ = setup
+    fast = Segmenter(seg.userdict, stopwords=seg.stopwords, backend="rjieba")
+    assert fast.cut("安岳石刻的圆觉洞和卧佛院") == seg.cut("安岳石刻的圆觉洞和卧佛院")
+
+
+def test_bad_domain_term_line_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "terms.txt"
+    bad.write_text("# comment\n石刻 n\n千手 观音 n\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"terms.txt, line 3"):
+        load_domain_terms(bad)
+
+
+def test_unknown_backend() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        Segmenter(backend="spacy")

@@ -1,0 +1,147 @@
+"""Topics (seeded LDA, coherence sweep), sentiment calibration, aspects, practicalities."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp.config import PROJECT_ROOT
+from nlp.practicalities import Finding, PracticalityMiner, aggregate_priors, attribute
+from nlp.sentiment import (
+    SentimentScorer,
+    aspect_clauses,
+    calibrate,
+    labels_from_ratings,
+    load_aspects,
+)
+from nlp.topics import TopicModel, coherence_sweep, parse_k_range
+
+LEXICON = PROJECT_ROOT / "data" / "lexicon"
+
+DOCS = [
+    ["石刻", "造像", "千手观音", "宝顶山", "大佛湾"],
+    ["石刻", "北山", "造像", "精美", "讲解"],
+    ["川剧", "变脸", "演出", "戏楼", "票友"],
+    ["川剧", "高腔", "演出", "资阳河", "戏楼"],
+    ["柠檬", "果园", "采摘", "宝森", "乡村"],
+    ["柠檬", "凉粉", "美食", "冬菜", "采摘"],
+] * 6
+
+
+def _docs():
+    return iter(DOCS)
+
+
+def test_same_seed_gives_identical_topics(tmp_path) -> None:
+    a = TopicModel(3, passes=3, random_state=7, no_below=1).fit(_docs)
+    b = TopicModel(3, passes=3, random_state=7, no_below=1).fit(_docs)
+    assert a.topics(5) == b.topics(5)
+    a.save(tmp_path / "m")
+    c = TopicModel.load(tmp_path / "m")
+    assert c.topics(5) == a.topics(5) and c.params() == a.params()
+    dist = a.transform(DOCS[:3])
+    assert dist.shape == (3, 3) and dist.sum(axis=1) == pytest.approx([1, 1, 1], abs=1e-5)
+
+
+def test_different_seed_may_differ_but_sweep_scores_every_k() -> None:
+    seen = []
+    res = coherence_sweep(_docs, [2, 3], seed=1, passes=2, no_below=1, on_k=seen.append)
+    assert [r["k"] for r in res.table] == [2, 3] == [r["k"] for r in seen]
+    for row in res.table:
+        assert {"c_v", "u_mass", "c_npmi"} <= set(row)
+        assert all(v == v for v in row.values())  # no NaN
+    assert res.best_k in (2, 3) and set(res.models) == {2, 3}
+
+
+@pytest.mark.parametrize(
+    ("spec", "ks"), [("2:5", [2, 3, 4, 5]), ("2:12:4", [2, 6, 10]), ("3,4,6", [3, 4, 6])]
+)
+def test_parse_k_range(spec: str, ks: list[int]) -> None:
+    assert parse_k_range(spec) == ks
+
+
+@pytest.mark.parametrize("spec", ["", "a:b", "0:3", "1:2:3:4"])
+def test_parse_k_range_rejects(spec: str) -> None:
+    with pytest.raises(ValueError):
+        parse_k_range(spec)
+
+
+def test_calibration_finds_threshold_and_auc() -> None:
+    scores = [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.6, 0.7, 0.8, 0.9] * 3
+    labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1] * 3
+    cal = calibrate(scores, labels, min_per_class=5)
+    assert cal.calibrated and cal.roc_auc == pytest.approx(1.0)
+    assert 0.4 < cal.threshold <= 0.45
+    assert cal.accuracy_at_threshold == 1.0 and cal.accuracy_at_05 == pytest.approx(0.9)
+
+
+def test_calibration_without_both_classes_keeps_default() -> None:
+    cal = calibrate([0.2, 0.9], [1, None])
+    assert (cal.threshold, cal.calibrated, cal.roc_auc) == (0.5, False, None)
+
+
+def test_labels_from_ratings() -> None:
+    assert labels_from_ratings([5, 4, 3.5, 1, None, float("nan")]) == [1, 1, 0, 0, None, None]
+
+
+def test_negation_matters_to_sentiment() -> None:
+    scorer = SentimentScorer()
+    assert scorer.score("风景很好，服务也很好") > scorer.score("风景不好，服务也不好")
+
+
+def test_aspect_clauses_match_segmented_words() -> None:
+    aspects = load_aspects(LEXICON / "aspects.yaml")
+    cut = lambda s: {"门票太贵": ["门票", "太贵"], "停车方便": ["停车", "方便"]}.get(s, [s])  # noqa: E731
+    pairs = aspect_clauses("门票太贵，停车方便。票据", cut, aspects)
+    assert ("tickets", "门票太贵") in pairs and ("transport", "停车方便") in pairs
+    assert not any(c == "票据" for _, c in pairs)
+
+
+MINER_CASES = [
+    ("宝顶山逛了两个小时，下午光线好适合拍照。", [("duration", 2.0), ("best_time", "afternoon")]),
+    ("半天就够了", [("duration", 4.0)]),
+    ("花了一个多小时", [("duration", 1.5)]),
+    ("待了约1.5小时", [("duration", 1.5)]),
+    ("两三个小时足够", [("duration", 2.5)]),
+    ("看了二十分钟", [("duration", 0.333)]),
+    ("玩了两天", []),  # a trip length, not a site visit
+    (
+        "避开周末，节假日人多",
+        [("avoid_time", "weekend"), ("avoid_time", "holiday"), ("crowding", "crowded")],
+    ),
+    ("早上人少很清静", [("best_time", "morning"), ("crowding", "quiet")]),
+    ("需要提前在公众号预约", [("reservation", "required")]),
+    ("不用预约，现场买票", [("reservation", "not_required")]),
+    ("石刻很精美", []),
+]
+
+
+@pytest.fixture(scope="module")
+def miner() -> PracticalityMiner:
+    return PracticalityMiner(LEXICON / "practicalities.yaml")
+
+
+@pytest.mark.parametrize(("text", "expected"), MINER_CASES)
+def test_practicality_miner_table(miner: PracticalityMiner, text: str, expected) -> None:
+    assert [(f.kind, f.value) for f in miner.mine(text)] == expected
+
+
+def test_attribution_and_priors(miner: PracticalityMiner) -> None:
+    names = {"宝顶山": "baodingshan", "北山": "beishan"}
+
+    def sentence_sites(s: str) -> list[str]:
+        return [v for k, v in names.items() if k in s]
+
+    f = [Finding("duration", 2.0, "宝顶山逛了两个小时"), Finding("duration", 1.0, "看了一小时")]
+    assert attribute(f, ["beishan"], sentence_sites) == [("baodingshan", f[0]), ("beishan", f[1])]
+    assert attribute(f[1:], ["a", "b"], sentence_sites) == []  # ambiguous: skipped
+    docs = [
+        ("逛了两个小时。", ["beishan"]),
+        ("花了三个小时。", ["beishan"]),
+        ("看了一小时，人很多。", ["beishan"]),
+        ("没写时间", ["beishan"]),
+    ]
+    rows = aggregate_priors(docs, miner, sentence_sites, min_evidence=3)
+    (row,) = rows
+    assert row["n_docs"] == 4 and row["duration_n"] == 3
+    assert row["visit_hours_prior"] == 2.0 and row["crowding:crowded"] == 1
+    assert row["evidence"]["duration"][0] == "逛了两个小时。"
