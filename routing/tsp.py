@@ -243,7 +243,7 @@ def _or_opt_pass(D: np.ndarray, P: np.ndarray) -> tuple[bool, np.ndarray]:
             use_b = bwd[best_b] < fwd[best_f]
             k = best_b if use_b else best_f
             cost = bwd[k] if use_b else fwd[k]
-            if cost - gain < -_EPS and k != i - 1:
+            if cost - gain < -_EPS:  # k == i - 1 with reversal flips the segment in place
                 segment = P[i : i + seg][::-1] if use_b else P[i : i + seg]
                 P = np.concatenate([rest[: k + 1], segment, rest[k + 1 :]])
                 improved = True
@@ -276,7 +276,7 @@ def improve(
 
 
 def _lkh_scale(D: np.ndarray) -> float:
-    if np.allclose(D, np.round(D)) and D.max() <= 1e6:
+    if np.array_equal(D, np.round(D)) and D.max() <= 1e6:
         return 1.0
     return 1e5 / max(float(D.max()), 1e-9)
 
@@ -352,7 +352,7 @@ def solve_tour(
         proved = True
     elif method == "local":
         order = improve(D, greedy_tour(D, start, end=end, loop=loop), end=end, loop=loop)
-    elif method == "lkh" or n > exact_limit:
+    elif method == "lkh" or n > min(exact_limit, EXACT_MAX_NODES):
         raw = lkh_tour(D, start, end=end, loop=loop, runs=lkh_runs)
         order = improve(D, raw, end=end, loop=loop)
         used = "auto:lkh" if method == "auto" else "lkh"

@@ -177,3 +177,12 @@ def test_exact_refuses_huge_instances() -> None:
 def test_empty_matrix_is_an_error() -> None:
     with pytest.raises(RoutingError, match="no sites"):
         solve_tour(np.zeros((0, 0)), 0)
+
+
+def test_auto_never_asks_exact_for_more_than_it_can_do() -> None:
+    rng = np.random.default_rng(11)
+    pts = rng.random((EXACT_MAX_NODES + 4, 2))
+    D = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1))
+    tour = solve_tour(D, 0, loop=True, method="auto", exact_limit=100)
+    assert tour.solver == "auto:lkh"
+    assert sorted(tour.order) == list(range(len(D)))
