@@ -57,8 +57,9 @@ def http_fetch(url: str, params: dict[str, str], *, timeout: float = 10.0) -> di
         return json.loads(resp.read().decode("utf-8"))
 
 
-def amap_search(query: str, key: str, *, city: str = "", fetch: Fetch = http_fetch) -> list[dict]:
+def amap_search(query: str, key: str, *, city: str = "", fetch: Fetch | None = None) -> list[dict]:
     """Raw POIs for ``query`` from AMap place search (``status`` checked)."""
+    fetch = fetch or http_fetch
     params = {"keywords": query, "key": key, "output": "json", "offset": "5"}
     if city:
         params.update(city=city, citylimit="true")
@@ -110,7 +111,7 @@ def choose_candidate(
 
 
 def geocode_sites(
-    sites: Iterable[Any], key: str, *, fetch: Fetch = http_fetch, max_km: float = 30.0
+    sites: Iterable[Any], key: str, *, fetch: Fetch | None = None, max_km: float = 30.0
 ) -> list[Candidate]:
     """Search every site by its Chinese name within its city; one candidate per site found."""
     found = []

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -206,6 +207,50 @@ def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
             f"circuity factor {fit.factor:.3f} fitted on {fit.n} road distances "
             f"(mean abs error {fit.mean_abs_error_km:.2f} km, {fit.mean_abs_pct_error:.1f} %)"
         )
+
+
+@catalog_app.command("geocode")
+def catalog_geocode(
+    key: str = typer.Option(
+        "", "--key", envvar="AMAP_KEY", help="AMap Web Service key (or set AMAP_KEY)"
+    ),
+    sites: str | None = typer.Option(
+        None, "--sites", help="comma-separated names; default: every approximate or missing point"
+    ),
+    out_file: Path = typer.Option(
+        Path("artifacts/geocode_candidates.csv"), "--out", help="review file (CSV)"
+    ),
+    apply: bool = typer.Option(False, "--apply", help="write accepted points into sites.csv"),
+    max_km: float = typer.Option(30.0, "--max-km", help="reject hits farther than this"),
+) -> None:
+    """Refine coordinates from AMap place search (GCJ-02 converted to WGS-84)."""
+    from kg.catalog import default_data_dir
+    from kg.geocode import apply_candidates, geocode_sites, write_candidates
+
+    with user_errors():
+        if not key:
+            raise service.PlanError("an AMap Web Service key is needed: --key KEY or AMAP_KEY")
+        cat = service.load_context().catalog
+        if sites:
+            targets = cat.resolve_many([x.strip() for x in sites.split(",") if x.strip()])
+        else:
+            targets = [
+                s for s in cat.sites.values() if not s.has_coords or s.coord_confidence == "approx"
+            ]
+        try:
+            cands = geocode_sites(targets, key, max_km=max_km)
+        except OSError as exc:
+            raise service.PlanError(f"could not reach the map service: {exc}") from exc
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        write_candidates(out_file, cands)
+        accepted = sum(c.accepted for c in cands)
+        out.print(
+            f"{len(cands)} of {len(targets)} sites found, {accepted} plausible; "
+            f"review file: {out_file}"
+        )
+        if apply:
+            changed = apply_candidates(default_data_dir() / "sites.csv", cands)
+            out.print(f"updated {changed} rows of sites.csv (coord_confidence=medium)")
 
 
 @app.command("fit-circuity")

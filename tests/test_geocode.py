@@ -91,3 +91,53 @@ def test_apply_updates_only_accepted_rows_atomically(tmp_path: Path) -> None:
     assert "2026-11-29" in rows["yuanjuedong"]["coord_source"]
     assert (rows["beishan"]["lat"], rows["beishan"]["lon"]) == ("29.70111", "105.7")
     assert not list(tmp_path.glob(".*.tmp")), "no temp file left behind"
+
+
+def test_cli_geocode_writes_a_review_file_and_applies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    import kg.geocode
+    from kg.catalog import default_data_dir
+    from planner.cli import app
+
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data / "catalog")
+    monkeypatch.setenv("HERITAGE_DATA_DIR", str(data))
+    monkeypatch.setattr(kg.geocode, "http_fetch", recorded)
+    review = tmp_path / "candidates.csv"
+    res = CliRunner().invoke(
+        app,
+        [
+            "catalog",
+            "geocode",
+            "--key",
+            "test-key",
+            "--sites",
+            "宝顶山,圆觉洞,北山",
+            "--out",
+            str(review),
+            "--apply",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(review.open(encoding="utf-8")))
+    assert {r["site_id"] for r in rows} == {"baodingshan", "yuanjuedong", "beishan"}
+    assert {r["site_id"] for r in rows if r["accepted"] == "True"} == {"baodingshan", "yuanjuedong"}
+    sites = {r["id"]: r for r in csv.DictReader((data / "catalog" / "sites.csv").open())}
+    assert sites["yuanjuedong"]["coord_confidence"] == "medium"
+    assert "AMap" in sites["baodingshan"]["coord_source"]
+    assert sites["beishan"]["coord_confidence"] == "low"  # implausible hit not applied
+
+
+def test_cli_geocode_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    monkeypatch.delenv("AMAP_KEY", raising=False)
+    res = CliRunner().invoke(app, ["catalog", "geocode"])
+    assert res.exit_code == 2 and "key" in res.stderr
