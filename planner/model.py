@@ -1,0 +1,238 @@
+"""The itinerary data model shared by the planner, the exports and the app.
+
+Plain frozen dataclasses with a lossless JSON form (``itinerary_to_dict`` /
+``itinerary_from_dict``), so a plan can be saved, shared and loaded back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One visit: when the traveller arrives, starts the visit, leaves."""
+
+    site_id: str
+    name_zh: str
+    name_en: str
+    lat: float | None
+    lon: float | None
+    arrive: dt.datetime
+    start: dt.datetime
+    depart: dt.datetime
+    visit_min: float
+    wait_min: float = 0.0
+    score: float = 0.0
+    coord_confidence: str = ""
+    kind: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TravelLeg:
+    """Travel between two points of a day, with its distance provenance."""
+
+    from_id: str
+    to_id: str
+    km: float
+    minutes: float
+    via: tuple[str, ...] = ()
+    source: str = ""
+    mode: str = "car"
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day: leave the lodging, visit the stops, reach the night's lodging."""
+
+    date: dt.date
+    start_id: str
+    end_id: str
+    leave: dt.datetime
+    back: dt.datetime
+    stops: tuple[Stop, ...]
+    legs: tuple[TravelLeg, ...]
+    slack_min: float = 0.0
+
+    @property
+    def km(self) -> float:
+        """Kilometres driven this day."""
+        return sum(leg.km for leg in self.legs)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A candidate site left out, and why (``closed``, ``no_time``, ``lower_score`` …)."""
+
+    site_id: str
+    name_zh: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Itinerary:
+    """A multi-day plan and how it was obtained."""
+
+    title: str
+    theme: str
+    days: tuple[Day, ...]
+    dropped: tuple[Dropped, ...] = ()
+    total_score: float = 0.0
+    solver: str = ""
+    mode: str = "car"
+    pace: str = "normal"
+    params: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def total_km(self) -> float:
+        """Kilometres over all days."""
+        return sum(d.km for d in self.days)
+
+    @property
+    def stops(self) -> list[Stop]:
+        """All stops in visiting order."""
+        return [s for d in self.days for s in d.stops]
+
+
+def _t(x: dt.datetime) -> str:
+    return x.isoformat(timespec="minutes")
+
+
+def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
+    """JSON-ready form: ``days`` (``date``, ``stops`` with ``id``, ``name_zh``, ``arrive``,
+    ``depart`` …), ``dropped`` (with ``reason``), ``total_km``, ``total_score``, ``solver``."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "title": it.title,
+        "theme": it.theme,
+        "mode": it.mode,
+        "pace": it.pace,
+        "solver": it.solver,
+        "total_km": round(it.total_km, 2),
+        "total_score": round(it.total_score, 3),
+        "params": it.params,
+        "warnings": list(it.warnings),
+        "days": [
+            {
+                "date": d.date.isoformat(),
+                "start": d.start_id,
+                "end": d.end_id,
+                "leave": _t(d.leave),
+                "back": _t(d.back),
+                "km": round(d.km, 2),
+                "slack_min": round(d.slack_min, 1),
+                "stops": [
+                    {
+                        "id": s.site_id,
+                        "name_zh": s.name_zh,
+                        "name_en": s.name_en,
+                        "lat": s.lat,
+                        "lon": s.lon,
+                        "arrive": _t(s.arrive),
+                        "start": _t(s.start),
+                        "depart": _t(s.depart),
+                        "visit_min": round(s.visit_min, 1),
+                        "wait_min": round(s.wait_min, 1),
+                        "score": round(s.score, 4),
+                        "coord_confidence": s.coord_confidence,
+                        "kind": s.kind,
+                        "notes": list(s.notes),
+                    }
+                    for s in d.stops
+                ],
+                "legs": [
+                    {
+                        "from": leg.from_id,
+                        "to": leg.to_id,
+                        "km": round(leg.km, 2),
+                        "minutes": round(leg.minutes, 1),
+                        "via": list(leg.via),
+                        "source": leg.source,
+                        "mode": leg.mode,
+                    }
+                    for leg in d.legs
+                ],
+            }
+            for d in it.days
+        ],
+        "dropped": [
+            {"id": x.site_id, "name_zh": x.name_zh, "reason": x.reason, "detail": x.detail}
+            for x in it.dropped
+        ],
+    }
+
+
+def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
+    """Inverse of :func:`itinerary_to_dict` (raises ``ValueError`` on a wrong schema)."""
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(
+            f"unsupported itinerary schema {data.get('schema_version')!r}; "
+            f"expected {SCHEMA_VERSION}"
+        )
+    days = []
+    for d in data["days"]:
+        stops = tuple(
+            Stop(
+                site_id=s["id"],
+                name_zh=s["name_zh"],
+                name_en=s.get("name_en", ""),
+                lat=s.get("lat"),
+                lon=s.get("lon"),
+                arrive=dt.datetime.fromisoformat(s["arrive"]),
+                start=dt.datetime.fromisoformat(s["start"]),
+                depart=dt.datetime.fromisoformat(s["depart"]),
+                visit_min=float(s["visit_min"]),
+                wait_min=float(s.get("wait_min", 0.0)),
+                score=float(s.get("score", 0.0)),
+                coord_confidence=s.get("coord_confidence", ""),
+                kind=s.get("kind", ""),
+                notes=tuple(s.get("notes", ())),
+            )
+            for s in d["stops"]
+        )
+        legs = tuple(
+            TravelLeg(
+                from_id=g["from"],
+                to_id=g["to"],
+                km=float(g["km"]),
+                minutes=float(g["minutes"]),
+                via=tuple(g.get("via", ())),
+                source=g.get("source", ""),
+                mode=g.get("mode", "car"),
+            )
+            for g in d["legs"]
+        )
+        days.append(
+            Day(
+                date=dt.date.fromisoformat(d["date"]),
+                start_id=d["start"],
+                end_id=d["end"],
+                leave=dt.datetime.fromisoformat(d["leave"]),
+                back=dt.datetime.fromisoformat(d["back"]),
+                stops=stops,
+                legs=legs,
+                slack_min=float(d.get("slack_min", 0.0)),
+            )
+        )
+    return Itinerary(
+        title=data.get("title", ""),
+        theme=data.get("theme", ""),
+        days=tuple(days),
+        dropped=tuple(
+            Dropped(x["id"], x["name_zh"], x["reason"], x.get("detail", ""))
+            for x in data.get("dropped", ())
+        ),
+        total_score=float(data.get("total_score", 0.0)),
+        solver=data.get("solver", ""),
+        mode=data.get("mode", "car"),
+        pace=data.get("pace", "normal"),
+        params=dict(data.get("params", {})),
+        warnings=tuple(data.get("warnings", ())),
+    )
