@@ -15,6 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner import service
+from planner.cli_kg import app as kg_app
+from planner.cli_nlp import app as nlp_app
 
 app = typer.Typer(
     help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
@@ -24,6 +26,8 @@ app = typer.Typer(
 )
 catalog_app = typer.Typer(help="Inspect and maintain the site catalog.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(nlp_app, name="nlp")
+app.add_typer(kg_app, name="kg")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
