@@ -595,16 +595,25 @@ class NlpTables:
         """Names of the tables that are given and non-empty."""
         return [t for t in self.TABLES if getattr(self, t) is not None and len(getattr(self, t))]
 
+    def normalised(self) -> NlpTables:
+        """A copy whose tables use the canonical column names (raises on a missing column)."""
+        out = NlpTables(provenance=dict(self.provenance))
+        for t in self.TABLES:
+            df = getattr(self, t)
+            if df is not None:
+                setattr(out, t, _normalise_table(t, df))
+        return out
+
 
 _COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "keywords": {
-        "subject": ("site_or_destination", "group", "site", "destination", "site_id"),
+        "subject": ("subject", "site_or_destination", "group", "site", "destination", "site_id"),
         "term": ("term", "word", "keyword"),
         "weight": ("weight", "tfidf_sum", "tfidf", "score"),
         "rank": ("rank",),
     },
     "mentions": {
-        "subject": ("site_or_destination", "group", "site", "destination", "site_id"),
+        "subject": ("subject", "site_or_destination", "group", "site", "destination", "site_id"),
         "n_docs": ("n_docs", "n", "docs", "documents"),
     },
     "topics": {
@@ -614,12 +623,12 @@ _COLUMN_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "scope": ("scope", "group", "destination", "site_or_destination"),
     },
     "site_topics": {
-        "subject": ("site_or_destination", "group", "site", "destination", "site_id"),
+        "subject": ("subject", "site_or_destination", "group", "site", "destination", "site_id"),
         "topic_id": ("topic_id", "topic"),
         "weight": ("weight", "share", "prob", "probability"),
     },
     "sentiment": {
-        "subject": ("site", "group", "site_or_destination", "destination", "site_id"),
+        "subject": ("subject", "site", "group", "site_or_destination", "destination", "site_id"),
         "aspect": ("aspect",),
         "score": ("score", "mean_score", "sentiment"),
         "n": ("n", "n_docs", "n_clauses", "count", "docs"),
@@ -1174,7 +1183,7 @@ class _Builder:
         act = self.activity(
             "kg.great-circle",
             {"near_km": self.params.near_km, "formula": "haversine", "earth_radius_km": 6371.0088},
-            {"sites.csv": self.inputs.get("sites.csv", "")},
+            {k: v for k, v in self.inputs.items() if k == "sites.csv"},
         )
         # grid of cells ~near_km wide: only neighbouring cells can hold a pair within near_km
         cell = max(self.params.near_km / 111.0, 1e-6)
@@ -1572,7 +1581,8 @@ def build_graph(
     params
         Parameters of the derivations (recorded in the PROV activities).
     inputs
-        ``{input name: sha256}`` recorded as ``prov:used`` by the build's activities.
+        ``{input name: sha256}`` recorded as ``prov:used`` by the build's activities
+        (default: the hashes of the catalog and ontology files).
     warnings
         If given, non-fatal remarks (e.g. NLP groups that match nothing) are appended to it.
 
@@ -1590,7 +1600,11 @@ def build_graph(
     items = load_heritage_items(paths["items"]) if items is None else items
     links = load_heritage_links(paths["links"]) if links is None else links
     areas = load_areas(paths["areas"]) if areas is None else areas
-    b = _Builder(catalog, items, links, areas, nlp, params, inputs or {})
+    if inputs is None:
+        inputs = _input_hashes(paths, [])
+    if nlp is not None:
+        nlp = nlp.normalised()
+    b = _Builder(catalog, items, links, areas, nlp, params, inputs)
     g = b.build()
     if warnings is not None:
         warnings.extend(b.warnings)

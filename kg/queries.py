@@ -373,7 +373,7 @@ def resolve(
     fuzzy = [(k, e) for k, e in idx["fuzzy"] if idx["info"][URIRef(e)][0] in order]
     sugg = [
         f"{idx['names'].get(URIRef(e), '')} ({idx['info'][URIRef(e)][1]})"
-        for e in rank_candidates(text, fuzzy, 5)
+        for e, _ in rank_candidates(text, fuzzy, 5)
     ]
     raise UnknownEntityError(text, sugg)
 
