@@ -42,6 +42,9 @@ class NlpConfig:
         Estimated character-shingle Jaccard at or above which a document is a near duplicate.
     min_token_chars
         Shortest token kept for keywords/topics (user-dictionary words are always kept).
+    sentiment_words
+        Segmentation fed to snownlp's sentiment model: ``"snownlp"`` (its own, as trained) or
+        ``"jieba"`` (the pipeline segmenter; ~6× faster, slightly lower AUC).
     """
 
     lexicon_dir: Path = PROJECT_ROOT / "data" / "lexicon"
@@ -54,6 +57,7 @@ class NlpConfig:
     max_chars: int = 10_000
     near_dup_threshold: float = 0.8
     min_token_chars: int = 2
+    sentiment_words: str = "snownlp"
 
 
 def config_from_env(**overrides: object) -> NlpConfig:
@@ -78,6 +82,8 @@ def config_from_env(**overrides: object) -> NlpConfig:
             values[f.name] = Path(raw)
         elif isinstance(default, float):
             values[f.name] = float(raw)
+        elif isinstance(default, str):
+            values[f.name] = raw
         else:
             values[f.name] = int(raw)
     values.update({k: v for k, v in overrides.items() if v is not None})

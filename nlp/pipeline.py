@@ -575,7 +575,13 @@ def stage_sentiment(
     from nlp.sentiment import SentimentScorer, calibrate, labels_from_ratings, load_aspects
 
     rep = rep or NullReporter()
-    params = {"positive_min": positive_min, "model": "snownlp-bundled"}
+    if cfg.sentiment_words not in {"snownlp", "jieba"}:
+        raise ValueError(f"sentiment_words must be snownlp or jieba, got {cfg.sentiment_words!r}")
+    params = {
+        "positive_min": positive_min,
+        "model": "snownlp-bundled",
+        "words": cfg.sentiment_words,
+    }
     inputs = {
         "corpus": corpus.key,
         "tokens": tokens.key,
@@ -586,7 +592,8 @@ def stage_sentiment(
     def build(tmp: Path, results: dict[str, Any]) -> None:
         seg = load_segmenter(userdict.path, cfg)
         aspects = load_aspects(cfg.lexicon_dir / "aspects.yaml")
-        state = (SentimentScorer(), seg, aspects)
+        words = "snownlp" if cfg.sentiment_words == "snownlp" else seg.cut
+        state = (SentimentScorer(words=words), seg, aspects)
         doc_schema = pa.schema(
             [("doc_id", pa.string()), ("score", pa.float64()), ("rating", pa.float64())]
         )

@@ -77,14 +77,20 @@ class SentimentScorer:
     ----------
     model_path
         A snownlp sentiment model file (``.marshal``); default: the bundled one.
+    words
+        Word segmentation fed to the model: ``"snownlp"`` (its own character-based segmenter,
+        as the model was trained) or a callable text → words such as ``Segmenter.cut`` (much
+        faster; compared in ``benchmarks/nlp.py``). Either way snownlp's own model-internal
+        stopword filter applies and ours does not.
     """
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, *, words: Any = "snownlp") -> None:
         self.model_path = None if model_path is None else Path(model_path)
+        self.words = words
         self._clf: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "_clf": None}
+        return {"model_path": self.model_path, "words": self.words, "_clf": None}
 
     def _ensure(self) -> Any:
         if self._clf is None:
@@ -102,7 +108,13 @@ class SentimentScorer:
         """P(positive) of a text; 0.5 for an empty text."""
         if not text.strip():
             return 0.5
-        return float(self._ensure().classify(text))
+        clf = self._ensure()
+        if self.words == "snownlp":
+            return float(clf.classify(text))
+        from snownlp import normal
+
+        label, prob = clf.classifier.classify(normal.filter_stop(self.words(text)))
+        return float(prob if label == "pos" else 1 - prob)
 
     def score_many(self, texts: Sequence[str]) -> list[float]:
         """Scores of several texts."""
