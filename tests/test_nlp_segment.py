@@ -154,3 +154,26 @@ def test_bad_domain_term_line_names_file_and_line(tmp_path: Path) -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(ValueError, match="backend"):
         Segmenter(backend="spacy")
+
+
+def test_jieba_keyword_alternatives_use_our_tokenizer(setup) -> None:
+    from nlp.keywords import jieba_keywords
+
+    seg, _, _ = setup
+    text = "宝顶山的千手观音很震撼。大佛湾的石刻造像规模宏大，宝顶山值得一去。" * 3
+    for method in ("tfidf", "textrank"):
+        top = [w for w, _ in jieba_keywords(text, seg.jieba_tokenizer, method=method, top_k=5)]
+        assert "宝顶山" in top, (method, top)
+    with pytest.raises(ValueError, match="method"):
+        jieba_keywords(text, seg.jieba_tokenizer, method="lda")
+
+
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from nlp.config import config_from_env
+
+    monkeypatch.setenv("HERITAGE_NLP_SEED", "7")
+    monkeypatch.setenv("HERITAGE_NLP_ARTIFACTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HERITAGE_NLP_SENTIMENT_WORDS", "jieba")
+    cfg = config_from_env(workers=1)
+    assert (cfg.seed, cfg.artifacts_dir, cfg.workers) == (7, tmp_path, 1)
+    assert cfg.sentiment_words == "jieba"
