@@ -184,6 +184,19 @@ def iter_docs(
         yield chunk
 
 
+def _rows(path: Path, columns: Sequence[str], batch_docs: int = 2000) -> Iterator[dict[str, Any]]:
+    """Rows of a Parquet file as dicts, streamed."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_docs, columns=list(columns)):
+        yield from batch.to_pylist()
+
+
+def _aligned(rows: Iterator[dict[str, Any]], doc_id: str) -> dict[str, Any]:
+    row = next(rows)
+    if row["doc_id"] != doc_id:
+        raise ValueError(f"artifact rows out of step with the corpus at {doc_id}")
+    return row
+
+
 # --------------------------------------------------------------------------- stages
 
 
@@ -661,20 +674,16 @@ def stage_sentiment(
         threshold = cal.threshold
         site_acc: dict[str, _Acc] = defaultdict(_Acc)
         site_ratings: dict[str, list[float]] = defaultdict(list)
-        for chunk, part in zip(
-            iter_docs(
-                corpus.path,
-                tokens.path / "tokens.parquet",
-                corpus_columns=("doc_id", "place", "rating"),
-                token_columns=("sites",),
-                batch_docs=cfg.chunk_docs,
-            ),
-            pq.ParquetFile(tmp / "doc_sentiment.parquet").iter_batches(
-                batch_size=cfg.chunk_docs, columns=["score"]
-            ),
-            strict=True,
+        scored = _rows(tmp / "doc_sentiment.parquet", ["doc_id", "score"])
+        for chunk in iter_docs(
+            corpus.path,
+            tokens.path / "tokens.parquet",
+            corpus_columns=("doc_id", "place", "rating"),
+            token_columns=("sites",),
+            batch_docs=cfg.chunk_docs,
         ):
-            for d, s in zip(chunk, part.column("score").to_pylist(), strict=True):
+            for d in chunk:
+                s = _aligned(scored, d["doc_id"])["score"]
                 for g in _doc_groups(d, "site"):
                     acc = site_acc[g]
                     acc.n += 1
@@ -828,21 +837,22 @@ def stage_similarity(
         k = None
         sums: np.ndarray | None = None
         counts = np.zeros(len(sites))
-        tok = pq.ParquetFile(tokens.path / "tokens.parquet").iter_batches(
-            batch_size=cfg.chunk_docs, columns=["doc_id", "sites"]
-        )
-        top = pq.ParquetFile(topics.path / "doc_topics.parquet").iter_batches(
-            batch_size=cfg.chunk_docs, columns=["doc_id", "topics"]
-        )
-        places = iter_corpus(corpus.path, columns=["doc_id", "place"], batch_docs=cfg.chunk_docs)
-        for tb, pb, cb in zip(tok, top, places, strict=True):
-            for t, p, c in zip(tb.to_pylist(), pb.to_pylist(), cb.to_pylist(), strict=True):
+        doc_topics = _rows(topics.path / "doc_topics.parquet", ["doc_id", "topics"])
+        for chunk in iter_docs(
+            corpus.path,
+            tokens.path / "tokens.parquet",
+            corpus_columns=("doc_id", "place"),
+            token_columns=("sites",),
+            batch_docs=cfg.chunk_docs,
+        ):
+            for d in chunk:
+                dist = _aligned(doc_topics, d["doc_id"])["topics"]
                 if sums is None:
-                    k = len(p["topics"])
+                    k = len(dist)
                     sums = np.zeros((len(sites), k))
-                for g in _doc_groups({**c, **t}, "site"):
+                for g in _doc_groups(d, "site"):
                     if g in index:
-                        sums[index[g]] += p["topics"]
+                        sums[index[g]] += dist
                         counts[index[g]] += 1
         topic_vecs = None if sums is None else sums / np.maximum(counts, 1)[:, None]
         table = site_similarity(sites, vectors[keep], topic_vecs, weight=weight, top_k=top_k)

@@ -86,10 +86,12 @@ def mini_run(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("mini")
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()[:60]
     src = folder / "mini.jsonl"
-    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cfg = NlpConfig(artifacts_dir=folder / "art", workers=1)
-    outs = run_all([src], cfg, ks=(2, 3), passes=2, no_below=2)
-    return cfg, src, outs
+    src.write_text("\n".join(lines[:35]) + "\n", encoding="utf-8")
+    src2 = folder / "mini2.jsonl"  # a second file: the corpus has two parts
+    src2.write_text("\n".join(lines[35:]) + "\n", encoding="utf-8")
+    cfg = NlpConfig(artifacts_dir=folder / "art", workers=1, chunk_docs=16)
+    outs = run_all([src, src2], cfg, ks=(2, 3), passes=2, no_below=2)
+    return cfg, [src, src2], outs
 
 
 def test_run_all_writes_every_artifact(mini_run) -> None:
@@ -120,11 +122,11 @@ def test_run_all_writes_every_artifact(mini_run) -> None:
 
 
 def test_rerun_reuses_and_changed_input_rebuilds(mini_run, tmp_path: Path) -> None:
-    cfg, src, outs = mini_run
-    again = run_all([src], cfg, ks=(2, 3), passes=2, no_below=2)
+    cfg, srcs, outs = mini_run
+    again = run_all(srcs, cfg, ks=(2, 3), passes=2, no_below=2)
     assert all(o.reused for o in again.values())
     assert {k: o.key for k, o in again.items()} == {k: o.key for k, o in outs.items()}
     changed = tmp_path / "mini.jsonl"
-    changed.write_text(src.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    changed.write_text(srcs[0].read_text(encoding="utf-8").splitlines()[0] + "\n", "utf-8")
     c2 = stage_corpus([changed], cfg)
     assert not c2.reused and c2.key != outs["corpus"].key
