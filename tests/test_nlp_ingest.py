@@ -219,3 +219,21 @@ def test_parse_rating(value: object, expected: float | None) -> None:
 def test_parse_rating_rejects(value: object) -> None:
     with pytest.raises(ValueError):
         parse_rating(value)
+
+
+def test_utf16_tab_separated_excel_unicode_text(tmp_path: Path) -> None:
+    path = tmp_path / "excel_unicode.txt"
+    path.write_text(f"评论内容\t评分\n{LONG_A}\t5\n{LONG_B}\t2\n", encoding="utf-16")
+    assert detect_encoding(path) == "utf-16"
+    rep = ingest_file(path, tmp_path / "corpus", cfg=_cfg())
+    assert rep.kept == 2
+    assert [d["rating"] for d in _docs(tmp_path / "corpus")] == [5.0, 2.0]
+
+
+def test_big5_traditional_export_is_simplified(tmp_path: Path) -> None:
+    text = "臺灣遊客說寶頂山的千手觀音非常壯觀，導遊講解很詳細，值得專程前往參觀。"
+    src = _write_csv(tmp_path / "big5.csv", [["content"], [text], [text + "再來一次"]], "big5")
+    assert detect_encoding(src) == "big5"
+    rep = ingest_file(src, tmp_path / "corpus", cfg=_cfg())
+    assert rep.kept >= 1
+    assert _docs(tmp_path / "corpus")[0]["text"].startswith("台湾游客说宝顶山的千手观音")
