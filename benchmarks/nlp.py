@@ -217,20 +217,25 @@ def bench_scale(sizes: list[int], ks: tuple[int, ...], passes: int, seed: int) -
     return out
 
 
-def render(results: dict, command: str) -> str:
+def render(results: dict) -> str:
     lines = [BEGIN, "## NLP pipeline", ""]
     m = results["machine"]
+    cmds = results.get("commands", {})
     lines.append(
-        f"Produced by `{command}` (from the repository root) on {results['date']}. Machine: "
-        f"{m['cores']} cores, Python {m['python']}, jieba {m['jieba']}, snownlp {m['snownlp']}, "
-        f"gensim {m['gensim']}; load average at start {m['load']}; commit {m['commit']}."
+        f"Produced by `benchmarks/nlp.py` (from the repository root; commands below) on "
+        f"{results['date']}. Machine: {m['cores']} cores, Python {m['python']}, jieba "
+        f"{m['jieba']}, snownlp {m['snownlp']}, gensim {m['gensim']}; commit {m['commit']}. "
+        "Other work shared the machine during these runs: the load average at the start of "
+        "each part is given with it."
     )
+    for part, cmd in cmds.items():
+        lines.append(f"- {part}: `{cmd}`")
     seg = results.get("segmentation")
     if seg:
         lines += [
             "",
             f"### Segmentation ({seg['docs']:,} documents, {seg['chars']:,} characters of "
-            f"`{results['seg_corpus']}`, normalised)",
+            f"`{results['seg_corpus']}`, normalised; load average {seg.get('load', '?')})",
             "",
             "| segmenter | seconds | chars/s | vs bare jieba |",
             "|---|---:|---:|---:|",
@@ -265,7 +270,7 @@ def render(results: dict, command: str) -> str:
         lines += [
             "",
             f"### Sentiment on `{sen['corpus']}` ({sen['docs']:,} labelled documents, "
-            f"{sen['positives']:,} positive)",
+            f"{sen['positives']:,} positive; load average {sen.get('load', '?')})",
             "",
             "snownlp's bundled model, text normalised, no stopword removal by us; 2 workers. "
             "`words=snownlp` is the default (the model's own segmenter, as trained); "
@@ -287,14 +292,18 @@ def render(results: dict, command: str) -> str:
         ok = sen["snownlp"]["roc_auc"] >= 0.90
         lines += ["", f"- Target ROC AUC ≥ 0.90 (default words): {'met' if ok else 'NOT met'}."]
     scale = results.get("scale")
+    sp_ = results.get(
+        "scale_params", {"seed": "?", "ks": "?", "passes": "?", "sentiment_words": "?"}
+    )
     if scale:
         lines += [
             "",
             "### Full pipeline on resampled corpora (`run_all`: ingest → … → word clouds)",
             "",
             f"Documents assembled from 1–4 random sentences of the embedded sample (seed "
-            f"{results['seed']}); topics swept over k = {results['ks']} with {results['passes']} "
-            f"passes; 2 workers.",
+            f"{sp_['seed']}); topics swept over k = {sp_['ks']} with {sp_['passes']} passes; "
+            f"sentiment words: {sp_['sentiment_words']}; 2 workers; each size in a fresh "
+            f"process with empty artifacts; load average at start {sp_.get('load', '?')}.",
             "",
             "| documents | input MB | kept | rejected (duplicates) | wall s | peak RSS main MB | "
             "peak RSS worker MB |",
@@ -332,7 +341,12 @@ def main() -> None:
     ap.add_argument("--ks", default="4,6")
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--json", type=Path, help="also write raw results as JSON")
+    ap.add_argument(
+        "--json",
+        type=Path,
+        help="raw results file: parts not measured in this run are kept from it, then it is "
+        "rewritten (so segmentation and scaling can be measured in separate runs)",
+    )
     ap.add_argument("--out", type=Path, help="docs/benchmarks.md to update between markers")
     ap.add_argument("--note", action="append", default=[], help="extra line for the section")
     args = ap.parse_args()
@@ -360,28 +374,51 @@ def main() -> None:
             "load": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
             "commit": commit,
         },
-        "seed": args.seed,
-        "ks": args.ks,
-        "passes": args.passes,
-        "seg_corpus": args.seg_corpus.name,
         "notes": args.note,
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        texts = read_texts(args.seg_corpus, args.seg_docs, args.seed)
-        results["segmentation"] = bench_segmentation(texts, Path(tmp))
+    if args.json and args.json.is_file():
+        previous = json.loads(args.json.read_text(encoding="utf-8"))
+        for part in (
+            "segmentation",
+            "seg_corpus",
+            "sentiment",
+            "scale",
+            "scale_params",
+            "commands",
+        ):
+            if part in previous:
+                results[part] = previous[part]
+    commands = dict(results.get("commands", {}))
+    command = "python benchmarks/nlp.py " + " ".join(sys.argv[1:])
+    if args.seg_docs > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            texts = read_texts(args.seg_corpus, args.seg_docs, args.seed)
+            results["segmentation"] = bench_segmentation(texts, Path(tmp))
+            results["seg_corpus"] = args.seg_corpus.name
+            results["segmentation"]["load"] = results["machine"]["load"]
+        commands["segmentation"] = command
         print(json.dumps(results["segmentation"], indent=1), flush=True)
     if args.sentiment_corpus:
         with tempfile.TemporaryDirectory() as tmp:
             results["sentiment"] = bench_sentiment(args.sentiment_corpus, Path(tmp))
+        results["sentiment"]["load"] = results["machine"]["load"]
+        commands["sentiment"] = command
         print(json.dumps(results["sentiment"], indent=1), flush=True)
     if args.scale:
         sizes = [int(x) for x in args.scale.split(",")]
         ks = tuple(int(x) for x in args.ks.split(","))
         results["scale"] = bench_scale(sizes, ks, args.passes, args.seed)
+        commands["scale"] = command
+        results["scale_params"] = {
+            "ks": args.ks,
+            "passes": args.passes,
+            "seed": args.seed,
+            "sentiment_words": os.environ.get("HERITAGE_NLP_SENTIMENT_WORDS", "snownlp"),
+        }
+    results["commands"] = commands
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
-    command = "python benchmarks/nlp.py " + " ".join(sys.argv[1:])
-    section = render(results, command)
+    section = render(results)
     print(section)
     if args.out:
         write_section(args.out, section)
