@@ -335,8 +335,6 @@ def _read_csv(path: Path, encoding: str) -> tuple[list[str], Iterator[RawRow]]:
         raise IngestError(path, "the file has no header row") from exc
     except csv.Error as exc:
         raise IngestError(path, f"cannot parse the header row: {exc}", line=1) from exc
-    if len(headers) <= 1 and delimiter == ",":
-        headers = headers or []
 
     def rows() -> Iterator[RawRow]:
         prev = reader.line_num
