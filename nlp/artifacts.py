@@ -32,6 +32,7 @@ __all__ = [
     "build_artifact",
     "find_artifact",
     "hash_params",
+    "latest_artifact",
     "library_versions",
     "load_manifest",
     "sha256_file",
@@ -215,3 +216,23 @@ def build_artifact(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def latest_artifact(stage: str, root: str | Path | None = None) -> Path | None:
+    """The most recently built complete folder of ``stage`` (by manifest time), or ``None``.
+
+    ``root`` defaults to ``<project>/artifacts/nlp``. Consumers outside ``nlp`` (the graph
+    builder, the itinerary planner) use this to pick up the pipeline's latest results.
+    """
+    base = Path(root) if root else PROJECT_ROOT / "artifacts" / "nlp"
+    d = base / stage
+    if not d.is_dir():
+        return None
+    keyed = [k for k in d.iterdir() if k.is_dir() and (k / MANIFEST).is_file()]
+    if not keyed:
+        return None
+
+    def when(k: Path) -> tuple[str, float]:
+        return (str(load_manifest(k).get("created_utc", "")), (k / MANIFEST).stat().st_mtime)
+
+    return max(keyed, key=when)

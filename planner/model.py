@@ -58,6 +58,7 @@ class Day:
     stops: tuple[Stop, ...]
     legs: tuple[TravelLeg, ...]
     slack_min: float = 0.0
+    lunch: dt.datetime | None = None
 
     @property
     def km(self) -> float:
@@ -107,7 +108,11 @@ def _t(x: dt.datetime) -> str:
 
 def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
     """JSON-ready form: ``days`` (``date``, ``stops`` with ``id``, ``name_zh``, ``arrive``,
-    ``depart`` …), ``dropped`` (with ``reason``), ``total_km``, ``total_score``, ``solver``."""
+    ``depart`` …), ``dropped`` (with ``reason``), ``total_km``, ``total_score``, ``solver``.
+
+    Numbers are kept at full precision so :func:`itinerary_from_dict` restores the plan
+    exactly; ``total_km`` and the per-day ``km`` are rounded summaries (derived, not read).
+    """
     return {
         "schema_version": SCHEMA_VERSION,
         "title": it.title,
@@ -116,7 +121,7 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
         "pace": it.pace,
         "solver": it.solver,
         "total_km": round(it.total_km, 2),
-        "total_score": round(it.total_score, 3),
+        "total_score": it.total_score,
         "params": it.params,
         "warnings": list(it.warnings),
         "days": [
@@ -127,7 +132,8 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
                 "leave": _t(d.leave),
                 "back": _t(d.back),
                 "km": round(d.km, 2),
-                "slack_min": round(d.slack_min, 1),
+                "slack_min": d.slack_min,
+                "lunch": _t(d.lunch) if d.lunch else None,
                 "stops": [
                     {
                         "id": s.site_id,
@@ -138,9 +144,9 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
                         "arrive": _t(s.arrive),
                         "start": _t(s.start),
                         "depart": _t(s.depart),
-                        "visit_min": round(s.visit_min, 1),
-                        "wait_min": round(s.wait_min, 1),
-                        "score": round(s.score, 4),
+                        "visit_min": s.visit_min,
+                        "wait_min": s.wait_min,
+                        "score": s.score,
                         "coord_confidence": s.coord_confidence,
                         "kind": s.kind,
                         "notes": list(s.notes),
@@ -151,8 +157,8 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
                     {
                         "from": leg.from_id,
                         "to": leg.to_id,
-                        "km": round(leg.km, 2),
-                        "minutes": round(leg.minutes, 1),
+                        "km": leg.km,
+                        "minutes": leg.minutes,
                         "via": list(leg.via),
                         "source": leg.source,
                         "mode": leg.mode,
@@ -219,6 +225,7 @@ def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
                 stops=stops,
                 legs=legs,
                 slack_min=float(d.get("slack_min", 0.0)),
+                lunch=dt.datetime.fromisoformat(d["lunch"]) if d.get("lunch") else None,
             )
         )
     return Itinerary(

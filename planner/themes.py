@@ -1,0 +1,145 @@
+"""Themes → candidate sites with scores, from the knowledge graph.
+
+A theme's sites come from the graph (``kg.queries.sites_by``), never from a list in code.
+Each candidate gets a score in ``[0, 1]``:
+
+``interest``
+    from the site's designation (World Heritage > national > provincial > other), weights in
+    ``data/catalog/planning.yaml``;
+``popularity``
+    the graph's popularity figure (corpus mentions when the NLP artifacts exist, else the
+    designation level — the graph records which), on a log scale normalised over the
+    candidates (mentions have a long tail);
+``score``
+    ``Σ_theme weight × interest × mix`` with
+    ``mix = hot_share × popularity + (1 − hot_share) × (1 − popularity)``: ``hot_share`` 1
+    favours the best-known sites, 0 the lesser-known ones, 0.5 is neutral.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg.catalog import Catalog, Site, default_data_dir
+
+MIXED = "mixed"
+
+
+class ThemeError(ValueError):
+    """Unknown theme or bad weights."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A site proposed for a trip, with the parts of its score."""
+
+    site_id: str
+    score: float
+    interest: float
+    popularity: float
+    themes: tuple[str, ...]
+
+
+@lru_cache(maxsize=4)
+def load_planning(path: str | None = None) -> dict[str, Any]:
+    """The planning assumptions (``data/catalog/planning.yaml``)."""
+    p = Path(path) if path else default_data_dir() / "planning.yaml"
+    with p.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def designation_level(site: Site) -> str:
+    """``world_heritage``, ``national``, ``provincial`` or ``other`` (the graph's classes)."""
+    from kg.build import LEVEL_RANK, classify_designation
+
+    rank = max((LEVEL_RANK[classify_designation(d)[0]] for d in site.designations), default=0)
+    return {4: "world_heritage", 3: "national", 2: "provincial"}.get(rank, "other")
+
+
+@lru_cache(maxsize=1)
+def _graph() -> Any:
+    from kg.store import open_graph
+
+    return open_graph()
+
+
+def available_themes(kgraph: Any | None = None) -> list[str]:
+    """Theme ids present in the graph (plus ``mixed``)."""
+    from kg import queries
+
+    kgraph = kgraph or _graph()
+    ids = getattr(queries, "theme_ids", None)
+    if ids is None:  # TEMP until kg.queries.theme_ids lands
+        from rdflib import URIRef
+
+        from kg import uris
+
+        pref = str(uris.theme_uri("x"))[:-1]
+        found = {
+            str(o)[len(pref):]
+            for o in kgraph.graph.objects(None, URIRef(str(queries.HR.theme)))
+            if str(o).startswith(pref)
+        }
+        return [*sorted(found), MIXED]
+    return [*ids(kgraph), MIXED]
+
+
+def theme_candidates(
+    catalog: Catalog,
+    theme: str,
+    *,
+    weights: Mapping[str, float] | None = None,
+    hot_share: float | None = None,
+    kgraph: Any | None = None,
+) -> list[Candidate]:
+    """Candidate sites for ``theme`` (or ``mixed`` with ``weights``), best score first."""
+    from kg import queries
+
+    kgraph = kgraph or _graph()
+    known = available_themes(kgraph)[:-1]
+    if theme == MIXED:
+        if not weights:
+            raise ThemeError("the mixed theme needs weights, e.g. stone-carving=2,sichuan-opera=1")
+        mix = {t: float(w) for t, w in weights.items() if float(w) > 0}
+    else:
+        mix = {theme: 1.0}
+    unknown = [t for t in mix if t not in known]
+    if unknown:
+        raise ThemeError(
+            f"unknown theme {', '.join(unknown)}; choose from {', '.join([*known, MIXED])}"
+        )
+    if any(w < 0 for w in mix.values()) or not mix:
+        raise ThemeError("theme weights must be positive")
+    planning = load_planning()
+    dw = planning["scoring"]["designation_weight"]
+    hot = planning["scoring"]["hot_share"] if hot_share is None else float(hot_share)
+    if not 0.0 <= hot <= 1.0:
+        raise ThemeError("hot_share must lie between 0 and 1")
+    members: dict[str, list[str]] = {}
+    popularity: dict[str, float] = {}
+    for t in mix:
+        for ref in queries.sites_by(kgraph, theme=t):
+            members.setdefault(ref.id, []).append(t)
+            popularity[ref.id] = float(ref.popularity or 0.0)
+    # Mentions follow a long tail: compare them on a log scale.
+    top = math.log1p(max(popularity.values(), default=0.0)) or 1.0
+    total_w = sum(mix.values())
+    out = []
+    for sid, ts in members.items():
+        site = catalog.sites[sid]
+        if site.kind == "town":
+            continue
+        interest = float(dw[designation_level(site)])
+        pop = math.log1p(popularity[sid]) / top
+        blend = hot * pop + (1.0 - hot) * (1.0 - pop)
+        weight = sum(mix[t] for t in ts) / total_w
+        score = weight * interest * blend
+        out.append(Candidate(sid, round(score, 6), interest, round(pop, 6), tuple(sorted(ts))))
+    return sorted(out, key=lambda c: (-c.score, c.site_id))
