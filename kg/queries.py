@@ -76,6 +76,8 @@ __all__ = [
     "site_summaries",
     "sites_by",
     "sites_within",
+    "theme_ids",
+    "themes",
 ]
 
 #: site kinds offered as "experience bases" and food/eco stops near a site
@@ -939,3 +941,20 @@ def run_query_file(
     return variables, [
         {k: str(v) if isinstance(v, URIRef) else v for k, v in r.values.items()} for r in rows
     ]
+
+
+# ============================================================================ themes
+
+
+def themes(kg: KnowledgeGraph) -> list[tuple[str, str, str]]:
+    """``(theme id, label_zh, label_en)`` of every theme some site has, sorted by id."""
+    out = {}
+    for r in kg.select("themes"):
+        tid = _id(r.theme)
+        out.setdefault(tid, (tid, str(r.label_zh or tid), str(r.label_en or tid)))
+    return [out[k] for k in sorted(out)]
+
+
+def theme_ids(kg: KnowledgeGraph) -> list[str]:
+    """Ids of the themes some site has (``stone-carving``, ``sichuan-opera`` …)."""
+    return [t[0] for t in themes(kg)]

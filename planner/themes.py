@@ -75,20 +75,7 @@ def available_themes(kgraph: Any | None = None) -> list[str]:
     from kg import queries
 
     kgraph = kgraph or _graph()
-    ids = getattr(queries, "theme_ids", None)
-    if ids is None:  # TEMP until kg.queries.theme_ids lands
-        from rdflib import URIRef
-
-        from kg import uris
-
-        pref = str(uris.theme_uri("x"))[:-1]
-        found = {
-            str(o)[len(pref):]
-            for o in kgraph.graph.objects(None, URIRef(str(queries.HR.theme)))
-            if str(o).startswith(pref)
-        }
-        return [*sorted(found), MIXED]
-    return [*ids(kgraph), MIXED]
+    return [*queries.theme_ids(kgraph), MIXED]
 
 
 def theme_candidates(
