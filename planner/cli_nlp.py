@@ -287,8 +287,18 @@ def topics(
             + " ".join(escape(x) for x in rows.sort_values("rank")["term"])
         )
     if out_dir:
+        from nlp.report import write_topics_report
+
         _copy_out(tp.path, out_dir)
-        out.print(f"models and tables copied to {escape(str(out_dir))}")
+        cmd = ["heritage", "nlp", "topics"]
+        for f in inputs or []:
+            cmd += ["-i", str(f)]
+        cmd += ["--sweep", sweep, "--passes", str(passes), "--seed", str(cfg.seed)]
+        write_topics_report(out_dir, corpus_dir=c.path, command=[*cmd, "--out", str(out_dir)])
+        out.print(
+            f"models, tables (CSV), plots (PNG/SVG), run.json and README.md in "
+            f"{escape(str(out_dir))}"
+        )
 
 
 @app.command()
