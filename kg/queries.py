@@ -286,24 +286,35 @@ def site_summaries(kg: KnowledgeGraph) -> dict[str, SiteRef]:
     """All sites by id (one query per graph, cached)."""
 
     def load() -> dict[str, SiteRef]:
+        fields: dict[Any, dict[str, Any]] = defaultdict(dict)
+        for r in kg.select("site_summaries", raw=True):
+            d = fields[r.site]
+            for k, v in r.values.items():
+                if v is None or k == "site":
+                    continue
+                if k == "label":
+                    d.setdefault("name_zh" if v.language == "zh" else "name_en", str(v))
+                else:
+                    d[k] = v.toPython() if isinstance(v, Literal) else v
         out = {}
-        for r in kg.select("site_summaries"):
-            out[str(r.id)] = SiteRef(
-                id=str(r.id),
-                name_zh=str(r.name_zh or ""),
-                name_en=str(r.name_en or ""),
-                kind=str(r.kind),
-                lat=_f(r.lat),
-                lon=_f(r.lon),
-                coord_confidence=str(r.confidence) if r.confidence is not None else None,
-                approximate=bool(r.approximate) if r.approximate is not None else None,
-                uncertainty_km=_f(r.uncertainty_km),
-                visit_hours_min=_f(r.visit_min),
-                visit_hours_max=_f(r.visit_max),
-                popularity=_f(r.popularity),
-                popularity_method=str(r.popularity_method) if r.popularity_method else None,
+        for d in fields.values():
+            sid = str(d["id"])
+            out[sid] = SiteRef(
+                id=sid,
+                name_zh=d.get("name_zh", ""),
+                name_en=d.get("name_en", ""),
+                kind=str(d["kind"]),
+                lat=_f(d.get("lat")),
+                lon=_f(d.get("lon")),
+                coord_confidence=str(d["confidence"]) if "confidence" in d else None,
+                approximate=bool(d["approximate"]) if "approximate" in d else None,
+                uncertainty_km=_f(d.get("uncertainty_km")),
+                visit_hours_min=_f(d.get("visit_min")),
+                visit_hours_max=_f(d.get("visit_max")),
+                popularity=_f(d.get("popularity")),
+                popularity_method=str(d["popularity_method"]) if "popularity_method" in d else None,
             )
-        return out
+        return dict(sorted(out.items()))
 
     return kg.memo("site_summaries", load)
 
@@ -314,16 +325,23 @@ def _entity_index(kg: KnowledgeGraph) -> dict[str, Any]:
         info: dict[URIRef, tuple[str, str]] = {}
         names: dict[URIRef, str] = {}
         rank = {"id": 3, "label": 2, "alias": 1}
-        for r in kg.select("entity_index", raw=True):
-            kind = _KIND_OF_TYPE.get(r.type)
-            if kind is None:
-                continue
+        rows = kg.select("entity_index", raw=True)
+        for r in rows:
+            kind = _KIND_OF_TYPE.get(r.type) if r.type is not None else None
+            if kind is not None:
+                info[r.entity] = (kind, str(r.id))
+        for r in rows:
             ent = r.entity
-            info[ent] = (kind, str(r.id))
-            how = str(r.how)
-            name = str(r.name)
-            if how == "label" and getattr(r.name, "language", None) == "zh":
-                names[ent] = name
+            if ent not in info:
+                continue
+            if r.type is not None:
+                how, name = "id", str(r.id)
+            elif r.label is not None:
+                how, name = "label", str(r.label)
+                if r.label.language == "zh":
+                    names[ent] = name
+            else:
+                how, name = "alias", str(r.alias)
             key = normalize(name)
             if key:
                 keys[key][ent] = max(keys[key].get(ent, 0), rank[how])
@@ -705,18 +723,21 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
 # ============================================================================ similarity
 
 
-def _similar_rows(rows: list[Row], kg: KnowledgeGraph, top_k: int) -> list[SimilarSite]:
+def _similar_rows(
+    rows: list[Row], kg: KnowledgeGraph, top_k: int, me: SiteRef
+) -> list[SimilarSite]:
     summaries = site_summaries(kg)
     best: dict[str, SimilarSite] = {}
     for r in rows:
         sid = _id(r.other)
+        other = summaries[sid]
         cand = SimilarSite(
-            site=summaries[sid],
+            site=other,
             score=float(r.score),
             method=str(r.method),
-            popularity=_f(r.pop_other),
-            popularity_method=str(r.pop_method) if r.pop_method else None,
-            reference_popularity=_f(r.pop_site),
+            popularity=other.popularity,
+            popularity_method=other.popularity_method,
+            reference_popularity=me.popularity,
         )
         if sid not in best or cand.score > best[sid].score:
             best[sid] = cand
@@ -737,7 +758,7 @@ def similar_sites(
     rows = kg.select("similar_sites", {"site": me.iri})
     if method:
         rows = [r for r in rows if method in str(r.method)]
-    return _similar_rows(rows, kg, top_k)
+    return _similar_rows(rows, kg, top_k, me)
 
 
 def hidden_gems(
@@ -750,7 +771,7 @@ def hidden_gems(
     """
     me = _site(kg, site)
     rows = kg.select("hidden_gems", {"site": me.iri, "min_score": _dec(min_score)})
-    return _similar_rows(rows, kg, top_k)
+    return _similar_rows(rows, kg, top_k, me)
 
 
 # ============================================================================ explanations
@@ -791,23 +812,30 @@ def _short(iri: str) -> str:
 def _projection(kg: KnowledgeGraph, *, keywords: bool = False) -> nx.Graph:
     def load() -> nx.Graph:
         G = nx.Graph()
-        for r in kg.select("graph_edges", raw=True):
-            s, p, o = str(r.s), str(r.p), str(r.o)
+        # sorted, so that both stores build the same graph and break ties the same way
+        edges = sorted((str(r.s), str(r.p), str(r.o)) for r in kg.select("graph_edges", raw=True))
+        for s, p, o in edges:
             if s == o:
                 continue
             rels = G.get_edge_data(s, o, {}).get("rels", [])
             rels.append((s, p, o, _relation_label(p)))
             G.add_edge(s, o, rels=rels)
-        for r in kg.select("documented_distances", raw=True):
-            a, b = str(r.a), str(r.b)
-            label = f"距离 {float(r.km.toPython()):g} km ({r.kind}; {r.source})"
+        docs = sorted(
+            (str(r.a), str(r.b), float(r.km.toPython()), str(r.kind), str(r.source))
+            for r in kg.select("documented_distances", raw=True)
+        )
+        for a, b, km, kind, source in docs:
+            label = f"距离 {km:g} km ({kind}; {source})"
             rels = G.get_edge_data(a, b, {}).get("rels", [])
             rels.append((a, str(HR.Distance), b, label))
             G.add_edge(a, b, rels=rels)
         if keywords:
-            for r in kg.select("keyword_edges", raw=True):
-                a, b = str(r.subject), str(r.term)
-                label = f"关键词 / keyword (TF-IDF {float(r.weight.toPython()):.2f})"
+            kws = sorted(
+                (str(r.subject), str(r.term), float(r.weight.toPython()))
+                for r in kg.select("keyword_edges", raw=True)
+            )
+            for a, b, weight in kws:
+                label = f"关键词 / keyword (TF-IDF {weight:.2f})"
                 rels = G.get_edge_data(a, b, {}).get("rels", [])
                 rels.append((a, str(HR.KeywordWeight), b, label))
                 G.add_edge(a, b, rels=rels)
