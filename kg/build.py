@@ -846,6 +846,7 @@ class _Builder:
         self.warnings: list[str] = []
         self.area_index = self._area_index()
         self.site_area: dict[str, list[str]] = {}
+        self._subjects: dict[str, tuple[str, str] | None] = {}
 
     # ------------------------------------------------------------------ helpers
     def add(self, s: URIRef, p: URIRef, o: Any) -> None:
@@ -1208,6 +1209,11 @@ class _Builder:
     def resolve_subject(self, name: Any) -> tuple[str, str] | None:
         """``("site", id)`` or ``("area", id)`` for an NLP group name, else ``None``."""
         text = str(name).strip()
+        if text not in self._subjects:
+            self._subjects[text] = self._resolve_subject(text)
+        return self._subjects[text]
+
+    def _resolve_subject(self, text: str) -> tuple[str, str] | None:
         if text in self.catalog.sites:
             return ("site", text)
         area = self.resolve_area(text)

@@ -288,28 +288,32 @@ def profile_cmd(
     if fmt is not Fmt.table:
         sys.stdout.write(json.dumps(_plain(p), ensure_ascii=False, indent=2) + "\n")
         return
+
+    def say(text: str, style: str | None = None) -> None:
+        out.print(text, markup=False, highlight=False, style=style)
+
     s = p.site
-    out.print(f"[bold]{s.name_zh}[/] {s.name_en} ({s.id}, {s.kind})")
-    out.print("areas: " + " → ".join(f"{n} ({a})" for a, n, _ in p.areas))
+    say(f"{s.name_zh} {s.name_en} ({s.id}, {s.kind})", style="bold")
+    say("areas: " + " → ".join(f"{n} ({a})" for a, n, _ in p.areas))
     for field_name, values in sorted(p.facts.items()):
         if field_name in {"source", "note", "coordinate_method"}:
             continue
-        out.print(f"{field_name}: " + "; ".join(values), highlight=False)
+        say(f"{field_name}: " + "; ".join(values))
     pop = f"{s.popularity:g} ({s.popularity_method})" if s.popularity is not None else "—"
-    out.print(f"popularity: {pop}")
+    say(f"popularity: {pop}")
     kw = ", ".join(f"{t} {w:.2f}" for t, w in p.keywords) or "—"
-    out.print(f"keywords: {kw}", highlight=False)
+    say(f"keywords: {kw}")
     for aid, kws in p.area_keywords.items():
-        out.print(f"keywords of {aid}: " + ", ".join(f"{t} {w:.2f}" for t, w in kws))
+        say(f"keywords of {aid}: " + ", ".join(f"{t} {w:.2f}" for t, w in kws))
     for t in p.topics:
         terms = "、".join(term for term, _ in t["terms"])
-        out.print(f"topic {t['topic']} ({t['subject']}): {terms}", highlight=False)
+        say(f"topic {t['topic']} ({t['subject']}): {terms}")
     for sm in p.sentiment:
-        out.print(f"sentiment {sm['aspect']} ({sm['subject']}): {sm['score']:.3f} (n={sm['n']})")
+        say(f"sentiment {sm['aspect']} ({sm['subject']}): {sm['score']:.3f} (n={sm['n']})")
     for h in p.heritage:
-        out.print(f"heritage: {h.name_zh} ({h.item_id}) — {h.relation} via {h.via_name}")
+        say(f"heritage: {h.name_zh} ({h.item_id}) — {h.relation} via {h.via_name}")
     for sim in p.similar:
-        out.print(f"similar: {sim.site.name_zh} ({sim.site.id}) {sim.score:.3f} [{sim.method}]")
+        say(f"similar: {sim.site.name_zh} ({sim.site.id}) {sim.score:.3f} [{sim.method}]")
 
 
 def _similar_rows(items: list[Any]) -> list[dict[str, Any]]:
@@ -386,6 +390,7 @@ def explain_cmd(
         out.print("not connected within 6 hops")
         raise typer.Exit(1)
     for k, c in enumerate(conns, 1):
-        out.print(f"[bold]{k}.[/] " + " — ".join(c.labels) + f"  [dim](cost {c.cost:.2f})[/]")
+        head = f"{k}. " + " — ".join(c.labels) + f"  (cost {c.cost:.2f})"
+        out.print(head, markup=False, highlight=False, style="bold")
         for h in c.hops:
-            out.print(f"     {h.text()}", highlight=False)
+            out.print(f"     {h.text()}", markup=False, highlight=False)
