@@ -44,10 +44,17 @@ if TYPE_CHECKING:
     import networkx as nx
     from matplotlib.figure import Figure
 
+    from nlp.config import NlpConfig
+    from nlp.pipeline import StageOutput
+    from nlp.topics import TopicModel
+
 __all__ = [
     "REPORT_PACKAGES",
     "compare_topics",
     "environment",
+    "fit_group_topics",
+    "group_token_docs",
+    "ldavis_prepare",
     "plot_coherence",
     "plot_term_network",
     "plot_topic_terms",
@@ -163,6 +170,81 @@ def compare_topics(
     out = pd.DataFrame(rows)
     return out.sort_values(["jaccard", "reference_topic"], ascending=[False, True]).reset_index(
         drop=True
+    )
+
+
+# ============================================================================ models
+
+
+def group_token_docs(
+    corpus: StageOutput,
+    tokens: StageOutput,
+    userdict: StageOutput,
+    cfg: NlpConfig,
+    *,
+    destinations: Sequence[str] | None = None,
+) -> list[list[str]]:
+    """Token lists (as the topics stage feeds LDA) of the documents of some destinations.
+
+    Held in memory: meant for notebooks and corpora of up to some hundred thousand reviews;
+    the pipeline's own stages stream.
+    """
+    from nlp.pipeline import iter_docs, load_segmenter
+
+    wanted = set(destinations) if destinations is not None else None
+    seg = load_segmenter(userdict.path, cfg)
+    out = []
+    for chunk in iter_docs(corpus.path, tokens.path / "tokens.parquet", batch_docs=cfg.chunk_docs):
+        for d in chunk:
+            if wanted is None or d["destination"] in wanted:
+                out.append(seg.expand(d["tokens"]))
+    return out
+
+
+def fit_group_topics(
+    docs: Sequence[Sequence[str]],
+    k: int,
+    *,
+    seed: int = 42,
+    passes: int = 10,
+    iterations: int = 100,
+    no_below: int = 3,
+    no_above: float = 0.5,
+) -> TopicModel:
+    """A seeded LDA with a fixed k on given token lists (e.g. the report's k = 4 for 资阳).
+
+    Raises
+    ------
+    ValueError
+        When no documents are given or the dictionary is empty after pruning.
+    """
+    from nlp.topics import TopicModel
+
+    if not docs:
+        raise ValueError("no documents for this group: check the destination names")
+    return TopicModel(
+        k,
+        passes=passes,
+        iterations=iterations,
+        random_state=seed,
+        no_below=no_below,
+        no_above=no_above,
+    ).fit(lambda: iter(docs))
+
+
+def ldavis_prepare(model: TopicModel, docs: Sequence[Sequence[str]]) -> Any | None:
+    """pyLDAvis data for a fitted model (``pyLDAvis.display`` / ``save_html`` it).
+
+    Returns ``None`` when pyLDAvis is not installed (it is in the ``dev`` and ``notebooks``
+    extras). Runs in one process, PCoA layout, topics in the model's order (numbered from 1).
+    """
+    try:
+        import pyLDAvis.gensim_models
+    except ImportError:
+        return None
+    bow = [model.dictionary_.doc2bow(list(d)) for d in docs]
+    return pyLDAvis.gensim_models.prepare(
+        model.model_, bow, model.dictionary_, sort_topics=False, n_jobs=1, mds="pcoa"
     )
 
 
@@ -331,11 +413,11 @@ def write_topics_report(
     Parameters
     ----------
     dest
-        The folder (it holds, or is given, a copy of the topics artifact).
+        The result folder.
     corpus_dir
         The corpus artifact the topics were fitted on (for file hashes and counts).
     topics_dir
-        The topics artifact; default ``dest`` itself.
+        The topics artifact, copied into ``dest``; default: ``dest`` already holds a copy.
     command
         The command line to record (default ``sys.argv``).
 
@@ -346,6 +428,10 @@ def write_topics_report(
     """
     dest = Path(dest)
     src = Path(topics_dir) if topics_dir else dest
+    if src.resolve() != dest.resolve():  # bring models and manifest along
+        import shutil
+
+        shutil.copytree(src, dest, dirs_exist_ok=True)
     manifest = load_manifest(src)
     coh = pd.read_csv(src / "coherence.csv")
     terms = pd.read_csv(src / "topic_terms.csv")

@@ -53,6 +53,7 @@ __all__ = [
     "Segmentation",
     "Survey",
     "SurveyError",
+    "association_matrix",
     "associations",
     "cramers_v",
     "detect_spec",
@@ -643,6 +644,22 @@ def associations(survey: Survey, *, questions: Iterable[str] | None = None) -> p
     return out.sort_values(
         ["strength", "a", "b"], ascending=[False, True, True], na_position="last"
     ).reset_index(drop=True)
+
+
+def association_matrix(table: pd.DataFrame) -> pd.DataFrame:
+    """Question × question matrix of the strongest association between their items.
+
+    ``table`` is the output of :func:`associations`; a multi-choice question counts through
+    its strongest option. The diagonal is 1.
+    """
+    qs = sorted(set(table["question_a"]) | set(table["question_b"]))
+    M = pd.DataFrame(np.nan, index=qs, columns=qs)
+    for a, b, v in table[["question_a", "question_b", "strength"]].itertuples(index=False):
+        if pd.notna(v) and not (M.at[a, b] >= v):
+            M.at[a, b] = M.at[b, a] = float(v)
+    for q in qs:
+        M.at[q, q] = 1.0
+    return M
 
 
 # ============================================================================ distance + clustering

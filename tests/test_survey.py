@@ -17,6 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 from planner.survey import (
     ColumnSpec,
     SurveyError,
+    association_matrix,
     associations,
     cramers_v,
     detect_spec,
@@ -229,6 +230,20 @@ def test_association_table_uses_the_right_measure(synth) -> None:
     same = table[table["question_a"] == table["question_b"]]
     assert same.empty
     assert (table["q_value"].dropna() >= table["p_value"].dropna()).all()
+
+
+def test_association_matrix_keeps_the_strongest_item_pair() -> None:
+    table = pd.DataFrame(
+        {
+            "question_a": ["m", "m", "a"],
+            "question_b": ["a", "a", "b"],
+            "strength": [0.2, 0.6, np.nan],
+        }
+    )
+    M = association_matrix(table)
+    assert list(M.index) == ["a", "b", "m"]
+    assert M.at["a", "m"] == M.at["m", "a"] == pytest.approx(0.6)
+    assert np.isnan(M.at["a", "b"]) and M.at["b", "b"] == 1.0
 
 
 # ---------------------------------------------------------------- Gower and PAM
