@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -175,7 +176,8 @@ def render(results: dict, args: argparse.Namespace) -> str:
         f"Command: `.venv/bin/python benchmarks/kg.py --scale {args.scale} "
         f"--repeat {args.repeat} --write`{' --no-nlp' if args.no_nlp else ''} "
         f"(Python {platform.python_version()}, {platform.machine()}, "
-        f"rdflib + pySHACL + pyoxigraph; timings on a shared machine, so treat them as "
+        f"{os.cpu_count()} CPUs, load average {args.load_start:.1f} at start and "
+        f"{os.getloadavg()[0]:.1f} at the end — the machine is shared, so treat the figures as "
         "orders of magnitude).",
         "",
         f"Embedded graph: {args.nlp_note}. The scaled graph adds synthetic sites without "
@@ -252,10 +254,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20, help="warm calls per query")
     ap.add_argument("--build-repeat", type=int, default=3, help="builds of the embedded graph")
     ap.add_argument("--no-scaled", action="store_true", help="skip the scaled graph")
+    ap.add_argument("--no-nlp", action="store_true", help="ignore artifacts/nlp")
     ap.add_argument(
         "--write", action="store_true", help="update the kg block of docs/benchmarks.md"
     )
     args = ap.parse_args()
+    args.load_start = os.getloadavg()[0]
     logging.disable(logging.WARNING)
 
     cat = load_catalog()

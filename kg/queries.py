@@ -674,7 +674,7 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
     areas = []
     level_order = {"county": 0, "zone": 0, "prefecture": 1, "province": 2}
     for r in kg.select("site_areas", {"site": me.iri}):
-        areas.append((str(r.id), str(r.name_zh or ""), str(r.level)))
+        areas.append((str(r.id), _label(kg, r.area), str(r.level)))
     areas.sort(key=lambda a: (level_order.get(a[2], 3), a[0]))
     keywords = [
         (str(r.label), float(r.weight)) for r in kg.select("site_keywords", {"subject": me.iri})
@@ -702,11 +702,20 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
             )
             if len(t["terms"]) < top_k:
                 t["terms"].append((str(r.term_label), float(r.term_weight)))
-    sentiment = [
-        {"aspect": str(r.aspect), "score": float(r.score), "n": r.n, "subject": _id(subj)}
-        for subj in subjects
-        for r in kg.select("site_sentiment", {"subject": subj})
-    ]
+    sentiment = []
+    for subj in subjects:
+        by_aspect: dict[str, dict[str, Any]] = {}
+        for r in kg.select("site_sentiment", {"subject": subj}):
+            d = by_aspect.setdefault(
+                str(r.aspect), {"aspect": str(r.aspect), "score": None, "n": None}
+            )
+            if r.score is not None:
+                d["score"] = float(r.score)
+            if r.n is not None:
+                d["n"] = int(r.n)
+        sentiment += [
+            {**d, "subject": _id(subj)} for d in by_aspect.values() if d["score"] is not None
+        ]
     return SiteProfile(
         site=me,
         areas=areas,
