@@ -1184,7 +1184,7 @@ class _Builder:
         act = self.activity(
             "kg.great-circle",
             {"near_km": self.params.near_km, "formula": "haversine", "earth_radius_km": 6371.0088},
-            {k: v for k, v in self.inputs.items() if k == "sites.csv"},
+            self._used("sites.csv"),
         )
         # grid of cells ~near_km wide: only neighbouring cells can hold a pair within near_km
         cell = max(self.params.near_km / 111.0, 1e-6)
@@ -1470,7 +1470,8 @@ class _Builder:
             "min_score": self.params.similarity_min,
             "top_k": self.params.similarity_top_k,
         }
-        act = self.activity("kg.feature-similarity", params, self._catalog_inputs())
+        used = self._used("sites.csv", LINKS_FILE, f"ontology/{AREAS_FILE}")
+        act = self.activity("kg.feature-similarity", params, used)
         run = act.rsplit("/", 1)[1]
         # Sites with identical feature sets score alike: compare distinct sets only (an
         # inverted index keeps that to sets sharing a feature), then hand out members.
@@ -1506,8 +1507,9 @@ class _Builder:
             for score, o in best[sid]:
                 self._similarity(run, sid, o, score, "catalog-feature jaccard", act)
 
-    def _catalog_inputs(self) -> dict[str, str]:
-        return {k: v for k, v in self.inputs.items() if not k.startswith("nlp:")}
+    def _used(self, *names: str) -> dict[str, str]:
+        """The recorded hashes of the named input files (those that exist)."""
+        return {k: self.inputs[k] for k in names if k in self.inputs}
 
     def add_popularity(self) -> None:
         mentions: dict[str, int] = {}
@@ -1535,7 +1537,7 @@ class _Builder:
                     "method": "designation-level",
                     "rank": {str(k).rsplit("#", 1)[1]: v for k, v in sorted(LEVEL_RANK.items())},
                 },
-                self._catalog_inputs(),
+                self._used("sites.csv"),
             )
             method = "designation-level"
         for s in sorted(self.catalog.sites.values(), key=lambda s: s.id):
@@ -1747,17 +1749,47 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
+CATALOG_FILES = (
+    "sites.csv",
+    "lines.yaml",
+    "seed_distances.csv",
+    "published_distances.csv",
+    ITEMS_FILE,
+    LINKS_FILE,
+)
+ONTOLOGY_FILES = (VOCABULARY_FILE, THEMES_FILE, SHAPES_FILE, AREAS_FILE)
+
+
+def _nlp_files(p: Path) -> list[Path]:
+    """The files :func:`load_nlp_tables` reads from ``p`` (and the manifests)."""
+    if p.is_file():
+        return [p]
+    folders = find_nlp_tables(p) if not (p / "manifest.json").exists() else [p]
+    folders = folders or [p]
+    stems = {x for v in _TABLE_FILES.values() for x in v}
+    out = []
+    for d in folders:
+        for f in sorted(d.iterdir()):
+            if f.is_file() and (
+                f.name in _PIPELINE_FILES or f.name == "manifest.json" or f.stem in stems
+            ):
+                out.append(f)
+    return out
+
+
 def _input_hashes(paths: Mapping[str, Path], nlp_paths: Iterable[Path]) -> dict[str, str]:
+    """SHA-256 of every file the build reads: catalog, ontology and NLP tables."""
     hashes: dict[str, str] = {}
-    cat = paths["catalog"]
-    for f in sorted(cat.glob("*.csv")) + sorted(cat.glob("*.yaml")):
-        hashes[f.name] = sha256_file(f)
-    for f in sorted(Path(paths["ontology"]).glob("*")):
-        if f.is_file():
-            hashes[f"ontology/{f.name}"] = sha256_file(f)
+    for name in CATALOG_FILES:
+        f = Path(paths["catalog"]) / name
+        if f.exists():
+            hashes[name] = sha256_file(f)
+    for name in ONTOLOGY_FILES:
+        f = Path(paths["ontology"]) / name
+        if f.exists():
+            hashes[f"ontology/{name}"] = sha256_file(f)
     for p in nlp_paths:
-        files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
-        for f in files:
+        for f in _nlp_files(Path(p)):
             hashes[f"nlp:{_rel(f)}"] = sha256_file(f)
     return hashes
 
