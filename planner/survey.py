@@ -314,11 +314,6 @@ def _read_table(path: Path, sheet: str | int | None, encoding: str | None) -> pd
     return pd.read_csv(path, sep=sep, dtype=str, encoding=enc, keep_default_na=False)
 
 
-def _row_label(source: str, frame: pd.DataFrame, pos: int) -> str:
-    # data rows start on line/row 2 of the file (after the header)
-    return f"row {pos + 2}"
-
-
 def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
 
@@ -331,7 +326,8 @@ def _encode(
 
     def bad(pos: int, value: Any, expected: str) -> SurveyError:
         return SurveyError(
-            f"{where}, {_row_label(source, frame, pos)}: value {str(value)!r} is not {expected}"
+            # data rows start on row 2 of the file (after the header), as a spreadsheet counts
+            f"{where}, row {pos + 2}: value {str(value)!r} is not {expected}"
         )
 
     if spec.kind == "likert":
