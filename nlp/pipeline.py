@@ -110,12 +110,42 @@ def _version(name: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Hash of the ``nlp`` package's source: a code change invalidates every artifact."""
+# The code behind each stage: its modules and the pipeline functions it runs. A change there
+# (and only there) invalidates the stage's artifacts and, through the keys, those downstream.
+_STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "corpus": (("ingest", "textnorm", "dedupe", "artifacts"), ()),
+    "userdict": (("lexicon", "textnorm"), ()),
+    "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
+    "keywords": (("keywords", "segment"), ()),
+    "topics": (("topics", "segment"), ("_write_doc_topics",)),
+    "sentiment": (("sentiment", "segment", "parallel"), ("_sentiment_chunk",)),
+    "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),
+    "similarity": (("similarity",), ()),
+    "network": (("network", "segment"), ()),
+    "wordclouds": (("network", "fonts"), ()),
+}
+_COMMON_HELPERS = (
+    "iter_docs",
+    "_rows",
+    "_aligned",
+    "_doc_groups",
+    "load_segmenter",
+    "_cached_segmenter",
+    "load_entries",
+)
+
+
+@functools.lru_cache(maxsize=32)
+def code_hash(stage: str) -> str:
+    """Hash of the source code a stage runs (its modules, its function and helpers)."""
+    import inspect
+
+    modules, extra = _STAGE_CODE[stage]
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in modules:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    for fn_name in (f"stage_{stage}", *extra, *_COMMON_HELPERS):
+        digest.update(inspect.getsource(globals()[fn_name]).encode())
     return digest.hexdigest()[:16]
 
 
@@ -129,7 +159,7 @@ def _run(
     *,
     force: bool = False,
 ) -> StageOutput:
-    inputs = {**inputs, "nlp_code": code_hash()}
+    inputs = {**inputs, "code": code_hash(stage)}
     key = hash_params({"stage": stage, "params": params, "inputs": inputs, "v": SCHEMA_VERSION})
     found = None if force else find_artifact(cfg.artifacts_dir, stage, key)
     if found is not None:

@@ -108,24 +108,31 @@ class PracticalityMiner:
         self._res_no = re.compile(_alts(res.get("not_required", ["不用预约"])))
         self._res_yes = re.compile(_alts(res.get("required", ["预约"])))
 
+    def _digits(self, text: str) -> float | None:
+        """One numeral (一) or a spoken range of two (两三 → 2.5); ``None`` otherwise."""
+        vals = [self.numerals.get(c) for c in text]
+        if not vals or any(v is None for v in vals) or len(vals) > 2:
+            return None
+        return sum(vals) / len(vals)  # type: ignore[arg-type]
+
     def _number(self, text: str | None) -> float | None:
+        """Parse 2, 1.5, 两, 十, 十五, 二十, 两三 (2.5), 二三十 (25), 三四十五? (None)."""
         if not text:
             return None
         try:
             return float(text)
         except ValueError:
             pass
-        vals = [self.numerals.get(c) for c in text]
-        if any(v is None for v in vals):
+        if "十" not in text:
+            return self._digits(text)
+        left, _, right = text.partition("十")
+        if "十" in right:
             return None
-        if "十" in text:  # 十, 十五, 二十, 二十五
-            left, _, right = text.partition("十")
-            tens = self.numerals[left] if left else 1.0
-            ones = self.numerals[right] if right else 0.0
-            return tens * 10 + ones
-        if len(vals) == 2:  # 两三 → 2.5 (a spoken range)
-            return (vals[0] + vals[1]) / 2  # type: ignore[operator]
-        return vals[0] if len(vals) == 1 else None
+        tens = self._digits(left) if left else 1.0
+        ones = self._digits(right) if right else 0.0
+        if tens is None or ones is None:
+            return None
+        return tens * 10 + ones
 
     def durations(self, sentence: str) -> list[float]:
         """Durations (hours) stated in a sentence."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlp.config import PROJECT_ROOT
 from nlp.practicalities import Finding, PracticalityMiner, aggregate_priors, attribute
@@ -145,3 +147,23 @@ def test_attribution_and_priors(miner: PracticalityMiner) -> None:
     assert row["n_docs"] == 4 and row["duration_n"] == 3
     assert row["visit_hours_prior"] == 2.0 and row["crowding:crowded"] == 1
     assert row["evidence"]["duration"][0] == "逛了两个小时。"
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [("逛了二三十分钟", [0.417]), ("玩了三四个小时", [3.5]), ("花了十五分钟", [0.25])],
+)
+def test_spoken_ranges(miner: PracticalityMiner, text: str, hours: list[float]) -> None:
+    assert miner.durations(text) == hours
+
+
+ALPHABET = "一二两三四五六七八九十半个多小时钟头分钟天逛了玩看待约大概就够足够左右，。0123456789."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=30))
+def test_miner_never_raises_and_bounds_durations(text: str) -> None:
+    miner = PracticalityMiner(LEXICON / "practicalities.yaml")
+    for f in miner.mine(text):
+        if f.kind == "duration":
+            assert 0 < f.value <= miner.max_hours
