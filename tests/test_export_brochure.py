@@ -240,3 +240,26 @@ def test_map_needs_coordinates(catalog, data: ExportData) -> None:
     empty = collect(dataclasses.replace(it, days=days), catalog=catalog, with_facts=False)
     with pytest.raises(ValueError, match="no place of the plan has coordinates"):
         draw_route_map(empty)
+
+
+# =========================================================================== line breaking
+
+
+def test_wrap_lines_breaks_chinese_and_keeps_latin_words() -> None:
+    from planner.export.brochure import wrap_lines
+
+    def measure(t: str) -> float:
+        return float(len(t))
+
+    text = "大足城区 → 北山摩崖造像（Beishan），门票 90 元；founder 韦君靖。"
+    lines = wrap_lines(text, 8, measure)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+    for line in lines:
+        assert len(line) <= 8 or line[-1] in "，。；）"  # only closing punctuation may hang
+        assert line[0] not in "，。；：）"  # never at a line start
+        assert line[-1] != "（"  # an opening bracket never ends a line
+    assert any("founder" in ln for ln in lines)  # a Latin word is never split
+    long_url = "http://localhost:8501/?theme=stone-carving"
+    assert all(len(x) <= 10 for x in wrap_lines(long_url, 10, measure))
+    assert wrap_lines("", 10, measure) == [""]
+    assert wrap_lines("甲\n乙", 10, measure) == ["甲", "乙"]

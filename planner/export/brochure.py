@@ -23,14 +23,15 @@ import base64
 import datetime as dt
 import html
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import XPos, YPos
 
 from planner.export import content as C  # noqa: N812
 from planner.export.brand import DEFAULT_BRAND, Brand
@@ -39,7 +40,7 @@ from planner.export.labels import label
 from planner.export.mapdraw import MapStyle, draw_route_map, render_map_image
 from planner.export.planlink import plan_url
 
-__all__ = ["hours_note", "render_html", "render_pdf", "render_trifold"]
+__all__ = ["hours_note", "render_html", "render_pdf", "render_trifold", "wrap_lines"]
 
 TEXT = "#2B2B2B"
 MUTED = "#6B665C"
@@ -70,6 +71,70 @@ def hours_note(data: ExportData, site_id: str, lang: str) -> str:
     return hours_text(f.hours, lang)
 
 
+# =========================================================================== line breaking
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2014\u2026\u00b7"
+_TOKEN = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
+_NO_START = set("，。、；：！？）】」』》〉”’…—%,.;:!?)]}·")
+_NO_END = set("（【「『《〈“‘([{")
+
+
+def wrap_lines(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` (as ``measure`` says).
+
+    Break opportunities: between Chinese characters, at spaces, never inside a Latin or
+    digit run unless it is wider than a line; closing punctuation never starts a line and
+    opening brackets never end one. Explicit newlines are kept. An empty text is one line.
+    """
+    out: list[str] = []
+    for para in text.split("\n"):
+        line: list[str] = []
+        line_w = 0.0
+        for tok in _TOKEN.findall(para):
+            tok_w = measure(tok)
+            if tok.isspace():
+                if line:
+                    line.append(" ")
+                    line_w += measure(" ")
+                continue
+            if line_w + tok_w <= width + 1e-6 or not line or tok[0] in _NO_START:
+                if tok_w > width and not line:
+                    pieces = _split_long(tok, width, measure)
+                    out.extend(pieces[:-1])
+                    line, line_w = [pieces[-1]], measure(pieces[-1])
+                    continue
+                line.append(tok)
+                line_w += tok_w
+                continue
+            while line and line[-1] == " ":
+                line.pop()
+            carry: list[str] = []
+            if len(line) > 1 and line[-1] and line[-1][-1] in _NO_END:
+                carry = [line.pop()]
+            out.append("".join(line).rstrip())
+            line = [*carry, tok]
+            line_w = sum(measure(t) for t in line)
+            if line_w > width and len(line) == 1:
+                pieces = _split_long(tok, width, measure)
+                out.extend(pieces[:-1])
+                line, line_w = [pieces[-1]], measure(pieces[-1])
+        out.append("".join(line).rstrip())
+    return out
+
+
+def _split_long(tok: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    pieces: list[str] = []
+    cur = ""
+    for ch in tok:
+        if cur and measure(cur + ch) > width:
+            pieces.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    pieces.append(cur)
+    return pieces
+
+
 # =========================================================================== PDF base
 
 
@@ -97,7 +162,7 @@ class _Pdf(FPDF):
         self.brand = brand
         self.ui_lang = lang
         self.running_title = running_title
-        self.wrap = WrapMode.WORD  # over-long words (Chinese runs) are split by character
+        self._widths: dict[tuple[float, str], float] = {}
         self.add_font(FONT, fname=_font_path())
         # Keep the original font bounding box when saving the subset: recomputing it runs
         # every CFF charstring and is the slowest part of the export.
@@ -148,29 +213,32 @@ class _Pdf(FPDF):
         link: str | None = None,
         dry: bool = False,
     ) -> float:
-        """A wrapped paragraph at the current position; returns its height (mm)."""
+        """A wrapped paragraph at the current position; returns its height (mm).
+
+        Lines are broken by :func:`wrap_lines` (Chinese may break between any two
+        characters, Latin runs only at spaces, with the usual punctuation rules), so a
+        measurement needs no layout pass.
+        """
         if size is not None:
             self.set_font_size(size)
         if colour is not None:
             self.colour(colour)
+        lines = wrap_lines(text, w - 2 * self.c_margin, self._width)
         if dry:
-            return float(
-                self.multi_cell(
-                    w, h, text, align=align, wrapmode=self.wrap, dry_run=True, output="HEIGHT"
-                )
-            )
+            return h * len(lines)
         y0 = self.get_y()
-        self.multi_cell(
-            w,
-            h,
-            text,
-            align=align,
-            wrapmode=self.wrap,
-            new_x=XPos.LEFT,
-            new_y=YPos.NEXT,
-            link=link or "",
-        )
+        x0 = self.get_x()
+        for line in lines:  # one cell per line: no second wrapping pass (punctuation may hang)
+            self.set_x(x0)
+            self.cell(w, h, line, align=align, link=link or "", new_x=XPos.LEFT, new_y=YPos.NEXT)
         return self.get_y() - y0
+
+    def _width(self, text: str) -> float:
+        key = (self.font_size_pt, text)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = self.get_string_width(text)
+        return width
 
     def disc(self, cx: float, cy: float, r: float, fill: str, text: str, size: float) -> None:
         """A filled disc centred on (cx, cy) with centred text (a stop number)."""
@@ -311,7 +379,7 @@ def _title_block(
         other = data.line.name_zh if lang == "en" else data.line.name_en
     with pdf.bold(brand.primary, 0.3):
         pdf.set_font_size(big)
-        pdf.multi_cell(w, big * 0.45, main, wrapmode=pdf.wrap, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        pdf.para(w, big * 0.45, main)
     if other:
         pdf.set_x(x)
         pdf.para(w, 5, other, size=big * 0.42, colour=MUTED)
@@ -861,9 +929,11 @@ def _inside_items(data: ExportData, lang: str, brand: Brand) -> list[tuple[str, 
 _COMPACT = ("hours", "tickets", "era", "designation", "heritage_here", "foods", "bases")
 
 
-def _compact_rows(card: C.Card) -> list[C.Fact]:
-    """The rows a tri-fold entry keeps, most practical first."""
-    return [f for key in _COMPACT if (f := card.row(key)) is not None]
+def _compact_rows(card: C.Card, lang: str) -> list[C.Fact]:
+    """The rows a tri-fold entry keeps, most practical first, with short labels."""
+    short = {"hours": label("hours_short", lang), "tickets": label("tickets_short", lang)}
+    rows = [f for key in _COMPACT if (f := card.row(key)) is not None]
+    return [C.Fact(f.key, short.get(f.key, f.label), f.value) for f in rows]
 
 
 def _flow(pdf: _Pdf, items: list[tuple[str, Any]], scale: float, *, dry: bool) -> bool:
@@ -923,7 +993,7 @@ def _flow(pdf: _Pdf, items: list[tuple[str, Any]], scale: float, *, dry: bool) -
             head = f"{card.when.split(' · ')[-1]}  {main}"
             pdf.set_font_size(8.4 * s)
             head_h = pdf.para(w - 6, 4.0 * s, head, dry=True)
-            rows = _compact_rows(card)
+            rows = _compact_rows(card, lang)
             if lang == "zh":
                 body = "；".join(f"{r.label}：{r.value}" for r in rows)
             else:

@@ -230,7 +230,7 @@ def _graph_facts(kgraph: KnowledgeGraph, site_id: str, near_km: float) -> dict[s
                 area.append(hit.name_zh)
         elif hit.item_id not in seen_nearby and hit.name_zh not in here:
             seen_nearby.add(hit.item_id)
-            nearby.append((hit.name_zh, hit.via_name, float(hit.distance_km or 0.0)))
+            nearby.append((hit.name_zh, hit.via_name, round(float(hit.distance_km or 0.0), 1)))
     bases = tuple(
         (b.site.name_zh, b.site.name_en, round(float(b.km), 1))
         for b in found.bases

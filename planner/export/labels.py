@@ -51,6 +51,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "bases": ("附近体验基地", "Experience bases nearby"),
     "hours_on": ("{date}开放时间", "Opening hours on {date}"),
     "tickets": ("门票（元，资料未注明日期）", "Tickets (CNY, undated sources)"),
+    "tickets_short": ("门票（元，未注日期）", "Tickets (CNY, undated)"),
+    "hours_short": ("当日开放", "Hours that day"),
     "distance_in": ("来程", "Getting there"),
     "position": ("位置", "Position"),
     "approx_position": (

@@ -130,17 +130,13 @@ def _corners(
     inflate: float,
     skip: tuple[str, ...] = (),
 ) -> dict[str, tuple[str, _Box, int]]:
-    """Give each item (largest first) the free corner with the fewest obstacles in its box."""
-    taken: set[str] = set()
-    out: dict[str, tuple[str, _Box, int]] = {}
-    for name in sorted(sizes, key=lambda n: -sizes[n][0] * sizes[n][1]):
-        if name in skip:
-            continue
+    """Give each item a distinct corner: fewest obstacles under the boxes in total, then
+    the items' preferred corners (every assignment is tried; there are at most 24)."""
+    names = [n for n in sizes if n not in skip]
+    cells: dict[tuple[str, str], tuple[_Box, int]] = {}
+    for name in names:
         w, h = sizes[name]
-        best: tuple[int, int, str, _Box] | None = None
-        for rank, corner in enumerate(prefs[name]):
-            if corner in taken:
-                continue
+        for corner in _CORNERS:
             left = margin if "left" in corner else width - margin - w
             bottom = margin if "lower" in corner else height - margin - h
             box = _Box(left, bottom, left + w, bottom + h)
@@ -149,14 +145,18 @@ def _corners(
                 and box.y0 - inflate <= oy <= box.y1 + inflate
                 for ox, oy in obstacles
             )
-            if best is None or (hits, rank) < best[:2]:
-                best = (hits, rank, corner, box)
-        assert best is not None
-        taken.add(best[2])
-        out[name] = (best[2], best[3], best[0])
-    return out
+            cells[name, corner] = (box, hits)
+    best: tuple[tuple[int, int], tuple[str, ...]] | None = None
+    for combo in itertools.permutations(_CORNERS, len(names)):
+        hits = sum(cells[n, c][1] for n, c in zip(names, combo, strict=True))
+        rank = sum(prefs[n].index(c) for n, c in zip(names, combo, strict=True))
+        if best is None or (hits, rank) < best[0]:
+            best = ((hits, rank), combo)
+    assert best is not None
+    return {n: (c, *cells[n, c]) for n, c in zip(names, best[1], strict=True)}
 
 
+_CORNERS = ("upper right", "upper left", "lower left", "lower right")
 _OFFSETS = (  # (dx pt, dy pt, ha, va) tried in this order
     (1, 0, "left", "center"),
     (-1, 0, "right", "center"),
@@ -307,6 +307,7 @@ def _draw(
     # Lay out: grow the margin until the legend, scale bar and north arrow sit in corners
     # free of symbols and legs (at most a few rounds; the last layout is kept regardless).
     pad = 0.12
+    best_layout: tuple[int, tuple, dict] | None = None
     for _ in range(5):
         x0, x1, y0, y1 = _extent(
             [p[0] for p in symbols], [p[1] for p in symbols], width_mm / height_mm, pad
@@ -342,12 +343,17 @@ def _draw(
             W,
             H,
             margin=6.0,
-            inflate=st.marker_radius_pt * pt + 2,
+            inflate=2 * st.marker_radius_pt * pt + 4,
             skip=() if legend else ("legend",),
         )
-        if sum(hits for _, _, hits in layout.values()) == 0:
+        total = sum(hits for _, _, hits in layout.values())
+        if best_layout is None or total < best_layout[0]:
+            best_layout = (total, (x0, x1, y0, y1, bar), layout)
+        if total == 0:
             break
         pad += 0.1
+    assert best_layout is not None
+    (x0, x1, y0, y1, bar), layout = best_layout[1], best_layout[2]
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="box")
