@@ -1,0 +1,302 @@
+"""Exact solvers for small orienteering problems with time windows.
+
+``dp`` (the ``exact`` method)
+    Dynamic programming over subsets, in floating point (no scaling). For each route ``r``
+    and each pair (set ``S`` of candidates, last node ``j``) it keeps the earliest start of
+    service at ``j`` after visiting exactly ``S``; with waiting allowed and no other
+    resource, the earliest start dominates every later one, so the set ``S`` fits route
+    ``r`` iff some ``j`` ends it in time (Righini & Salani 2009 use the same labels, with
+    decremental state-space relaxation, for much larger instances). Then the routes are
+    combined by a max-plus convolution over disjoint sets. The objective is
+    lexicographic: first the number of mandatory nodes placed, then the score. Practical to
+    about 15 usable candidates for one route and 12 for three (``O(2^k k^2)`` per route plus
+    ``O(F_1 · F_2)`` over the feasible sets of the routes).
+``cpsat``
+    CP-SAT (OR-Tools) model for medium instances (a few dozen candidates): one circuit per
+    route over its start copy, end copy and candidates (``AddCircuit`` with self-loops for
+    skipped nodes), an integer start time per route and node with
+    ``start_j >= start_i + service_i + travel_ij`` on used arcs, and each candidate on at
+    most one route. Times are **integers after scaling by 100** (0.01 min): travel and service
+    are rounded up, openings up, closings down, so every model solution is feasible for the
+    float data; optimality is claimed (``OPTIMAL`` status) only when the scaling is exact
+    (all data multiples of 0.01 min). One worker and a fixed seed keep it deterministic
+    until the time limit cuts it.
+
+References
+----------
+Righini & Salani (2009), *Decremental state space relaxation strategies and initialization
+heuristics for solving the orienteering problem with time windows with dynamic programming*,
+Computers & OR 36(4).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from routing.distances import RoutingError
+from routing.optw_model import TIME_EPS, Prepared
+
+__all__ = ["DP_MAX_CANDIDATES", "DP_MAX_MULTI", "dp_limit", "solve_cpsat", "solve_dp"]
+
+DP_MAX_CANDIDATES = 16  # one route
+DP_MAX_MULTI = 12  # two or more routes (the convolution over disjoint sets is O(4^k) worst)
+_SCALE = 100
+
+
+def dp_limit(n_routes: int) -> int:
+    """Largest number of usable candidates :func:`solve_dp` accepts for ``n_routes``."""
+    return DP_MAX_CANDIDATES if n_routes == 1 else DP_MAX_MULTI
+
+
+def _popcount(masks: np.ndarray) -> np.ndarray:
+    c = np.zeros(masks.shape, dtype=np.int64)
+    m = masks.copy()
+    while m.any():
+        c += m & 1
+        m >>= 1
+    return c
+
+
+def _route_dp(
+    P: Prepared, r: int, K: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earliest-start labels for route ``r`` over candidates ``K``.
+
+    Returns ``(f, parent, feasible)``: ``f[S, j]`` earliest service start at ``K[j]`` having
+    visited exactly ``S`` (``inf`` if impossible), ``parent[S, j]`` the previous index
+    (``-1`` from the start node) and ``feasible[S]`` whether ``S`` fits the route.
+    """
+    k = len(K)
+    full = 1 << k
+    T = P.travel
+    opn = P.open[r, K]
+    cls = P.close[r, K]
+    d = P.service[K]
+    s0, e0 = P.route_start[r], P.route_end[r]
+    f = np.full((full, k), np.inf)
+    parent = np.full((full, k), -1, dtype=np.int8)
+    first = np.maximum(P.route_open[r] + T[s0, K], opn)
+    first[(first > cls + TIME_EPS) | ~P.static_ok[r, K]] = np.inf
+    single = 1 << np.arange(k)
+    f[single, np.arange(k)] = first
+    step = T[np.ix_(K, K)] + d[:, None]  # depart i -> arrive j, relative to start at i
+    cap = P.route_cap()
+    for size in range(2, min(k, cap) + 1):
+        layer = np.nonzero(counts == size)[0]
+        for j in range(k):
+            if not np.isfinite(first[j]):
+                continue
+            mj = layer[(layer >> j) & 1 == 1]
+            if mj.size == 0:
+                continue
+            prev = mj ^ (1 << j)
+            arr = f[prev] + step[:, j]
+            best = np.argmin(arr, axis=1)
+            a = arr[np.arange(mj.size), best]
+            start = np.maximum(a, opn[j])
+            bad = start > cls[j] + TIME_EPS
+            start[bad] = np.inf
+            f[mj, j] = start
+            parent[mj, j] = np.where(bad, -1, best)
+    back = f + d[None, :] + T[K, e0][None, :]
+    feasible = (back <= P.route_close[r] + TIME_EPS).any(axis=1)
+    feasible[0] = True  # the empty route (checked when the problem was prepared)
+    feasible &= counts <= cap
+    return f, parent, feasible
+
+
+def _order(
+    P: Prepared, r: int, K: np.ndarray, f: np.ndarray, parent: np.ndarray, S: int
+) -> list[int]:
+    if S == 0:
+        return []
+    back = f[S] + P.service[K] + P.travel[K, P.route_end[r]]
+    j = int(np.argmin(back))
+    rev = []
+    mask = S
+    while j >= 0:
+        rev.append(int(K[j]))
+        pj = int(parent[mask, j])
+        mask ^= 1 << j
+        j = pj if mask else -1
+    return rev[::-1]
+
+
+def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[list[int]]:
+    """Optimal stops per route by subset DP (lexicographic: mandatory count, then score).
+
+    Raises
+    ------
+    RoutingError
+        With more than :data:`DP_MAX_CANDIDATES` usable candidates.
+    """
+    K = np.array(candidates if candidates is not None else P.usable, dtype=np.int64)
+    k = len(K)
+    R = P.n_routes
+    limit = dp_limit(R)
+    if k > limit:
+        raise RoutingError(
+            f"the exact solver handles at most {limit} usable candidates for {R} route(s) "
+            f"(got {k}); use ils or cpsat"
+        )
+    if k == 0:
+        return [[] for _ in range(R)]
+    full = 1 << k
+    masks = np.arange(full, dtype=np.int64)
+    counts = _popcount(masks)
+    bits = ((masks[:, None] >> np.arange(k)) & 1).astype(float)
+    mand = np.array([v in P.mandatory for v in K], dtype=float)
+    big = float(P.score[K].sum()) + 1.0
+    value = bits @ P.score[K] + big * (bits @ mand)
+    labels = []
+    g = None
+    choices = []
+    for r in range(R):
+        f, parent, feas = _route_dp(P, r, K, counts)
+        labels.append((f, parent))
+        own = np.where(feas, value, -np.inf)
+        if g is None:
+            g = own
+            choices.append(masks.copy())
+            continue
+        new = np.full(full, -np.inf)
+        choice = np.zeros(full, dtype=np.int64)
+        have = np.nonzero(np.isfinite(g))[0]
+        for B in np.nonzero(feas)[0]:
+            sel = have[(have & B) == 0]
+            cand = g[sel] + own[B]
+            u = sel | B
+            better = cand > new[u] + 1e-9
+            new[u[better]] = cand[better]
+            choice[u[better]] = B
+        g = new
+        choices.append(choice)
+    assert g is not None
+    S = int(np.argmax(g))
+    stops: list[list[int]] = [[] for _ in range(R)]
+    for r in range(R - 1, -1, -1):
+        B = int(choices[r][S])
+        f, parent = labels[r]
+        stops[r] = _order(P, r, K, f, parent, B)
+        S ^= B
+    return stops
+
+
+def _exact_scaling(P: Prepared, K: list[int]) -> bool:
+    idx = np.array(K, dtype=np.int64)
+    arrays = [
+        P.travel,
+        P.service,
+        P.open[:, idx],
+        P.close[:, idx],
+        P.route_open,
+        P.route_close,
+        P.score[idx],
+    ]
+    for a in arrays:
+        x = np.asarray(a, dtype=float) * _SCALE
+        finite = x[np.isfinite(x)]
+        if finite.size and np.abs(finite - np.round(finite)).max() > 1e-6:
+            return False
+    return True
+
+
+def solve_cpsat(
+    P: Prepared, *, time_limit_s: float = 10.0, seed: int = 0, hint: list[list[int]] | None = None
+) -> tuple[list[list[int]], bool]:
+    """CP-SAT model (see the module docstring); returns (stops per route, proved optimal)."""
+    from ortools.sat.python import cp_model
+
+    K = list(P.usable)
+    R = P.n_routes
+    if not K:
+        return [[] for _ in range(R)], True
+    S = _SCALE
+
+    def up(x: float) -> int:
+        return math.ceil(x * S - 1e-6)
+
+    def down(x: float) -> int:
+        return math.floor(x * S + 1e-6)
+
+    horizon = max(up(float(P.route_close.max())), 1)
+    model = cp_model.CpModel()
+    visit = {}
+    arcs_by_route = []
+    for r in range(R):
+        s0, e0 = P.route_start[r], P.route_end[r]
+        local = [v for v in K if P.static_ok[r, v]]
+        # local node ids: 0 = start copy, 1 = end copy, 2.. = candidates
+        ids = {v: i + 2 for i, v in enumerate(local)}
+        t = {
+            0: model.NewIntVar(up(P.route_open[r]), horizon, f"t{r}s"),
+            1: model.NewIntVar(0, down(P.route_close[r]), f"t{r}e"),
+        }
+        arcs = [(1, 0, model.NewConstant(1))]
+        used = {}
+
+        def node_of(i: int, local_=local, s0=s0, e0=e0) -> int:
+            return s0 if i == 0 else e0 if i == 1 else local_[i - 2]
+
+        for v in local:
+            i = ids[v]
+            lo, hi = up(P.open[r, v]), down(P.close[r, v])
+            t[i] = model.NewIntVar(min(lo, hi), max(lo, hi), f"t{r}_{v}")
+            x = model.NewBoolVar(f"y{r}_{v}")
+            visit[r, v] = x
+            arcs.append((i, i, x.Not()))
+        nodes = [0, 1, *ids.values()]
+        for i in nodes:
+            for j in nodes:
+                if i == j or j == 0 or i == 1:
+                    continue
+                if i == 0 and j == 1:
+                    lit = model.NewBoolVar(f"x{r}_empty")
+                else:
+                    lit = model.NewBoolVar(f"x{r}_{i}_{j}")
+                arcs.append((i, j, lit))
+                used[i, j] = lit
+                a, b = node_of(i), node_of(j)
+                dur = up(P.travel[a, b] + (P.service[a] if i >= 2 else 0.0))
+                model.Add(t[j] >= t[i] + dur).OnlyEnforceIf(lit)
+        if P.max_stops is not None:
+            model.Add(sum(visit[r, v] for v in local) <= P.max_stops)
+        model.AddCircuit(arcs)
+        arcs_by_route.append((local, used, ids))
+    for v in K:
+        lits = [visit[r, v] for r in range(R) if (r, v) in visit]
+        if lits:
+            model.AddAtMostOne(lits)
+    big = round(float(P.score[K].sum()) * S) + 1
+    obj = []
+    for (_r, v), x in visit.items():
+        w = round(float(P.score[v]) * S)
+        if v in P.mandatory:
+            w += big
+        obj.append(w * x)
+    model.Maximize(sum(obj))
+    if hint:
+        on = {(r, v) for r, seq in enumerate(hint) for v in seq}
+        for (r, v), x in visit.items():
+            model.AddHint(x, (r, v) in on)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = int(seed)
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return [[] for _ in range(R)], False
+    stops: list[list[int]] = []
+    for r in range(R):
+        local, used, ids = arcs_by_route[r]
+        succ = {i: j for (i, j), lit in used.items() if solver.Value(lit)}
+        seq = []
+        i = succ.get(0, 1)
+        while i != 1:
+            seq.append(local[i - 2])
+            i = succ[i]
+        stops.append(seq)
+    proved = status == cp_model.OPTIMAL and _exact_scaling(P, K)
+    return stops, proved
