@@ -140,7 +140,7 @@ def _split_long(tok: str, width: float, measure: Callable[[str], float]) -> list
 
 @lru_cache(maxsize=64)
 def _qr_matrix(data: str, error: str) -> tuple[bytes, ...]:
-    """QR modules of ``data`` (rows of 0/1), cached: choosing the mask is the slow part."""
+    """QR modules of ``data`` (rows of 0/1), cached: choosing the mask is segno's slow part."""
     import segno
 
     return tuple(bytes(row) for row in segno.make(data, error=error).matrix)
@@ -253,7 +253,7 @@ class _Pdf(FPDF):
     def qr(
         self, data: str, x: float, y: float, size: float, colour: str = TEXT, error: str = "m"
     ) -> None:
-        """A QR code as vector squares (quiet zone included in ``size``)."""
+        """A QR code as vector squares (quiet zone of 2 modules included in ``size``)."""
         matrix = _qr_matrix(data, error)
         n = len(matrix)
         border = 2
@@ -268,7 +268,7 @@ class _Pdf(FPDF):
                     start = c
                     while c < n and row[c]:
                         c += 1
-                    self.rect(
+                    self.rect(  # one rectangle per run of dark modules, slightly overlapping
                         x + (border + start) * cell,
                         y + (border + r) * cell,
                         (c - start) * cell + 0.01,

@@ -158,7 +158,7 @@ def _leg_text(leg: TravelLeg, lang: str, data: ExportData) -> str:
     src = _source_text(leg, lang)
     text = " · ".join(parts) + (f" ({src})" if src else "")
     if leg.via:
-        names = "、".join(data.place(v).name(lang) for v in leg.via)
+        names = _join([data.place(v).name(lang) for v in leg.via], lang)
         text += f" · {label('via', lang)} {names}"
     return text
 
