@@ -210,7 +210,8 @@ def section(results: dict) -> str:
         f"Target: PDF under {TARGET_PDF_S:.0f} s. The portrait PDF {verdict} it warm "
         f"({pdf['wall_s']:.2f} s wall, {pdf['cpu_s']:.2f} s CPU; first call in the process "
         f"{pdf['first_s']:.2f} s). `heritage export --plan … --format pdf` in a fresh process "
-        f"(imports, catalog, graph, facts, PDF, atomic write): {results['fresh_s']:.1f} s wall.",
+        f"(imports, catalog, graph, facts, PDF, atomic write): {results['fresh_s']:.1f} s wall; "
+        "loading the knowledge graph and the imports are most of it (see above).",
         "",
         "Where the PDF time goes: about half is fontTools subsetting the CJK CFF font (a "
         "near-constant cost per face, which is why the brochure uses a single face with a stroke "

@@ -74,7 +74,9 @@ def hours_note(data: ExportData, site_id: str, lang: str) -> str:
 # =========================================================================== line breaking
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2014\u2026\u00b7"
-_TOKEN = re.compile(rf"\s+|[{_CJK}]|[^\s{_CJK}]+")
+# A number keeps its Chinese unit on the same line (92公里, 1小时, 30分钟).
+_UNITS = "公里|小时|分钟|分|天|元|处|日|年|月|尊|窟|龛|号|个|米"
+_TOKEN = re.compile(rf"\s+|[^\s{_CJK}]+(?:{_UNITS})?|[{_CJK}]")
 _NO_START = set("，。、；：！？）】」』》〉”’…—%,.;:!?)]}·")
 _NO_END = set("（【「『《〈“‘([{")
 
