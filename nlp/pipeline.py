@@ -935,33 +935,50 @@ def stage_wordclouds(
     keywords: StageOutput,
     cfg: NlpConfig,
     *,
-    group_by: str = "destination",
+    group_by: Sequence[str] = ("destination", "site"),
+    max_groups: int = 12,
     max_words: int = 100,
     rep: Reporter | None = None,
 ) -> StageOutput:
-    """One word-cloud PNG per group from its TF-IDF sums (``<slug>.png`` + ``index.csv``)."""
+    """Word-cloud PNGs from TF-IDF sums: per destination, and for the ``max_groups`` sites with
+    most documents (``<by>-<slug>.png``; ``index.csv`` maps groups to files)."""
     from nlp.fonts import find_cjk_font
     from nlp.network import render_wordcloud
 
     rep = rep or NullReporter()
     font = find_cjk_font()
-    params = {"group_by": group_by, "max_words": max_words, "font": font.name}
+    params = {
+        "group_by": list(group_by),
+        "max_groups": max_groups,
+        "max_words": max_words,
+        "font": font.name,
+    }
     inputs = {"keywords": keywords.key, "font": _file_hash(font)}
 
     def build(tmp: Path, results: dict[str, Any]) -> None:
-        kw = pd.read_csv(keywords.path / f"keywords_{group_by}.csv", dtype={"group": str})
         index = []
-        for g, rows in kw.groupby("group", sort=True):
-            top = rows.sort_values("rank").head(max_words)
-            slug = group_slug(str(g))
-            render_wordcloud(
-                dict(zip(top["term"], top["tfidf_sum"], strict=True)),
-                tmp / f"{slug}.png",
-                font_path=font,
-                seed=cfg.seed,
-            )
-            index.append((g, f"{slug}.png"))
-        pd.DataFrame(index, columns=["group", "file"]).to_csv(tmp / "index.csv", index=False)
+        for by in group_by:
+            kw_path = keywords.path / f"keywords_{by}.csv"
+            if not kw_path.is_file():
+                continue
+            kw = pd.read_csv(kw_path, dtype={"group": str})
+            sizes = pd.read_csv(keywords.path / f"groups_{by}.csv", dtype={"group": str})
+            biggest = sizes.sort_values(["n_docs", "group"], ascending=[False, True])
+            for g in biggest["group"].head(max_groups):
+                top = kw[kw["group"] == g].sort_values("rank").head(max_words)
+                if top.empty:
+                    continue
+                name = f"{by}-{group_slug(str(g))}.png"
+                render_wordcloud(
+                    dict(zip(top["term"], top["tfidf_sum"], strict=True)),
+                    tmp / name,
+                    font_path=font,
+                    seed=cfg.seed,
+                )
+                index.append((by, g, name))
+        pd.DataFrame(index, columns=["group_by", "group", "file"]).to_csv(
+            tmp / "index.csv", index=False
+        )
         results["images"] = len(index)
 
     return _run(cfg, "wordclouds", params, inputs, build, rep)

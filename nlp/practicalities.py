@@ -28,7 +28,7 @@ import numpy as np
 import yaml
 
 from nlp.errors import LexiconError
-from nlp.sentiment import split_sentences
+from nlp.sentiment import split_clauses, split_sentences
 
 __all__ = ["Finding", "PracticalityMiner", "aggregate_priors"]
 
@@ -162,27 +162,41 @@ class PracticalityMiner:
         return out
 
     def mine(self, text: str) -> list[Finding]:
-        """All findings in a text, sentence by sentence."""
+        """All findings in a text.
+
+        Durations are read per sentence; time, crowding and reservation cues must share a
+        clause (comma-separated part) with what they qualify, so a run-on review does not pair
+        "下午" from one remark with "适合" from another. The evidence kept is the sentence, or
+        the clause when the sentence is longer than 120 characters.
+        """
         out: list[Finding] = []
         for sentence in split_sentences(text):
             out += [Finding("duration", h, sentence) for h in self.durations(sentence)]
-            avoid = bool(self._avoid.search(sentence))
-            recommend = bool(self._recommend.search(sentence))
-            for name, rx in self._avoid_times.items():
-                if rx.search(sentence) and avoid:
-                    out.append(Finding("avoid_time", name, sentence))
-            if recommend and not avoid:
-                for name, rx in self._time.items():
-                    if rx.search(sentence):
-                        out.append(Finding("best_time", name, sentence))
-            for name, rx in self._crowd.items():
-                if rx.search(sentence):
-                    out.append(Finding("crowding", name, sentence))
-                    break
-            if self._res_no.search(sentence):
-                out.append(Finding("reservation", "not_required", sentence))
-            elif self._res_yes.search(sentence):
-                out.append(Finding("reservation", "required", sentence))
+            found: list[Finding] = []
+            for clause in split_clauses(sentence):
+                ev = sentence if len(sentence) <= 120 else clause
+                avoid = bool(self._avoid.search(clause))
+                recommend = bool(self._recommend.search(clause))
+                for name, rx in self._avoid_times.items():
+                    if avoid and rx.search(clause):
+                        found.append(Finding("avoid_time", name, ev))
+                if recommend and not avoid:
+                    for name, rx in self._time.items():
+                        if rx.search(clause):
+                            found.append(Finding("best_time", name, ev))
+                for name, rx in self._crowd.items():
+                    if rx.search(clause):
+                        found.append(Finding("crowding", name, ev))
+                        break
+                if self._res_no.search(clause):
+                    found.append(Finding("reservation", "not_required", ev))
+                elif self._res_yes.search(clause):
+                    found.append(Finding("reservation", "required", ev))
+            seen: set[tuple[str, float | str]] = set()
+            for f in found:  # one finding of each kind and value per sentence
+                if (f.kind, f.value) not in seen:
+                    seen.add((f.kind, f.value))
+                    out.append(f)
         return out
 
 

@@ -243,7 +243,8 @@ def segment_corpus(
     out_path
         Parquet file written atomically with :data:`TOKENS_SCHEMA`: ``tokens`` (content words),
         ``n_words``, ``mentioned`` (sites named by the tokens) and ``sites`` (the site of the
-        ``place`` field when it resolves, else the mentioned sites).
+        ``place`` field when it resolves; none when the document has an unresolved place label;
+        else the mentioned sites).
     seg
         The segmenter.
     matcher
@@ -278,7 +279,9 @@ def segment_corpus(
                     named = matcher.match_tokens(tokens) if matcher else []
                     own = matcher.resolve(place) if matcher else None
                     mentioned.append(named)
-                    sites.append([own] if own else named)
+                    # a place label that is not a catalog site stays the document's place (its
+                    # group); names mentioned in passing only count for unlabelled documents
+                    sites.append([own] if own else ([] if place else named))
                 table = pa.table(
                     {
                         "doc_id": doc_ids,
