@@ -14,7 +14,7 @@ heritage_near(kg, site, *, radius_km=10.0, include_province=False)
     Heritage items, foods, events and experience bases at, around, or near a site.
 sites_within(kg, center, radius_km)
     Sites within R km of a site or a (lat, lon) point, with how each distance is known.
-site_profile(kg, site, *, top_k=10)
+site_profile(kg, site, *, top_k=10, include_similar=True)
     Facts, areas, keywords (TF-IDF), topics (LDA), sentiment and heritage of one site.
 similar_sites(kg, site, *, top_k=5) / hidden_gems(kg, site, *, top_k=5, min_score=0.3)
     Similar sites; and similar sites that are less popular (see below).
@@ -660,12 +660,20 @@ def _load_labels(kg: KnowledgeGraph) -> dict[str, str]:
     return {**other, **zh}
 
 
-def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) -> SiteProfile:
-    """Facts, areas, keyword / topic / sentiment profile, heritage and similar sites of a site.
+def _keywords(kg: KnowledgeGraph, subject: URIRef, top_k: int) -> list[tuple[str, float]]:
+    rows = kg.select("site_keywords", {"subject": subject})
+    rows.sort(key=lambda r: (int(r.rank), str(r.term)))
+    return [(_label(kg, r.term), float(r.weight)) for r in rows[:top_k]]
+
+
+def site_profile(
+    kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10, include_similar: bool = True
+) -> SiteProfile:
+    """Facts, areas, keyword / topic / sentiment profile and heritage of a site.
 
     Keywords, topics and sentiment exist only when the graph was built with NLP artifacts;
     ``area_keywords`` holds the destination-level keywords of the site's areas (the report's
-    资阳 / 大足 tables are of that kind).
+    资阳 / 大足 tables are of that kind). ``include_similar`` adds :func:`similar_sites` (top 5).
     """
     me = _site(kg, site)
     facts: dict[str, list[str]] = defaultdict(list)
@@ -676,21 +684,18 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
     for r in kg.select("site_areas", {"site": me.iri}):
         areas.append((str(r.id), _label(kg, r.area), str(r.level)))
     areas.sort(key=lambda a: (level_order.get(a[2], 3), a[0]))
-    keywords = [
-        (str(r.label), float(r.weight)) for r in kg.select("site_keywords", {"subject": me.iri})
-    ][:top_k]
+    keywords = _keywords(kg, me.iri, top_k)
     area_keywords = {}
     for aid, _, _ in areas:
-        kws = [
-            (str(r.label), float(r.weight))
-            for r in kg.select("site_keywords", {"subject": uris.area_uri(aid)})
-        ][:top_k]
+        kws = _keywords(kg, uris.area_uri(aid), top_k)
         if kws:
             area_keywords[aid] = kws
     topics: dict[str, dict[str, Any]] = {}
     subjects = [me.iri] + [uris.area_uri(a[0]) for a in areas]
     for subj in subjects:
-        for r in kg.select("site_topics", {"subject": subj}):
+        rows = kg.select("site_topics", {"subject": subj})
+        rows.sort(key=lambda r: (-(_f(r.share) or 0.0), str(r.notation), int(r.term_rank)))
+        for r in rows:
             t = topics.setdefault(
                 str(r.topic),
                 {
@@ -701,7 +706,7 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
                 },
             )
             if len(t["terms"]) < top_k:
-                t["terms"].append((str(r.term_label), float(r.term_weight)))
+                t["terms"].append((_label(kg, r.term), float(r.term_weight)))
     sentiment = []
     for subj in subjects:
         by_aspect: dict[str, dict[str, Any]] = {}
@@ -725,7 +730,7 @@ def site_profile(kg: KnowledgeGraph, site: str | SiteRef, *, top_k: int = 10) ->
         topics=list(topics.values()),
         sentiment=sentiment,
         heritage=heritage_near(kg, me, radius_km=0.0).items,
-        similar=similar_sites(kg, me, top_k=5),
+        similar=similar_sites(kg, me, top_k=5) if include_similar else [],
     )
 
 

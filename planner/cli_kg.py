@@ -284,7 +284,7 @@ def profile_cmd(
     from kg.queries import site_profile
 
     with user_errors():
-        p = site_profile(_open(graph, store), site)
+        p = site_profile(_open(graph, store), site, include_similar=True)
     if fmt is not Fmt.table:
         sys.stdout.write(json.dumps(_plain(p), ensure_ascii=False, indent=2) + "\n")
         return
