@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner import service
+from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
 
@@ -28,6 +29,7 @@ catalog_app = typer.Typer(help="Inspect and maintain the site catalog.", no_args
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(kg_app, name="kg")
+app.command("export")(export_cmd)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -154,6 +156,110 @@ def _print_plan(plan: service.RoutePlan) -> None:
     proof = "proved optimal" if plan.proved_optimal else "not proved optimal"
     extra = f", circuity factor {plan.circuity_factor:.3f}" if plan.circuity_factor else ""
     out.print(f"solver: {plan.solver} ({proof}); distances: {plan.distances}{extra}")
+
+
+def _weights(spec: str | None) -> tuple[tuple[str, float], ...]:
+    if not spec:
+        return ()
+    out = []
+    for part in spec.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out.append((name.strip(), float(value) if value else 1.0))
+        except ValueError:
+            raise service.PlanError(f"bad theme weight {part!r}; write theme=number") from None
+    return tuple(out)
+
+
+def _names(spec: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (spec or "").replace("，", ",").split(",") if x.strip())
+
+
+@app.command("itinerary")
+def itinerary_cmd(
+    theme: str = typer.Option("stone-carving", "--theme", help="a theme, or mixed with --weights"),
+    days: int = typer.Option(3, "--days", min=1, max=14),
+    start: str = typer.Option("大足城区", "--start", help="first morning's town"),
+    date: str | None = typer.Option(None, "--date", help="first day, YYYY-MM-DD (default today)"),
+    mode: str = typer.Option("car", "--mode", help="car or bus"),
+    pace: str = typer.Option("normal", "--pace", help="relaxed, normal or intense"),
+    must: str | None = typer.Option(None, "--must", help="comma-separated must-see sites"),
+    avoid: str | None = typer.Option(None, "--avoid", help="comma-separated sites to skip"),
+    end: str | None = typer.Option(None, "--end", help="where the last day must end"),
+    lodging: str = typer.Option(
+        "choose", "--lodging", help="choose (best town each night) or fixed"
+    ),
+    weights: str | None = typer.Option(
+        None, "--weights", help="mixed theme, e.g. stone-carving=2,sichuan-opera=1"
+    ),
+    solver: str = typer.Option("auto", "--solver", help="auto, ils, greedy or exact"),
+    fmt: Fmt = typer.Option(Fmt.table, "--format"),
+) -> None:
+    """Plan a multi-day themed trip with opening hours, visit lengths and lodging."""
+    import datetime as dt
+
+    from planner.itinerary import TripRequest, plan_itinerary
+    from planner.model import itinerary_to_dict
+
+    with user_errors():
+        try:
+            day0 = dt.date.fromisoformat(date) if date else dt.date.today()
+        except ValueError:
+            raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
+        req = TripRequest(
+            theme=theme,
+            days=days,
+            start=start,
+            date=day0,
+            mode=mode,
+            pace=pace,
+            must=_names(must),
+            avoid=_names(avoid),
+            end=end,
+            lodging=lodging,
+            weights=_weights(weights),
+            solver=solver,
+        )
+        it = plan_itinerary(req)
+        if fmt is Fmt.json:
+            _print_json(itinerary_to_dict(it))
+            return
+        names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
+        out.print(f"[bold]{it.title}[/] — {it.total_km:.1f} km, score {it.total_score:.2f}")
+        for k, d in enumerate(it.days, 1):
+            table = Table(title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]}")
+            for col in ("time", "what", "km", "min", "source"):
+                table.add_column(col)
+            table.add_row(d.leave.strftime("%H:%M"), f"leave {names[d.start_id]}", "", "", "")
+            prev, lunch_shown = d.leave, d.lunch is None
+            for leg, stop in zip(d.legs, [*d.stops, None], strict=False):
+                nxt = stop.arrive if stop is not None else d.back
+                if not lunch_shown and d.lunch is not None and prev <= d.lunch < nxt:
+                    table.add_row(f"{d.lunch:%H:%M}", "lunch break", "", "", "")
+                    lunch_shown = True
+                table.add_row(
+                    "", f"  → {names[leg.to_id]}", f"{leg.km:.1f}", f"{leg.minutes:.0f}", leg.source
+                )
+                if stop is not None:
+                    table.add_row(
+                        f"{stop.start:%H:%M}–{stop.depart:%H:%M}",
+                        f"{stop.name_zh} ({stop.visit_min:.0f} min"
+                        + (f", wait {stop.wait_min:.0f}" if stop.wait_min >= 1 else "")
+                        + ")",
+                        "",
+                        "",
+                        "",
+                    )
+                    prev = stop.depart
+            table.add_row(d.back.strftime("%H:%M"), f"arrive {names[d.end_id]}", "", "", "")
+            out.print(table)
+        if it.dropped:
+            out.print("[bold]left out[/]")
+            for x in it.dropped:
+                out.print(f"  {x.name_zh} ({x.site_id}): {x.reason} — {x.detail}", highlight=False)
+        for w in it.warnings:
+            out.print(f"[yellow]note:[/] {escape(w)}")
+        out.print(f"solver: {it.solver}")
 
 
 @catalog_app.command("check")

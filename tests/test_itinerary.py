@@ -1,0 +1,218 @@
+"""Multi-day itineraries: windows respected, times add up, must-sees kept or explained."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from functools import lru_cache
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from planner import itinerary as it_mod
+from planner.hours import hours_on, load_hours
+from planner.itinerary import TripRequest, plan_itinerary
+from planner.model import Itinerary, itinerary_from_dict, itinerary_to_dict
+from planner.service import PlanError, load_context
+
+SAT = dt.date(2026, 12, 5)
+RULES = load_hours()
+
+
+@lru_cache(maxsize=16)
+def plan(**kw: object) -> Itinerary:
+    return plan_itinerary(TripRequest(**kw))  # type: ignore[arg-type]
+
+
+def assert_consistent(it: Itinerary, req: TripRequest) -> None:
+    """Independent checks of every time in the plan."""
+    planning = it_mod.load_planning()
+    day_open = dt.time.fromisoformat(req.day_start or planning["day"]["start"])
+    day_close = dt.time.fromisoformat(req.day_end or planning["day"]["end"])
+    cap = req.max_per_day or planning["day"]["max_sites"]
+    seen: set[str] = set()
+    for day in it.days:
+        assert len(day.stops) <= cap
+        assert day.leave.time() >= day_open and day.back.time() <= day_close
+        clock = day.leave
+        for k, leg in enumerate(day.legs):
+            stop = day.stops[k] if k < len(day.stops) else None
+            arrive = stop.arrive if stop else day.back
+            expected = clock + dt.timedelta(minutes=leg.minutes)
+            if day.lunch is not None and clock <= day.lunch < arrive:
+                expected += dt.timedelta(minutes=it.params["lunch_min"])
+                # lunch may wait for the lunch window to open
+                expected = max(
+                    expected, day.lunch + dt.timedelta(minutes=it.params["lunch_min"] + leg.minutes)
+                )
+            assert abs((arrive - expected).total_seconds()) <= 60, (day.date, leg)
+            if stop is None:
+                break
+            assert stop.arrive <= stop.start  # waiting allowed, never early starts
+            assert (
+                stop.start + dt.timedelta(minutes=stop.visit_min) == stop.depart
+                or abs(
+                    (
+                        stop.start + dt.timedelta(minutes=stop.visit_min) - stop.depart
+                    ).total_seconds()
+                )
+                <= 60
+            )
+            h = hours_on(RULES.get(stop.site_id), day.date)
+            assert h.status != "closed", stop.site_id
+            if h.open is not None:
+                assert stop.start.time() >= h.open
+            if h.close is not None:
+                assert stop.depart.time() <= h.close
+            assert stop.start.time() >= day_open and stop.depart.time() <= day_close
+            assert stop.site_id not in seen
+            seen.add(stop.site_id)
+            clock = stop.depart
+        assert day.legs[0].from_id == day.start_id
+        assert day.legs[-1].to_id == day.end_id
+    assert it.total_km == pytest.approx(sum(leg.km for d in it.days for leg in d.legs))
+
+
+def test_three_day_stone_carving_trip() -> None:
+    req = TripRequest(theme="stone-carving", days=3, start="大足城区", date=SAT)
+    it = plan(theme="stone-carving", days=3, start="大足城区", date=SAT)
+    assert_consistent(it, req)
+    ids = {s.site_id for s in it.stops}
+    assert {"baodingshan", "beishan", "wofoyuan"} <= ids
+    assert all(len(d.stops) <= 3 for d in it.days)
+    assert it.days[0].start_id == "dazu_town"
+    for x in it.dropped:
+        assert x.reason in {"lower_score", "no_time", "closed", "too_far", "no_coordinates"}
+        assert x.site_id not in ids
+
+
+def test_one_day_picks_the_best_scoring_subset() -> None:
+    """Brute force over every subset of ≤ 3 candidates and every order (with lunch)."""
+    req = TripRequest(theme="stone-carving", days=1, start="大足城区", date=SAT)
+    it = plan(theme="stone-carving", days=1, start="大足城区", date=SAT)
+    s = it_mod._setup(req, load_context(), None)
+    home = s.ids.index("dazu_town")
+    window = (
+        it_mod._minutes(it_mod.load_planning()["day"]["lunch_earliest"]),
+        it_mod._minutes(it_mod.load_planning()["day"]["lunch_latest"]),
+    )
+    cands = range(len(s.towns), len(s.ids))
+    best = 0.0
+    for size in (1, 2, 3):
+        for combo in itertools.combinations(cands, size):
+            if sum(s.score[c] for c in combo) <= best + 1e-9:
+                continue
+            for order in itertools.permutations(combo):
+                if it_mod._time_order(s, 0, list(order), home, home, window) is not None:
+                    best = sum(s.score[c] for c in combo)
+                    break
+    assert it.total_score == pytest.approx(best, abs=1e-6)
+
+
+def test_solver_is_not_worse_than_greedy() -> None:
+    base = dict(theme="stone-carving", days=2, start="大足城区", date=SAT)
+    assert plan(**base).total_score >= plan(**base, solver="greedy").total_score - 1e-9
+
+
+def test_must_see_is_kept_and_avoid_respected() -> None:
+    it = plan(
+        theme="stone-carving", days=2, start="大足城区", date=SAT, must=("玄妙观",), avoid=("北山",)
+    )
+    ids = {s.site_id for s in it.stops}
+    assert "xuanmiao_guan" in ids and "beishan" not in ids
+    assert any(x.site_id == "beishan" and x.reason == "avoided" for x in it.dropped)
+
+
+def test_impossible_must_see_set_is_explained() -> None:
+    with pytest.raises(PlanError) as exc:
+        plan_itinerary(
+            TripRequest(
+                theme="stone-carving",
+                days=1,
+                start="大足城区",
+                date=SAT,
+                must=("宝顶山", "卧佛院", "半月山大佛", "华严洞"),
+            )
+        )
+    msg = str(exc.value)
+    assert "needs" in msg and " h" in msg
+    assert "--days" in msg or "pace" in msg
+
+
+def test_closed_day_is_respected_and_reported() -> None:
+    mon = dt.date(2026, 12, 7)  # the museum is closed on Mondays
+    with pytest.raises(PlanError, match="closed"):
+        plan_itinerary(
+            TripRequest(
+                theme="stone-carving", days=1, start="大足城区", date=mon, must=("大足石刻博物馆",)
+            )
+        )
+
+
+def test_json_round_trip_and_cli() -> None:
+    it = plan(theme="stone-carving", days=2, start="大足城区", date=SAT)
+    data = itinerary_to_dict(it)
+    assert itinerary_from_dict(json.loads(json.dumps(data))) == it
+    for day in data["days"]:
+        assert {"date", "stops"} <= set(day)
+        for stop in day["stops"]:
+            assert {"id", "name_zh", "arrive", "depart"} <= set(stop)
+    assert all("reason" in x for x in data["dropped"])
+    from planner.cli import app
+
+    res = CliRunner().invoke(
+        app, ["itinerary", "--days", "1", "--date", "2026-12-05", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert {"days", "dropped", "total_km", "total_score", "solver"} <= set(got)
+    bad = CliRunner().invoke(app, ["itinerary", "--theme", "nonsense"])
+    assert bad.exit_code == 2 and "unknown theme" in bad.stderr
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    days=st.integers(1, 2),
+    pace=st.sampled_from(["relaxed", "normal", "intense"]),
+    mode=st.sampled_from(["car", "bus"]),
+    theme=st.sampled_from(["stone-carving", "sichuan-opera", "classic"]),
+    offset=st.integers(0, 6),
+)
+def test_random_requests_are_consistent(
+    days: int, pace: str, mode: str, theme: str, offset: int
+) -> None:
+    date = SAT + dt.timedelta(days=offset)
+    start = "大足城区"
+    req = TripRequest(theme=theme, days=days, start=start, date=date, pace=pace, mode=mode)
+    it = plan(theme=theme, days=days, start=start, date=date, pace=pace, mode=mode)
+    assert_consistent(it, req)
+
+
+def test_locks_and_fixed_orders_are_honoured() -> None:
+    req = TripRequest(
+        theme="stone-carving",
+        days=2,
+        start="大足城区",
+        date=SAT,
+        locks=(("卧佛院", 1),),
+        orders=((2, ("北山", "宝顶山")),),
+    )
+    it = plan_itinerary(req)
+    assert "wofoyuan" in [s.site_id for s in it.days[0].stops]
+    assert [s.site_id for s in it.days[1].stops] == ["beishan", "baodingshan"]
+    assert_consistent(it, req)
+    with pytest.raises(PlanError, match=r"does not fit|needs [0-9.]+ h"):
+        plan_itinerary(
+            TripRequest(
+                theme="stone-carving",
+                days=1,
+                start="大足城区",
+                date=SAT,
+                orders=((1, ("宝顶山", "卧佛院", "半月山大佛", "北山")),),
+            )
+        )
+    with pytest.raises(PlanError, match="locked to day 3"):
+        plan_itinerary(TripRequest(days=2, date=SAT, locks=(("北山", 3),)))
