@@ -1,0 +1,209 @@
+"""The app's caches: the only module with ``st.cache_resource`` and ``st.cache_data``.
+
+``cache_resource`` holds the loaded, read-only data (catalog + distance graph, knowledge
+graph); ``cache_data`` holds answers keyed on their plain arguments (plans, comparisons, site
+cards, insights). Expected failures (an impossible trip) are returned as values, so they are
+cached too and never surface as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import streamlit as st
+
+from kg import queries
+from kg.store import KnowledgeGraph, open_graph
+from planner import service
+from planner.itinerary import plan_itinerary
+from planner.model import Itinerary
+from planner.themes import load_planning
+from planner.ui.data import Insights, load_insights
+from planner.ui.state import PlanInputs
+
+log = logging.getLogger(__name__)
+
+
+@st.cache_resource(show_spinner=False)
+def context() -> service.Context:
+    """Catalog, distance-table graph and fitted circuity (read-only; never mutate)."""
+    return service.load_context()
+
+
+@st.cache_resource(show_spinner=False)
+def knowledge_graph() -> KnowledgeGraph:
+    """The knowledge graph (built from the catalog on first use if missing)."""
+    return open_graph()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A plan, or the user-readable reason there is none."""
+
+    itinerary: Itinerary | None = None
+    error: str | None = None
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def plan(inputs: PlanInputs) -> Outcome:
+    """The optimised itinerary for ``inputs``."""
+    try:
+        it = plan_itinerary(inputs.to_request(), ctx=context(), kgraph=knowledge_graph())
+    except (service.PlanError, LookupError) as exc:
+        return Outcome(error=str(exc))
+    return Outcome(itinerary=it)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def baseline(inputs: PlanInputs) -> Outcome:
+    """The greedy-insertion baseline for the same request.
+
+    Same as :func:`planner.itinerary.greedy_baseline`, but on the app's loaded knowledge graph
+    (``greedy_baseline`` takes no graph and would load a second copy).
+    """
+    req = replace(inputs.to_request(), solver="greedy")
+    try:
+        return Outcome(itinerary=plan_itinerary(req, ctx=context(), kgraph=knowledge_graph()))
+    except (service.PlanError, LookupError) as exc:
+        return Outcome(error=str(exc))
+
+
+@dataclass(frozen=True)
+class LineTours:
+    """The report's greedy tour of a line and the shortest tour (``plan_to_dict`` forms)."""
+
+    greedy: dict[str, Any] | None = None
+    best: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def line_tours(line: str) -> LineTours:
+    """Greedy (the report's method) and ``auto`` (exact / LKH-3) tours of a built-in line."""
+    ctx = context()
+    try:
+        tours = {
+            solver: service.plan_to_dict(
+                service.plan_route(line=line, solver=solver, distances="auto", ctx=ctx)
+            )
+            for solver in ("greedy", "auto")
+        }
+    except (service.PlanError, LookupError) as exc:
+        return LineTours(error=str(exc))
+    return LineTours(greedy=tours["greedy"], best=tours["auto"])
+
+
+@st.cache_data(show_spinner=False)
+def theme_table() -> list[tuple[str, str, str]]:
+    """``(theme id, label_zh, label_en)`` of the graph's themes."""
+    return queries.themes(knowledge_graph())
+
+
+@st.cache_data(show_spinner=False)
+def default_hot_share() -> float:
+    """The planning assumptions' default famous/lesser-known balance."""
+    return float(load_planning()["scoring"]["hot_share"])
+
+
+@dataclass(frozen=True)
+class SiteCard:
+    """What the graph says about one site, for its card and its graph view."""
+
+    profile: queries.SiteProfile
+    near: queries.NearbyHeritage
+    gems: list[queries.SimilarSite] = field(default_factory=list)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def site_card(site_id: str, radius_km: float = 10.0) -> SiteCard | None:
+    """Profile, heritage and bases within ``radius_km``, and lesser-known alternatives."""
+    kg = knowledge_graph()
+    try:
+        return SiteCard(
+            profile=queries.site_profile(kg, site_id),
+            near=queries.heritage_near(kg, site_id, radius_km=radius_km),
+            gems=queries.hidden_gems(kg, site_id),
+        )
+    except LookupError:
+        log.warning("site %s is not in the knowledge graph", site_id)
+        return None
+
+
+@dataclass(frozen=True)
+class Connections:
+    """Paths between two entities, or why there are none."""
+
+    paths: list[queries.Connection] = field(default_factory=list)
+    unknown: str | None = None
+    suggestions: list[str] = field(default_factory=list)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def connections(a: str, b: str, include_keywords: bool = False) -> Connections:
+    """How ``a`` and ``b`` are connected in the graph (up to 4 paths of at most 6 hops)."""
+    kg = knowledge_graph()
+    try:
+        paths = queries.explain_connection(
+            kg, a, b, max_paths=4, max_hops=6, include_keywords=include_keywords
+        )
+    except queries.UnknownEntityError as exc:
+        return Connections(unknown=exc.name, suggestions=exc.suggestions)
+    except ValueError:  # the same entity twice
+        return Connections()
+    return Connections(paths=paths)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def insights(folders: Mapping[str, str]) -> Insights:
+    """The NLP artifacts' tables, keyed on the artifact folders (a new run is a new key)."""
+    return load_insights(folders)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_bytes(path: str) -> bytes:
+    """A file's content (word-cloud images)."""
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+@st.cache_data(show_spinner=False)
+def export_formats() -> list[str]:
+    """The download formats ``planner.export`` renders (without JSON, which the app writes
+    itself); empty when the export module or a format's renderer is not installed."""
+    try:
+        from planner import export
+    except ImportError:
+        return []
+    out = []
+    for fmt in getattr(export, "FORMATS", ()):
+        if fmt == "json":
+            continue
+        module = "brochure" if fmt in ("pdf", "html") else "formats"
+        if importlib.util.find_spec(f"planner.export.{module}") is not None:
+            out.append(fmt)
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def export_bytes(inputs: PlanInputs, fmt: str, lang: str) -> bytes:
+    """The plan for ``inputs`` as ``fmt`` (brochure, GPX, GeoJSON, KML, ICS) in ``lang``."""
+    from planner import export
+
+    outcome = plan(inputs)
+    if outcome.itinerary is None:
+        raise service.PlanError(outcome.error or "no plan")
+    facts = fmt in ("pdf", "html", "ics")
+    data = export.collect(
+        outcome.itinerary,
+        catalog=context().catalog,
+        kgraph=knowledge_graph() if facts else None,
+        with_facts=facts,
+    )
+    return export.render(data, fmt, lang=lang)
