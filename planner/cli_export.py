@@ -95,7 +95,7 @@ def export_cmd(
         if plan is not None:
             given = [n for n, v in (("--days", days), ("--date", date), ("--start", start)) if v]
             if given:
-                raise ValueError(f"{', '.join(given)} apply when planning, not with --plan")
+                raise ValueError(f"{', '.join(given)}: only used when planning, not with --plan")
             itinerary = _load_plan(plan)
             info = resolve_line(catalog, line) if line else None
         else:

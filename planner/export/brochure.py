@@ -40,7 +40,7 @@ from planner.export.labels import label
 from planner.export.mapdraw import MapStyle, draw_route_map, render_map_image
 from planner.export.planlink import plan_url
 
-__all__ = ["hours_note", "render_html", "render_pdf", "render_trifold", "wrap_lines"]
+__all__ = ["render_html", "render_pdf", "render_trifold", "wrap_lines"]
 
 TEXT = "#2B2B2B"
 MUTED = "#6B665C"
@@ -59,16 +59,6 @@ def _font_path() -> str:
     from nlp.fonts import find_cjk_font
 
     return str(find_cjk_font())
-
-
-def hours_note(data: ExportData, site_id: str, lang: str) -> str:
-    """Opening status of a stop on its date (for compact layouts)."""
-    from planner.export.labels import hours_text
-
-    f = data.facts.get(site_id)
-    if f is None or f.hours is None:
-        return label("unknown", lang)
-    return hours_text(f.hours, lang)
 
 
 # =========================================================================== line breaking
