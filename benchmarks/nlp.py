@@ -184,36 +184,55 @@ import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from nlp.config import NlpConfig
-from nlp.pipeline import run_all
+from nlp import pipeline as p
+cfg = NlpConfig(artifacts_dir=Path({art!r}))
 t0 = time.perf_counter()
-outs = run_all([{corpus!r}], NlpConfig(artifacts_dir=Path({art!r})), ks={ks!r}, passes={passes})
+if {stages!r} == "all":
+    outs = p.run_all([{corpus!r}], cfg, ks={ks!r}, passes={passes})
+else:  # the streaming core: no LDA, no sentiment
+    outs = {{"corpus": p.stage_corpus([{corpus!r}], cfg)}}
+    outs["userdict"] = p.stage_userdict(cfg)
+    c, u = outs["corpus"], outs["userdict"]
+    t = outs["segment"] = p.stage_segment(c, u, cfg)
+    outs["keywords"] = p.stage_keywords(c, t, u, cfg)
+    outs["practicalities"] = p.stage_practicalities(c, t, u, cfg)
+    outs["network"] = p.stage_network(t, u, cfg)
 wall = time.perf_counter() - t0
 self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({{"wall_s": wall, "peak_main_mb": self_kb / 1024,
-                  "peak_worker_mb": child_kb / 1024,
+                  "peak_worker_mb": child_kb / 1024, "stages": {stages!r},
                   "documents": outs["corpus"].results["documents"],
                   "rejected": sum(f["rejected"] for f in outs["corpus"].results["files"])}}))
 """
 
 
-def bench_scale(sizes: list[int], ks: tuple[int, ...], passes: int, seed: int) -> list[dict]:
+def bench_scale(
+    sizes: list[int], ks: tuple[int, ...], passes: int, seed: int, stages: str = "all"
+) -> list[dict]:
     out = []
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / f"resampled_{n}.jsonl"
             make_corpus(n, corpus, seed)
             code = _CHILD.format(
-                root=str(ROOT), corpus=str(corpus), art=str(Path(tmp) / "art"), ks=ks, passes=passes
+                root=str(ROOT),
+                corpus=str(corpus),
+                art=str(Path(tmp) / "art"),
+                ks=ks,
+                passes=passes,
+                stages=stages,
             )
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             res = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             )
             row = json.loads(res.stdout.strip().splitlines()[-1])
             row["n"] = n
             row["input_mb"] = corpus.stat().st_size / 2**20
+            row["load"] = load
             out.append(row)
-            print(f"scale {n}: {row}", flush=True)
+            print(f"scale {n}: {json.dumps(row)}", flush=True)
     return out
 
 
@@ -305,14 +324,15 @@ def render(results: dict) -> str:
             f"sentiment words: {sp_['sentiment_words']}; 2 workers; each size in a fresh "
             f"process with empty artifacts; load average at start {sp_.get('load', '?')}.",
             "",
-            "| documents | input MB | kept | rejected (duplicates) | wall s | peak RSS main MB | "
-            "peak RSS worker MB |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            "| stages | documents | input MB | kept | rejected (duplicates) | wall s | "
+            "peak RSS main MB | peak RSS worker MB | load at start |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in scale:
             lines.append(
-                f"| {r['n']:,} | {r['input_mb']:.1f} | {r['documents']:,} | {r['rejected']:,} | "
-                f"{r['wall_s']:.0f} | {r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} |"
+                f"| {r.get('stages', 'all')} | {r['n']:,} | {r['input_mb']:.1f} | "
+                f"{r['documents']:,} | {r['rejected']:,} | {r['wall_s']:.0f} | "
+                f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')} |"
             )
     lines += ["", *results.get("notes", []), END]
     return "\n".join(lines) + "\n"
@@ -339,6 +359,13 @@ def main() -> None:
     ap.add_argument("--sentiment-corpus", type=Path)
     ap.add_argument("--scale", default="", help="comma-separated corpus sizes, e.g. 20000,100000")
     ap.add_argument("--ks", default="4,6")
+    ap.add_argument(
+        "--scale-stages",
+        choices=["all", "core"],
+        default="all",
+        help="all = run_all; core = streaming stages only (ingest, userdict, segment, "
+        "keywords, practicalities, network)",
+    )
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument(
@@ -407,8 +434,10 @@ def main() -> None:
     if args.scale:
         sizes = [int(x) for x in args.scale.split(",")]
         ks = tuple(int(x) for x in args.ks.split(","))
-        results["scale"] = bench_scale(sizes, ks, args.passes, args.seed)
-        commands["scale"] = command
+        rows = bench_scale(sizes, ks, args.passes, args.seed, args.scale_stages)
+        kept = [r for r in results.get("scale", []) if r.get("stages", "all") != args.scale_stages]
+        results["scale"] = kept + rows
+        commands[f"scale ({args.scale_stages})"] = command
         results["scale_params"] = {
             "ks": args.ks,
             "passes": args.passes,
