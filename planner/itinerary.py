@@ -37,6 +37,8 @@ MODES = ("car", "bus")
 PACES = ("relaxed", "normal", "intense")
 LODGING = ("choose", "fixed")
 _SCREEN_KEEP = 3
+# (stall, run_stall) of the ILS per effort level; None = the solver's own budget.
+EFFORT = {"quick": (20, 10), "normal": (40, 20), "thorough": (None, None)}
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,11 @@ class TripRequest:
     orders: tuple[tuple[int, tuple[str, ...]], ...] = ()
     solver: str = "auto"
     seed: int = 0
-    time_limit_s: float = 2.0
+    # How hard the search works: "quick", "normal" or "thorough". The search stops after a
+    # number of non-improving iterations (deterministic: same request, same plan);
+    # time_limit_s is only a safety net per solve.
+    effort: str = "normal"
+    time_limit_s: float = 10.0
 
 
 def _minutes(text: str) -> float:
@@ -288,6 +294,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         "avoid": sorted(avoid),
         "circuity_factor": round(ctx.circuity.factor, 4),
         "seed": req.seed,
+        "effort": req.effort,
     }
     return _Setup(
         ids=ids,
@@ -352,6 +359,9 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
     start = s.ids.index(s.params["start"])
     end = s.ids.index(s.params["end"]) if s.params["end"] else None
     max_stops = int(s.params["max_per_day"])
+    if req.effort not in EFFORT:
+        raise PlanError(f"unknown effort {req.effort!r}; choose one of {', '.join(EFFORT)}")
+    stall, run_stall = EFFORT[req.effort]
     seqs = _night_sequences(s, req, start, end)
     if len(seqs) == 1:
         nights = seqs[0]
@@ -360,6 +370,8 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
             method=req.solver,
             seed=req.seed,
             time_limit_s=req.time_limit_s,
+            stall=stall,
+            run_stall=run_stall,
         )
         return sol, nights
     screened = []
@@ -374,7 +386,9 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
             _problem(s, nights, start, max_stops),
             method=req.solver,
             seed=req.seed,
-            time_limit_s=req.time_limit_s / _SCREEN_KEEP,
+            time_limit_s=req.time_limit_s,
+            stall=stall,
+            run_stall=run_stall,
         )
         key = (len(sol.infeasible_mandatory), -round(sol.score, 9), sol.travel)
         if best is None or key < best[0]:

@@ -374,7 +374,7 @@ def test_query_round_trip_keeps_every_input() -> None:
     assert back == inputs
     assert back_display == display
     req = back.to_request()
-    assert req.time_limit_s == state.EFFORT_SECONDS["thorough"]
+    assert req.effort == "thorough"
     assert req.orders == ((1, ("beishan", "baodingshan")),) and req.locks == (("wofoyuan", 2),)
 
 

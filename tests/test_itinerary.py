@@ -71,8 +71,11 @@ def assert_consistent(it: Itinerary, req: TripRequest) -> None:
             assert stop.site_id not in seen
             seen.add(stop.site_id)
             clock = stop.depart
-        assert day.legs[0].from_id == day.start_id
-        assert day.legs[-1].to_id == day.end_id
+        if day.legs:
+            assert day.legs[0].from_id == day.start_id
+            assert day.legs[-1].to_id == day.end_id
+        else:  # a free day: nothing left worth visiting, and no move between towns
+            assert not day.stops and day.start_id == day.end_id
     assert it.total_km == pytest.approx(sum(leg.km for d in it.days for leg in d.legs))
 
 

@@ -29,9 +29,9 @@ DEFAULT_DAYS = 3
 #: and five days of the embedded data already hold every site of the largest theme
 MAX_DAYS = 5
 MIXED = "mixed"
-EFFORTS = ("quick", "thorough")
-#: search time of the orienteering solver per effort (seconds)
-EFFORT_SECONDS = {"quick": 0.3, "thorough": 2.0}
+#: search effort levels of the planner (``planner.itinerary.EFFORT``); iteration-bounded, so
+#: the same inputs always give the same plan
+EFFORTS = ("quick", "normal", "thorough")
 VIEWS = ("plan", "compare", "sites", "insights", "graph")
 BASEMAPS = ("osm", "amap")
 LANGS = ("zh", "en")
@@ -68,7 +68,7 @@ class PlanInputs:
     locks: tuple[tuple[str, int], ...] = ()
     orders: tuple[tuple[int, tuple[str, ...]], ...] = ()
     hot_share: float | None = None
-    effort: str = "quick"
+    effort: str = "normal"
 
     def normalised(self) -> PlanInputs:
         """Drop edits that point past the last day; keep lists in a canonical order."""
@@ -101,7 +101,7 @@ class PlanInputs:
             hot_share=self.hot_share,
             locks=self.locks,
             orders=self.orders,
-            time_limit_s=EFFORT_SECONDS.get(self.effort, EFFORT_SECONDS["quick"]),
+            effort=self.effort,
         )
 
 
@@ -145,7 +145,7 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
         q[f"order{day}"] = ",".join(sites)
     if inputs.hot_share is not None:
         q["hot"] = _fmt_float(inputs.hot_share)
-    if inputs.effort != "quick":
+    if inputs.effort != "normal":
         q["effort"] = inputs.effort
     if display.lang != "zh":
         q["lang"] = display.lang
@@ -298,7 +298,7 @@ def from_query(
         if hot is None or not 0.0 <= hot <= 1.0:
             p.bad("hot")
             hot = None
-    effort = p.choice("effort", EFFORTS, "quick")
+    effort = p.choice("effort", EFFORTS, "normal")
     display = Display(
         lang=p.choice("lang", LANGS, "zh"),
         basemap=p.choice("map", BASEMAPS, "osm"),

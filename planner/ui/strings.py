@@ -46,7 +46,9 @@ ZH: dict[str, str] = {
     "form.hot": "热门 ↔ 小众",
     "form.hot_help": "0 偏向游客少的遗址，1 偏向最知名的遗址，0.5 为中性。",
     "form.effort": "搜索",
-    "form.effort_help": "「快速」约 0.3 秒搜索；「细致」约 2 秒，结果可能更好。",
+    "form.effort_help": (
+        "「快速」最快；「标准」更充分；「细致」最慢但可能更好。同样的输入总得到同样的行程。"
+    ),
     "form.edits": "你的调整",
     "form.lock_item": ":material/push_pin: {site} → 第 {day} 天",
     "form.order_item": ":material/swap_vert: 第 {day} 天顺序：{sites}",
@@ -61,6 +63,7 @@ ZH: dict[str, str] = {
     "lodging.choose": "每晚择优",
     "lodging.fixed": "固定",
     "effort.quick": "快速",
+    "effort.normal": "标准",
     "effort.thorough": "细致",
     # notices from the URL
     "notice.unknown_site": "链接中的 {param} 包含未知地点「{name}」，已忽略。"
@@ -297,7 +300,10 @@ EN: dict[str, str] = {
     "form.hot": "Famous ↔ lesser-known",
     "form.hot_help": "0 favours quieter sites, 1 the best-known ones, 0.5 is neutral.",
     "form.effort": "Search",
-    "form.effort_help": "'Quick' searches about 0.3 s; 'thorough' about 2 s and may find more.",
+    "form.effort_help": (
+        "'Quick' is fastest; 'normal' searches more; 'thorough' longest and may find more. "
+        "The same inputs always give the same plan."
+    ),
     "form.edits": "Your edits",
     "form.lock_item": ":material/push_pin: {site} → day {day}",
     "form.order_item": ":material/swap_vert: day {day} order: {sites}",
@@ -312,6 +318,7 @@ EN: dict[str, str] = {
     "lodging.choose": "Best each night",
     "lodging.fixed": "Fixed",
     "effort.quick": "Quick",
+    "effort.normal": "Normal",
     "effort.thorough": "Thorough",
     "notice.unknown_site": "The link's {param} names an unknown place “{name}”; it was "
     "ignored. Did you mean: {suggestions}?",
