@@ -229,7 +229,8 @@ def _block(cold_app: list[float], cold_bare: list[float], rows: list[Row], argv:
         "new Python process per run (imports, catalog, knowledge graph, default plan). "
         "*Re-plan* = one input changed in a warm session with the plan cache cleared before "
         "each run, so every run plans; `planner alone` is `plan_itinerary` on the same request "
-        "in the same process (search time 0.3 s, the app's *quick* setting; lodging as set). "
+        "in the same process (the app's default *normal* search effort, iteration-bounded; "
+        "lodging as set). "
         "The bare page is a two-line Streamlit script measured the same way.",
         "",
         *_table(cold_app, cold_bare, rows),
