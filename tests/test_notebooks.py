@@ -8,7 +8,6 @@ the cell tagged ``parameters``, and the notebook is executed with nbclient.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,15 +30,6 @@ NAMES = [
 CELL_TIMEOUT_S = 600
 #: small helpers a notebook may define (path handling, display); anything else belongs in a package
 GLUE_FUNCTIONS = {"in_repo", "short", "request", "read_mapping"}
-
-
-def _has_itinerary() -> bool:
-    try:
-        return importlib.util.find_spec("planner.itinerary") is not None and bool(
-            __import__("planner.itinerary")
-        )
-    except Exception:  # the module exists but cannot be imported yet (its solver is missing)
-        return False
 
 
 def _parameters_cell(nb: Any) -> tuple[int, Any]:
@@ -135,8 +125,6 @@ def _small_params(name: str, tmp: Path, corpus: Path) -> dict[str, Any]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_with_small_parameters(name: str, tmp_path: Path, small_corpus: Path) -> None:
-    if name.startswith("02") and not _has_itinerary():
-        pytest.skip("planner.itinerary cannot be imported yet")
     params = _small_params(name, tmp_path, small_corpus)
     nb = execute_notebook(NOTEBOOKS / name, params)  # raises CellExecutionError on any error
     assert not _errors(nb)
