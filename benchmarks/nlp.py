@@ -231,6 +231,11 @@ def bench_scale(
             row["n"] = n
             row["input_mb"] = corpus.stat().st_size / 2**20
             row["load"] = load
+            if stages == "all":
+                words = os.environ.get("HERITAGE_NLP_SENTIMENT_WORDS", "snownlp")
+                row["settings"] = f"k={','.join(map(str, ks))}, passes={passes}, sentiment {words}"
+            else:
+                row["settings"] = "no LDA, no sentiment"
             out.append(row)
             print(f"scale {n}: {json.dumps(row)}", flush=True)
     return out
@@ -320,17 +325,21 @@ def render(results: dict) -> str:
             "### Full pipeline on resampled corpora (`run_all`: ingest → … → word clouds)",
             "",
             f"Documents assembled from 1–4 random sentences of the embedded sample (seed "
-            f"{sp_['seed']}); topics swept over k = {sp_['ks']} with {sp_['passes']} passes; "
-            f"sentiment words: {sp_['sentiment_words']}; 2 workers; each size in a fresh "
-            f"process with empty artifacts; load average at start {sp_.get('load', '?')}.",
+            f"{sp_['seed']}; single-sentence documents repeat, hence the duplicates rejected); "
+            "2 workers; each size in a fresh process with empty artifacts. `all` = `run_all` "
+            "(every stage); `core` = the streaming stages without LDA and sentiment (ingest with "
+            "dedupe, user dictionary, segmentation, keywords, practicalities, network). Peak RSS "
+            "is `ru_maxrss` of the main process and of the largest worker (forked, so it counts "
+            "pages shared with the main process).",
             "",
-            "| stages | documents | input MB | kept | rejected (duplicates) | wall s | "
+            "| stages | settings | documents | input MB | kept | rejected (duplicates) | wall s | "
             "peak RSS main MB | peak RSS worker MB | load at start |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in scale:
             lines.append(
-                f"| {r.get('stages', 'all')} | {r['n']:,} | {r['input_mb']:.1f} | "
+                f"| {r.get('stages', 'all')} | {r.get('settings', '')} | {r['n']:,} | "
+                f"{r['input_mb']:.1f} | "
                 f"{r['documents']:,} | {r['rejected']:,} | {r['wall_s']:.0f} | "
                 f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')} |"
             )
