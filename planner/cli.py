@@ -192,6 +192,10 @@ def itinerary_cmd(
     weights: str | None = typer.Option(
         None, "--weights", help="mixed theme, e.g. stone-carving=2,sichuan-opera=1"
     ),
+    theme_per_day: str | None = typer.Option(
+        None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
+    ),
+    effort: str = typer.Option("normal", "--effort", help="quick, normal or thorough"),
     solver: str = typer.Option("auto", "--solver", help="auto, ils, greedy or exact"),
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
@@ -218,6 +222,8 @@ def itinerary_cmd(
             end=end,
             lodging=lodging,
             weights=_weights(weights),
+            theme_per_day=theme_per_day,
+            effort=effort,
             solver=solver,
         )
         it = plan_itinerary(req)

@@ -61,6 +61,8 @@ class TripRequest:
     lunch_min: int | None = None
     weights: tuple[tuple[str, float], ...] = ()
     hot_share: float | None = None
+    # a theme every day must include (e.g. "stone-carving" in a mixed trip), if it can
+    theme_per_day: str | None = None
     locks: tuple[tuple[str, int], ...] = ()  # (site, day number from 1): visit it that day
     # (day number from 1, sites in the order the traveller wants): that day is exactly this
     orders: tuple[tuple[int, tuple[str, ...]], ...] = ()
@@ -99,6 +101,7 @@ class _Setup:
     dates: list[dt.date]
     notes: dict[str, tuple[str, ...]]
     dm: Any
+    theme_nodes: frozenset[int]
     mandatory: frozenset[int]
     dropped: list[Dropped]
     params: dict[str, Any]
@@ -295,6 +298,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         "circuity_factor": round(ctx.circuity.factor, 4),
         "seed": req.seed,
         "effort": req.effort,
+        "theme_per_day": req.theme_per_day,
     }
     return _Setup(
         ids=ids,
@@ -312,6 +316,9 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         dates=dates,
         notes={k: tuple(v) for k, v in notes.items()},
         dm=dm,
+        theme_nodes=frozenset(
+            ids.index(c.site_id) for c in chosen if req.theme_per_day in c.themes
+        ),
         mandatory=mandatory,
         dropped=dropped,
         params=params,
@@ -485,12 +492,14 @@ def _best_day(
     keep: Sequence[int],
     cap: int,
     lunch_window: tuple[float, float],
+    require: frozenset[int] = frozenset(),
 ) -> _Timing | None:
     """The best-scoring feasible day over ``pool`` (must contain ``keep``), by enumeration.
 
     Subsets of at most ``cap`` stops are tried in decreasing total score; the first one
-    with a feasible order (lunch included) is optimal. ``None`` when there are too many
-    subsets to enumerate or none fits.
+    with a feasible order (lunch included) is optimal. With ``require``, only subsets holding
+    at least one of those nodes count. ``None`` when there are too many subsets to enumerate
+    or none fits.
     """
     free = [v for v in pool if v not in keep and s.open[r, v] <= s.close[r, v]]
     room = cap - len(keep)
@@ -501,6 +510,8 @@ def _best_day(
     combos = [
         (tuple(keep) + c) for k in range(room + 1) for c in itertools.combinations(sorted(free), k)
     ]
+    if require:
+        combos = [c for c in combos if require.intersection(c)]
     combos.sort(key=lambda c: (-sum(s.score[v] for v in c), len(c), c))
     for combo in combos:
         best: _Timing | None = None
@@ -646,6 +657,7 @@ def plan_itinerary(
     lunch_earliest = _minutes(planning["day"]["lunch_earliest"])
     lunch_latest = _minutes(planning["day"]["lunch_latest"])
     window = (lunch_earliest, lunch_latest)
+    theme_misses: list[int] = []
     days = []
     removed_all: list[int] = []
     used = {v.node for route in sol.routes for v in route}
@@ -665,10 +677,20 @@ def plan_itinerary(
             days.append(_day_from_timing(s, ctx, r, timing, day_starts[r], nights[r], req.mode))
             continue
         keep = [v for v in order if v in s.mandatory]
-        exact = _best_day(s, r, day_starts[r], nights[r], [*order, *spare], keep, max_stops, window)
-        if (
-            exact is not None
-            and sum(s.score[v] for v in exact.order) >= sum(s.score[v] for v in order) - 1e-9
+        pool = [*order, *spare]
+        exact = _best_day(s, r, day_starts[r], nights[r], pool, keep, max_stops, window)
+        themed_wins = False
+        if req.theme_per_day and not s.theme_nodes.intersection(exact.order if exact else order):
+            themed = _best_day(
+                s, r, day_starts[r], nights[r], pool, keep, max_stops, window, s.theme_nodes
+            )
+            if themed is not None:
+                exact, themed_wins = themed, True  # the theme rule wins over a higher score
+            else:
+                theme_misses.append(r + 1)
+        if exact is not None and (
+            themed_wins
+            or sum(s.score[v] for v in exact.order) >= sum(s.score[v] for v in order) - 1e-9
         ):
             timing = exact
             added = [v for v in exact.order if v not in order]
@@ -726,6 +748,8 @@ def plan_itinerary(
         warnings.append(
             "some positions are approximate (see the catalog); their distances are estimates"
         )
+    for day_no in theme_misses:
+        warnings.append(f"day {day_no} has no {req.theme_per_day} site: none fits that day")
     params = dict(s.params)
     params["nights"] = [s.ids[n] for n in nights]
     return Itinerary(

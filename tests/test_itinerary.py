@@ -219,3 +219,27 @@ def test_locks_and_fixed_orders_are_honoured() -> None:
         )
     with pytest.raises(PlanError, match="locked to day 3"):
         plan_itinerary(TripRequest(days=2, date=SAT, locks=(("北山", 3),)))
+
+
+def test_theme_per_day_rule() -> None:
+    """A mixed trip with "at least one stone-carving site a day"."""
+    base = dict(
+        theme="mixed",
+        weights=(("sichuan-opera", 10.0), ("stone-carving", 0.2)),
+        days=2,
+        start="大足城区",
+        date=SAT,
+    )
+    cat = load_context().catalog
+
+    def stone_days(it: Itinerary) -> list[bool]:
+        return [
+            any("stone-carving" in cat.sites[s.site_id].themes for s in day.stops)
+            for day in it.days
+        ]
+
+    assert not all(stone_days(plan_itinerary(TripRequest(**base))))  # the rule matters here
+    req = TripRequest(**base, theme_per_day="stone-carving")
+    it = plan_itinerary(req)
+    assert_consistent(it, req)
+    assert all(stone_days(it))
