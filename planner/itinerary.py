@@ -29,7 +29,13 @@ from kg.catalog import Site
 from planner import hours as hours_mod
 from planner.model import Day, Dropped, Itinerary, Stop, TravelLeg
 from planner.service import Context, PlanError, distance_matrix, load_context
-from planner.themes import Candidate, ThemeError, load_planning, theme_candidates
+from planner.themes import (
+    Candidate,
+    ThemeError,
+    available_themes,
+    load_planning,
+    theme_candidates,
+)
 from routing.distances import RoutingError
 from routing.orienteering import OPTWProblem, OPTWSolution, solve_optw
 
@@ -168,6 +174,13 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         )
     except ThemeError as exc:
         raise PlanError(str(exc)) from exc
+    if req.theme_per_day is not None:
+        known = available_themes(kgraph)[:-1]
+        if req.theme_per_day not in known:
+            raise PlanError(
+                f"unknown theme {req.theme_per_day!r} for the daily rule; "
+                f"choose from {', '.join(known)}"
+            )
     locks: dict[str, int] = {}
     fixed: dict[int, list[str]] = {}
     for day_no, names in req.orders:

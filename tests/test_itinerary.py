@@ -243,3 +243,5 @@ def test_theme_per_day_rule() -> None:
     it = plan_itinerary(req)
     assert_consistent(it, req)
     assert all(stone_days(it))
+    with pytest.raises(PlanError, match="unknown theme"):
+        plan_itinerary(TripRequest(**base, theme_per_day="nonsense"))
