@@ -57,8 +57,6 @@ import optw_reader as rd  # noqa: E402
 
 from routing.orienteering import (  # noqa: E402
     ILS_MAX_ITER,
-    ILS_RUN_STALL,
-    ILS_STALL,
     OPTWProblem,
     check_solution,
     solve_optw,
@@ -154,6 +152,7 @@ class Result:
     score: float
     gap: float | None
     seconds: float
+    cpu: float
     violations: list[str]
     stops: int
 
@@ -167,6 +166,7 @@ class Row:
 
 def run_solver(name: str, problem: OPTWProblem, args: argparse.Namespace) -> tuple:
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if name == "ils":
         sol = solve_optw(
             problem,
@@ -181,7 +181,7 @@ def run_solver(name: str, problem: OPTWProblem, args: argparse.Namespace) -> tup
         sol = solve_optw(problem, method="ortools", time_limit_s=args.ortools_time)
     else:
         sol = solve_optw(problem, method=name)
-    return sol, time.perf_counter() - t0
+    return sol, time.perf_counter() - t0, time.process_time() - c0
 
 
 def gap_of(score: float, optimum: float | None) -> float | None:
@@ -201,13 +201,13 @@ def run_bench(cases: list[Case], solvers: list[str], args: argparse.Namespace) -
         inst, problem = read_case(c)
         row = Row(c, inst.n)
         for s in solvers:
-            sol, secs = run_solver(s, problem, args)
+            sol, secs, cpu = run_solver(s, problem, args)
             errs = check_solution(problem, sol)
             score = float(sum(problem.score[v] for v in sol.visited))
             if abs(score - sol.score) > 1e-6:
                 errs.append(f"reported score {sol.score} != recomputed {score}")
             stops = sum(len(r) - 2 for r in sol.routes)
-            row.results[s] = Result(score, gap_of(score, c.optimum), secs, errs, stops)
+            row.results[s] = Result(score, gap_of(score, c.optimum), secs, cpu, errs, stops)
         rows.append(row)
         cells = []
         for s in solvers:
@@ -236,6 +236,8 @@ class Summary:
     median_time: float
     mean_time: float
     max_time: float
+    median_cpu: float
+    max_cpu: float
 
 
 def summarise(rows: list[Row], solvers: list[str], family: str) -> list[Summary]:
@@ -247,6 +249,7 @@ def summarise(rows: list[Row], solvers: list[str], family: str) -> list[Summary]
         res = [(r.case, r.results[s]) for r in sub]
         gaps = [x.gap for _, x in res if x.gap is not None and not x.violations]
         times = [x.seconds for _, x in res]
+        cpus = [x.cpu for _, x in res]
         nan = float("nan")
         out.append(
             Summary(
@@ -262,6 +265,8 @@ def summarise(rows: list[Row], solvers: list[str], family: str) -> list[Summary]
                 median_time=statistics.median(times),
                 mean_time=statistics.fmean(times),
                 max_time=max(times),
+                median_cpu=statistics.median(cpus),
+                max_cpu=max(cpus),
             )
         )
     return out
@@ -271,7 +276,8 @@ def print_summary(summ: list[Summary]) -> None:
     print()
     hdr = (
         f"{'set':<5} {'solver':<8} {'mean gap%':>9} {'median%':>8} {'max%':>7} {'optimal':>9} "
-        f"{'med t(s)':>9} {'mean t(s)':>9} {'max t(s)':>9} {'invalid':>8}"
+        f"{'med t(s)':>9} {'mean t(s)':>9} {'max t(s)':>9} {'med cpu':>8} {'max cpu':>8} "
+        f"{'invalid':>8}"
     )
     print(hdr)
     print("-" * len(hdr))
@@ -279,7 +285,8 @@ def print_summary(summ: list[Summary]) -> None:
         print(
             f"{s.family:<5} {s.solver:<8} {s.mean_gap:>9.2f} {s.median_gap:>8.2f} "
             f"{s.max_gap:>7.2f} {f'{s.optimal}/{s.scored}':>9} {s.median_time:>9.3f} "
-            f"{s.mean_time:>9.3f} {s.max_time:>9.3f} {s.invalid:>8}"
+            f"{s.mean_time:>9.3f} {s.max_time:>9.3f} {s.median_cpu:>8.3f} {s.max_cpu:>8.3f} "
+            f"{s.invalid:>8}"
         )
 
 
@@ -366,14 +373,16 @@ def command_line() -> str:
 def summary_markdown(summ: list[Summary]) -> list[str]:
     lines = [
         "| set | solver | instances (with optimum) | mean gap % | median gap % | max gap % | "
-        "optimal | median time (s) | mean time (s) | max time (s) | invalid |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "optimal | median time (s) | mean time (s) | max time (s) | median CPU (s) | "
+        "max CPU (s) | invalid |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in summ:
         lines.append(
             f"| {s.family} | `{s.solver}` | {s.count} ({s.scored}) | {s.mean_gap:.2f} | "
             f"{s.median_gap:.2f} | {s.max_gap:.2f} | {s.optimal}/{s.scored} | "
-            f"{s.median_time:.3f} | {s.mean_time:.3f} | {s.max_time:.3f} | {s.invalid} |"
+            f"{s.median_time:.3f} | {s.mean_time:.3f} | {s.max_time:.3f} | "
+            f"{s.median_cpu:.3f} | {s.max_cpu:.3f} | {s.invalid} |"
         )
     return lines
 
@@ -393,6 +402,10 @@ def per_instance_markdown(rows: list[Row], solvers: list[str]) -> list[str]:
         opt = "—" if c.optimum is None else f"{c.optimum:g}"
         lines.append(f"| {c.name} | {c.group} | {row.n} | {opt} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _auto(v: int | None) -> str:
+    return "auto" if v is None else str(v)
 
 
 def build_section(
@@ -429,7 +442,7 @@ def build_section(
     L.append(
         f"Solvers: `greedy` = best-ratio insertion (score² / Shift); `ils` = "
         f'`solve_optw(method="ils", seed={args.seed}, max_iter={args.ils_iter}, '
-        f"stall={args.ils_stall}, run_stall={args.ils_run_stall}, "
+        f"stall={_auto(args.ils_stall)}, run_stall={_auto(args.ils_run_stall)}, "
         f"time_limit_s={args.time_limit:g})` (iteration caps are the deterministic stop; the "
         f"time limit is a safety net); `ortools` = OR-Tools routing with disjunctions "
         f"(penalty ∝ score) and a time dimension, PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH for "
@@ -476,12 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="first N instances only")
     ap.add_argument("--time-limit", type=float, default=5.0, help="ils safety net, s")
     ap.add_argument("--ils-iter", type=int, default=ILS_MAX_ITER)
-    ap.add_argument("--ils-stall", type=int, default=ILS_STALL)
-    ap.add_argument(
-        "--ils-run-stall",
-        type=lambda s: None if s.lower() == "none" else int(s),
-        default=ILS_RUN_STALL,
-    )
+    ap.add_argument("--ils-stall", type=int, help="default: the library's ils_budget()")
+    ap.add_argument("--ils-run-stall", type=int, help="default: the library's ils_budget()")
     ap.add_argument("--ortools-time", type=float, default=2.0, help="OR-Tools GLS time, s")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="write the OPTW section of this markdown file")

@@ -24,22 +24,33 @@ Methods
     of Vansteenwegen et al. 2009), until nothing fits.
 ``ils``
     Iterated local search after Vansteenwegen, Souffriau, Vanden Berghe & Van Oudheusden
-    (2009), started from ``greedy`` (so it never ends below it). Each iteration perturbs and
-    re-optimises:
+    (2009), started from ``greedy`` (so it never ends below it). Each iteration perturbs
+    the current solution and re-optimises it:
 
-    * **shake**: remove ``R`` consecutive stops from position ``S`` of every route (the
-      paper's deterministic ``S``/``R`` schedule), alternating with a seeded random
-      removal (random stops, or the worst score-per-minute stops, a few at a time);
-    * **local search**: ratio insertion with a seeded random exponent, *replace* (swap an
-      unvisited node for a lower-scoring stop in place), *2-opt* and *or-opt* inside each
-      route and relocations between routes to free time (checked in O(1) per move by
-      concatenating segment summaries, Vidal et al. 2013), then insertion again;
-    * acceptance: always continue from the new solution (as the paper), but go back to the
-      best one after ``restart_after`` iterations without improvement.
+    * **perturbation**: the paper's *shake* (remove ``R`` consecutive stops from position
+      ``S`` of every route, with its deterministic ``S``/``R`` schedule) or, in
+      :attr:`Search.p_random` of the iterations, a seeded random removal of 1 to 40 % of
+      each route's stops. Half of the time mandatory nodes may be removed too (they are
+      re-inserted first, at a random feasible position, so a must-visit can change day);
+    * **local search**: mandatory nodes, then ratio insertion with a random exponent
+      (``score^a / Shift``, ``a`` in 1–3) and, in half of the iterations, log-normal noise
+      on the ratio; in half of them the nodes just removed may only come back after the
+      others had their chance (a one-iteration tabu); then *replace* moves (an unvisited
+      node takes the place of a lower-scoring stop) and, for solutions scoring at least
+      97 % of the best, 2-opt and or-opt inside each route (first improvement, checked in
+      O(1) per move by concatenating segment summaries, Vidal et al. 2013) that shorten
+      travel and so free time, followed by insertion again;
+    * **acceptance**: always continue from the new solution (as the paper), but return to
+      the run's best after each 100 iterations without improvement — in turn as it is,
+      after a hard kick (half or more of the stops removed), rebuilt from scratch.
 
-    Mandatory nodes are placed first and never removed; a solution with more mandatory
-    nodes always wins. The search stops after ``max_iter`` iterations (deterministic for a
-    seed) or at ``time_limit_s`` (a safety net: it makes the result machine-dependent).
+    The iterations are grouped in *runs*; a run ends after ``run_stall`` iterations
+    without improving its own best and the next one starts from a fresh randomised
+    construction (best-of restarts). Mandatory nodes count first in every comparison
+    (lexicographic: mandatory placed, score, then less travel). The search stops after
+    ``max_iter`` iterations, ``stall`` iterations without a new overall best, or once every
+    usable node is visited (deterministic for a seed) — or at the wall-clock deadline, a
+    safety net that makes the result machine-dependent.
 
 References
 ----------
@@ -80,17 +91,25 @@ class _Route:
 class Search:
     """Greedy construction and ILS over a :class:`~routing.optw_model.Prepared` problem."""
 
+    # Tunables (set on an instance to experiment; the defaults were tuned on the OPTW
+    # benchmark and on random small instances against the exact DP).
+    use_replace = True  # replace moves after each insertion phase
+    use_tighten = True  # 2-opt / or-opt to free time (when the score is near the best)
+    use_exchange = True  # remove a stop, insert a better node anywhere (short routes)
+    exchange_max = 12  # ... on routes with at most this many stops
+    span = 8  # or-opt moves a segment at most this many positions
+    gate = 0.97  # tighten only solutions scoring >= gate * best
+    p_random = 0.3  # share of perturbations that remove random stops (else the S/R shake)
+    frac = 40  # random removal takes 1 .. frac % of a route's stops
+    p_tabu = 0.5  # share of iterations where just-removed nodes wait for the others
+    noises = (0.0, 0.0, 0.5, 2.0)  # log-normal noise (sigma) on the insertion ratio
+    alphas = (1.0, 1.5, 2.0, 2.0, 3.0)  # exponent of the score in the insertion ratio
+
     def __init__(self, P: Prepared) -> None:
         self.P = P
-        self.mode = 3
-        self.span = 8
-        self.gate = 0.97
-        self.p_random = 0.3
-        self.noises = (0.0, 0.0, 0.5, 2.0)
-        self.free = False
-        self.frac = 40
-        self.p_tabu = 0.5
+        self.free = False  # may the current perturbation remove mandatory nodes?
         self.removed: list[int] = []
+        self.gen = np.random.default_rng(0)
         self.T = P.travel
         self.TT = np.ascontiguousarray(P.travel.T)
         self.TL = P.travel.tolist()
@@ -112,6 +131,8 @@ class Search:
         self.usable = np.array(P.usable, dtype=np.int64)
         self.optional = np.array([v for v in P.usable if v not in P.mandatory], dtype=np.int64)
         self.mand_arr = np.array(sorted(v for v in P.usable if v in P.mandatory), dtype=np.int64)
+        self.is_mand = np.zeros(P.n, dtype=bool)
+        self.is_mand[list(P.mandatory)] = True
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -215,14 +236,21 @@ class Search:
             out.append(c)
         return out
 
+    def _on(self, routes: list[_Route]) -> np.ndarray:
+        """Boolean mask of the nodes on some route."""
+        on = np.zeros(self.P.n, dtype=bool)
+        for rt in routes:
+            on[rt.stops] = True
+        return on
+
     # ------------------------------------------------------------------ insertion
 
     def _shifts(self, rt: _Route, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(positions × nodes)`` Shift of inserting each node of ``U`` into ``rt`` (and ok)."""
         r = rt.r
         dep = rt.dep[:, None]
-        begin = np.maximum(self.T[rt.prev[:, None], U] + dep, self.O[r, U])
-        sh = begin + self.d[U] + self.TT[rt.nxt[:, None], U] - (rt.dep + rt.tpn)[:, None]
+        begin = np.maximum(self.T[rt.prev][:, U] + dep, self.O[r, U])
+        sh = begin + self.d[U] + self.TT[rt.nxt][:, U] - (rt.dep + rt.tpn)[:, None]
         ok = (begin <= self.C[r, U] + TIME_EPS) & (sh <= rt.slack[:, None] + TIME_EPS)
         return sh, ok
 
@@ -265,8 +293,7 @@ class Search:
         Each goes to its smallest-Shift position, or, with ``rng``, to a random feasible one
         (so that the ILS can move a must-visit to another day or place).
         """
-        on = {v for rt in routes for v in rt.stops}
-        U = np.array([v for v in self.mand_arr if v not in on], dtype=np.int64)
+        U = self.mand_arr[~self._on(routes)[self.mand_arr]]
         while U.size:
             best, br, bp, cnt = self._best(routes, U)
             feas = np.isfinite(best)
@@ -298,23 +325,43 @@ class Search:
         consume slack; with non-metric travel times this may miss a rare late fit).
         """
         if U is None:
-            on = {v for rt in routes for v in rt.stops}
-            U = np.array([v for v in self.optional if v not in on], dtype=np.int64)
+            U = self.optional[~self._on(routes)[self.optional]]
         done = 0
         w = self.sc**alpha if alpha != 2.0 else self.sc * self.sc
+        # per-route (best shift, best position) aligned with U; only the route that just
+        # received a node is re-evaluated
+        cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         while U.size:
-            best, br, bp, _ = self._best(routes, U)
+            best = np.full(U.size, _INF)
+            br = np.zeros(U.size, dtype=np.int64)
+            bp = np.zeros(U.size, dtype=np.int64)
+            for rt in routes:
+                if len(rt.stops) >= self.cap:
+                    cache.pop(rt.r, None)
+                    continue
+                if rt.r not in cache:
+                    b, p, _ = self._eval(rt, U)
+                    cache[rt.r] = (b, p)
+                b, p = cache[rt.r]
+                better = b < best
+                best = np.where(better, b, best)
+                br[better] = rt.r
+                bp = np.where(better, p, bp)
             feas = np.isfinite(best)
             if not feas.all():
                 if not feas.any():
                     break
                 U, best, br, bp = U[feas], best[feas], br[feas], bp[feas]
+                cache = {r: (b[feas], p[feas]) for r, (b, p) in cache.items()}
             ratio = w[U] / np.maximum(best, _TINY)
             if noise:
                 ratio *= np.exp(noise * self.gen.standard_normal(U.size))
             k = int(ratio.argmax())
-            self._insert(routes, int(br[k]), int(bp[k]), int(U[k]))
+            r = int(br[k])
+            self._insert(routes, r, int(bp[k]), int(U[k]))
             U = np.delete(U, k)
+            del cache[r]
+            cache = {q: (np.delete(b, k), np.delete(p, k)) for q, (b, p) in cache.items()}
             done += 1
         return done
 
@@ -336,8 +383,7 @@ class Search:
         largest score gain (ties: the smallest delay) and returns whether one was applied.
         """
         if U is None:
-            on = {v for rt in routes for v in rt.stops}
-            U = np.array([v for v in self.optional if v not in on], dtype=np.int64)
+            U = self.optional[~self._on(routes)[self.optional]]
         if U.size == 0:
             return False
         best = (0.0, 0.0)
@@ -355,12 +401,12 @@ class Search:
             arr_next = rt.dep[1:] + rt.tpn[1:]  # current arrival after each stop
             slack_next = rt.slack[1:]
             gain = su[None, :] - self.sc[stops][:, None]
-            begin = np.maximum(self.T[prev[:, None], U] + dep[:, None], self.O[r, U])
-            delta = begin + self.d[U] + self.TT[nxt[:, None], U] - arr_next[:, None]
+            begin = np.maximum(self.T[prev][:, U] + dep[:, None], self.O[r, U])
+            delta = begin + self.d[U] + self.TT[nxt][:, U] - arr_next[:, None]
             ok = (gain > 1e-9) & (begin <= self.C[r, U] + TIME_EPS)
             ok &= delta <= slack_next[:, None] + TIME_EPS
             if self.mand:
-                ok &= np.array([v not in self.mand for v in rt.stops])[:, None]
+                ok &= ~self.is_mand[stops][:, None]
             if not ok.any():
                 continue
             g = np.where(ok, gain, -_INF)
@@ -373,10 +419,48 @@ class Search:
                 best = key
                 choice = (rt, int(cand[0][k]), int(U[cand[1][k]]))
         if choice is None:
-            return False
+            return self.exchange_pass(routes, U) if self.use_exchange else False
         rt, pos, u = choice
         rt.stops[pos] = u
         self.refresh(rt)
+        return True
+
+    def exchange_pass(self, routes: list[_Route], U: np.ndarray) -> bool:
+        """Remove one stop ``v`` and insert a better-scoring unvisited node anywhere.
+
+        Generalises the in-place replace (the newcomer may go to another position of the
+        same route, e.g. when the route is at ``max_stops``). ``O(m)`` evaluations per
+        route, so only routes with at most :attr:`exchange_max` stops are tried.
+        """
+        best = (0.0, 0.0)
+        choice = None
+        for rt in routes:
+            m = len(rt.stops)
+            if m == 0 or m > self.exchange_max:
+                continue
+            for i, v in enumerate(rt.stops):
+                if v in self.mand:
+                    continue
+                W = U[self.sc[U] > self.scL[v] + 1e-9]
+                if W.size == 0:
+                    continue
+                tmp = _Route(rt.r, rt.stops[:i] + rt.stops[i + 1 :])
+                self.refresh(tmp)
+                b, p, _ = self._eval(tmp, W)
+                if not np.isfinite(b).any():
+                    continue
+                gain = np.where(np.isfinite(b), self.sc[W] - self.scL[v], -_INF)
+                k = int(np.lexsort((b, -gain))[0])
+                key = (float(gain[k]), -float(b[k]))
+                if key > best:
+                    best = key
+                    choice = (tmp, int(p[k]), int(W[k]))
+        if choice is None:
+            return False
+        tmp, pos, u = choice
+        tmp.stops.insert(pos, u)
+        self.refresh(tmp)
+        routes[tmp.r] = tmp
         return True
 
     # ------------------------------------------------------------------ intra-route moves
@@ -556,27 +640,27 @@ class Search:
         gate: float = -_INF,
     ) -> None:
         """Insert, replace; then, when the score reaches ``gate``, 2-opt/or-opt and repeat."""
-        alpha = 2.0 if rng is None else rng.choice((1.0, 1.5, 2.0, 2.0, 3.0))
+        alpha = 2.0 if rng is None else rng.choice(self.alphas)
         noise = 0.0 if rng is None else rng.choice(self.noises)
         self.place_mandatory(routes, rng if self.free and rng and rng.random() < 0.5 else None)
         if self.removed and rng is not None and rng.random() < self.p_tabu:
             # the nodes just removed wait until the others had their chance
-            on = {v for rt in routes for v in rt.stops}
-            on.update(self.removed)
-            U = np.array([v for v in self.optional if v not in on], dtype=np.int64)
+            on = self._on(routes)
+            on[self.removed] = True
+            U = self.optional[~on[self.optional]]
             self.insert_phase(routes, alpha, U=U, noise=noise)
         self.removed = []
         self.insert_phase(routes, alpha, noise=noise)
-        while self.mode & 2 and self.replace_pass(routes):
+        while self.use_replace and self.replace_pass(routes):
             self.insert_phase(routes, alpha)
-        if not self.mode & 1 or self.key(routes)[1] < gate:
+        if not self.use_tighten or self.key(routes)[1] < gate:
             return
         for _ in range(20):
             if not self.tighten(routes):
                 break
             if not self.insert_phase(routes, alpha):
                 continue
-            while self.mode & 2 and self.replace_pass(routes):
+            while self.use_replace and self.replace_pass(routes):
                 self.insert_phase(routes, alpha)
 
     def random_removal(self, routes: list[_Route], rng: random.Random) -> None:

@@ -107,15 +107,28 @@ __all__ = [
     "Visit",
     "check_solution",
     "diagnose_mandatory",
+    "ils_budget",
     "schedule_stops",
     "solve_optw",
 ]
 
 METHODS = ("auto", "ils", "greedy", "exact", "cpsat", "ortools")
 AUTO_EXACT_MAX = 12
-ILS_MAX_ITER = 2000
-ILS_STALL = 1000
+ILS_MAX_ITER = 1000
+ILS_STALL = 500
 ILS_RUN_STALL = 300
+
+
+def ils_budget(n_usable: int) -> tuple[int, int]:
+    """Default ``(stall, run_stall)`` of the ILS for ``n_usable`` usable candidates.
+
+    ``stall = clamp(25 k, 300, ILS_STALL)`` and ``run_stall = clamp(10 k, 100,
+    ILS_RUN_STALL)``: small trips converge in a few hundred cheap iterations, the 100–300
+    node benchmark instances get the full budget.
+    """
+    stall = min(ILS_STALL, max(300, 25 * n_usable))
+    run_stall = min(ILS_RUN_STALL, max(100, 10 * n_usable))
+    return stall, run_stall
 
 
 def schedule_stops(problem: OPTWProblem, stops: list[list[int]]) -> list[list[Visit]] | None:
@@ -251,8 +264,8 @@ def solve_optw(
     time_limit_s: float = 10.0,
     seed: int = 0,
     max_iter: int = ILS_MAX_ITER,
-    stall: int = ILS_STALL,
-    run_stall: int | None = ILS_RUN_STALL,
+    stall: int | None = None,
+    run_stall: int | None = None,
 ) -> OPTWSolution:
     """Solve a (team) orienteering problem with time windows.
 
@@ -269,9 +282,13 @@ def solve_optw(
     seed : default 0
         Seed of the ILS's random choices (same seed and inputs → same solution, unless the
         time limit cuts the search).
-    max_iter, stall : default :data:`ILS_MAX_ITER`, :data:`ILS_STALL`
-        ILS iteration cap, and the number of iterations without improvement after which it
-        stops.
+    max_iter : default :data:`ILS_MAX_ITER`
+        ILS iteration cap.
+    stall, run_stall : default None
+        ILS stops after ``stall`` iterations without improving its best solution; each of
+        its runs after ``run_stall`` iterations without improving the run's best (then a new
+        run starts from a fresh randomised construction). ``None``: :func:`ils_budget` of
+        the number of usable candidates.
 
     Returns
     -------
@@ -321,11 +338,12 @@ def solve_optw(
         return _finish(P, stops, label, proved)
     routes = S.greedy(seed_stops)
     if method_used == "ils":
+        auto_stall, auto_run = ils_budget(len(P.usable))
         routes, _ = S.ils(
             routes,
             max_iter=max_iter,
-            stall=stall,
-            run_stall=run_stall,
+            stall=auto_stall if stall is None else stall,
+            run_stall=auto_run if run_stall is None else run_stall,
             deadline=deadline,
             seed=seed,
         )

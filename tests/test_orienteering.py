@@ -186,10 +186,15 @@ def test_ils_never_below_greedy(p: OPTWProblem) -> None:
     assert key(p, s) >= key(p, g)
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(problems(max_n=12, max_routes=3, metric=True))
 def test_ils_equals_exact_on_small_instances(p: OPTWProblem) -> None:
-    """On the generated small instances ILS (default caps) finds the proven optimum."""
+    """On the generated small instances ILS (default caps, seed 0) finds the proven optimum.
+
+    The examples are derandomised (a fixed set). ILS is a heuristic: on 2000 other random
+    instances of this size (up to 13 nodes, 1–3 days, must-visits, max_stops) it missed
+    the optimum once; ``auto`` uses the exact DP at these sizes anyway.
+    """
     if len([v for v in range(len(p.score)) if p.score[v] > 0]) > DP_MAX_MULTI:
         return
     ex = solve_optw(p, method="exact")
@@ -253,7 +258,7 @@ def hand_problem(**kw: object) -> OPTWProblem:
 @pytest.mark.parametrize("method", ["exact", "ils", "auto", "cpsat", "ortools"])
 def test_hand_example_known_optimum(method: str) -> None:
     p = hand_problem()
-    sol = solve_optw(p, method=method, time_limit_s=2.0)
+    sol = solve_optw(p, method=method, time_limit_s=0.5 if method == "ortools" else 5.0)
     assert check_solution(p, sol) == []
     assert brute_force(p) == (0, 17.0)
     if method == "ortools":
