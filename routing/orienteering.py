@@ -37,7 +37,8 @@ Solvers (``method``)
     OR-Tools routing with disjunctions and a time dimension, guided local search for
     ``time_limit_s`` — the peer baseline.
 ``auto``
-    ``exact`` when there are at most :data:`AUTO_EXACT_MAX` usable candidates, else ``ils``.
+    ``exact`` when there are at most :data:`AUTO_EXACT_MAX` usable candidates (and the DP
+    takes them: 16 on one route, 12 on several — well under a second), else ``ils``.
 
 "Usable" candidates are those with a positive score (or mandatory) that fit at least one
 day on their own (start → site → end within both windows); the others can never be part of
@@ -113,7 +114,7 @@ __all__ = [
 ]
 
 METHODS = ("auto", "ils", "greedy", "exact", "cpsat", "ortools")
-AUTO_EXACT_MAX = 12
+AUTO_EXACT_MAX = 16
 ILS_MAX_ITER = 1000
 ILS_STALL = 500
 ILS_RUN_STALL = 300
