@@ -5,7 +5,7 @@ Each candidate gets a score in ``[0, 1]``:
 
 ``interest``
     from the site's designation (World Heritage > national > provincial > other), weights in
-    ``data/catalog/planning.yaml``;
+    ``data/catalog/planning.yaml``, national units listed in earlier batches a little higher;
 ``popularity``
     the graph's popularity figure (corpus mentions when the NLP artifacts exist, else the
     designation level — the graph records which), on a log scale normalised over the
@@ -63,6 +63,31 @@ def designation_level(site: Site) -> str:
     return {4: "world_heritage", 3: "national", 2: "provincial"}.get(rank, "other")
 
 
+def interest(site: Site, scoring: Mapping[str, Any]) -> float:
+    """Base interest of a site from its designations (weights in ``planning.yaml``).
+
+    National units (全国重点文物保护单位) were listed in batches, the most significant first
+    (1961 onwards); a national site gains up to ``national_batch_bonus`` for an earlier
+    listing year, nothing when the year is not documented.
+    """
+    from kg.build import HR, classify_designation
+
+    level = designation_level(site)
+    value = float(scoring["designation_weight"][level])
+    if level == "national":
+        years = [
+            y
+            for d in site.designations
+            for lvl, y, _ in [classify_designation(d)]
+            if lvl == HR.NationalLevel and y is not None
+        ]
+        first, last = scoring.get("national_batch_years", [1961, 2019])
+        if years:
+            early = (last - min(years)) / (last - first)
+            value += float(scoring.get("national_batch_bonus", 0.0)) * min(1.0, max(0.0, early))
+    return value
+
+
 @lru_cache(maxsize=1)
 def _graph() -> Any:
     from kg.store import open_graph
@@ -105,7 +130,6 @@ def theme_candidates(
     if any(w < 0 for w in mix.values()) or not mix:
         raise ThemeError("theme weights must be positive")
     planning = load_planning()
-    dw = planning["scoring"]["designation_weight"]
     hot = planning["scoring"]["hot_share"] if hot_share is None else float(hot_share)
     if not 0.0 <= hot <= 1.0:
         raise ThemeError("hot_share must lie between 0 and 1")
@@ -123,10 +147,10 @@ def theme_candidates(
         site = catalog.sites[sid]
         if site.kind == "town":
             continue
-        interest = float(dw[designation_level(site)])
+        base = interest(site, planning["scoring"])
         pop = math.log1p(popularity[sid]) / top
         blend = hot * pop + (1.0 - hot) * (1.0 - pop)
         weight = sum(mix[t] for t in ts) / total_w
-        score = weight * interest * blend
-        out.append(Candidate(sid, round(score, 6), interest, round(pop, 6), tuple(sorted(ts))))
+        score = weight * base * blend
+        out.append(Candidate(sid, round(score, 6), base, round(pop, 6), tuple(sorted(ts))))
     return sorted(out, key=lambda c: (-c.score, c.site_id))
