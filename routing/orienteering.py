@@ -22,10 +22,12 @@ Solvers (``method``)
     Best-ratio insertion (``score² / Shift``), mandatory nodes first — the baseline.
 ``ils``
     Iterated local search after Vansteenwegen et al. (2009) (shake + ratio insertion with
-    Wait/MaxShift bookkeeping), extended with replace moves, 2-opt/or-opt that free time,
-    randomised removals and restarts from the best; started from ``greedy`` and never
-    worse than it. Deterministic for a seed: it stops after ``max_iter`` iterations or
-    ``stall`` iterations without improvement; ``time_limit_s`` is only a safety net.
+    Wait/MaxShift bookkeeping), extended with replace/exchange moves, 2-opt/or-opt that
+    free time, randomised removals and noisy insertion, and best-of restarts (see
+    :mod:`routing.optw_search`); started from ``greedy`` and never worse than it.
+    Deterministic for a seed: it stops after ``max_iter`` iterations or ``stall``
+    iterations without improvement (:func:`ils_budget`); ``time_limit_s`` is only a
+    safety net.
 ``exact``
     Subset dynamic programming (floating point, proves optimality) for up to
     :data:`~routing.optw_exact.DP_MAX_CANDIDATES` usable candidates on one route, or
@@ -47,12 +49,14 @@ a solution and are reported in ``unvisited``.
 Must-visit sites
 ----------------
 Mandatory nodes are placed before anything else (the most constrained first; if that fails
-and there are few of them, the subset DP finds the largest set that fits) and are never
-removed afterwards. One that cannot be placed is listed in ``infeasible_mandatory``, with a
-:class:`MandatoryDiagnosis` per node: for every day, whether the site is closed, reachable
-too late, too long for the day even alone, or — the usual case — how many minutes its
-best insertion needs versus the minutes left there ("needs 150 min, 90 min left"). A
-solution never drops a must-visit silently, and :func:`check_solution` verifies that.
+and there are few of them, the subset DP finds the largest set that fits), and every
+comparison counts them first, so no solution with fewer of them is ever preferred (the ILS
+may still move a must-visit to another day or position). One that cannot be placed is
+listed in ``infeasible_mandatory``, with a :class:`MandatoryDiagnosis` per node: for every
+day, whether the site is closed, reachable too late, too long for the day even alone, or —
+the usual case — how many minutes its best insertion needs versus the minutes left there
+("needs 150 min, 90 min left"). A solution never drops a must-visit silently, and
+:func:`check_solution` verifies that.
 
 Results
 -------
