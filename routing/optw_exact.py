@@ -86,8 +86,8 @@ def _route_dp(
     for size in range(2, min(k, cap) + 1):
         layer = np.nonzero(counts == size)[0]
         for j in range(k):
-            if not np.isfinite(first[j]):
-                continue
+            # (no shortcut for nodes unreachable directly: without the triangle inequality a
+            # path through other nodes may still reach them in time)
             mj = layer[(layer >> j) & 1 == 1]
             if mj.size == 0:
                 continue

@@ -361,13 +361,19 @@ def prepare(problem: OPTWProblem) -> Prepared:
     begin = np.maximum(arrive, opn)
     alone = (begin <= cls + TIME_EPS) & (begin + d[None, :] + T[:, en].T <= rc[:, None] + TIME_EPS)
     alone &= cls >= opn
+    metric = is_metric(T)
+    if not metric:
+        # Without the triangle inequality a detour through other nodes can be shorter than
+        # the direct leg: a node that does not fit alone may still fit between others, and a
+        # zero-score node may be the bridge that makes a route feasible. Prune nothing then.
+        alone = np.broadcast_to(cls >= opn, (R, n)).copy()
     if problem.max_stops == 0:
         alone[:] = False
     ok = np.zeros((R, n), dtype=bool)
     idx = np.array(cand_t, dtype=int)
     if idx.size:
         ok[:, idx] = alone[:, idx]
-    usable = tuple(int(v) for v in idx if ok[:, v].any() and (s[v] > 0 or v in mand))
+    usable = tuple(int(v) for v in idx if ok[:, v].any() and (s[v] > 0 or v in mand or not metric))
     return Prepared(
         travel=T,
         service=d,
@@ -384,6 +390,16 @@ def prepare(problem: OPTWProblem) -> Prepared:
         static_ok=ok,
         usable=usable,
     )
+
+
+def is_metric(T: np.ndarray, tol: float = TIME_EPS) -> bool:
+    """True if ``T`` obeys the triangle inequality (``T[i, j] <= T[i, k] + T[k, j]``).
+
+    The solvers prune nodes that cannot fit a route on their own and skip zero-score nodes;
+    both are safe only on such matrices (e.g. shortest-path times, Euclidean distances).
+    """
+    T = np.asarray(T, dtype=float)
+    return all(not (T[:, k, None] + T[None, k, :] < T - tol).any() for k in range(len(T)))
 
 
 def schedule(P: Prepared, r: int, stops: Sequence[int]) -> list[Visit] | None:
