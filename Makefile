@@ -1,5 +1,5 @@
 # heritage-routes — two commands for a fresh machine:
-#   make run    create .venv, install, start the Streamlit app on the embedded data
+#   make run    create .venv, install, build the artifacts if missing, start the Streamlit app
 #   make test   create .venv, install, lint and run the test suite
 PYTHON ?= python3.11
 VENV   := .venv
@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test lint install clean bench
+.PHONY: run test lint install clean bench artifacts
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The app's data: the NLP pipeline on the embedded sample corpus, then the knowledge graph.
+# Both reuse what is already built when their inputs are unchanged (seconds after the first run).
+artifacts: $(STAMP)
+	$(BIN)/heritage nlp run
+	$(BIN)/heritage kg build
+
+run: artifacts
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 lint: $(STAMP)
