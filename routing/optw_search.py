@@ -131,6 +131,10 @@ class Search:
         self.usable = np.array(P.usable, dtype=np.int64)
         self.optional = np.array([v for v in P.usable if v not in P.mandatory], dtype=np.int64)
         self.mand_arr = np.array(sorted(v for v in P.usable if v in P.mandatory), dtype=np.int64)
+        # windows that cannot bind: open before the day starts, close after it ends
+        self.wide = (P.open <= P.route_open[:, None] + TIME_EPS) & (
+            P.close >= P.route_close[:, None] - TIME_EPS
+        )
         self.is_mand = np.zeros(P.n, dtype=bool)
         self.is_mand[list(P.mandatory)] = True
 
@@ -503,12 +507,41 @@ class Search:
             return (delta + D2 + wt, L1, min(L2 - delta, L1))
         return (delta + D2, max(E2 - delta, E1), min(L2 - delta, L1))
 
+    def _free(self, rt: _Route) -> bool:
+        """True if no stop's window can bind on this route (any order that travels less is
+        feasible, e.g. the orienteering problem without windows)."""
+        return bool(self.wide[rt.r, rt.stops].all())
+
+    def _two_opt_free(self, rt: _Route) -> bool:
+        """First-improvement 2-opt in NumPy for a route whose windows cannot bind."""
+        s = np.array([self.starts[rt.r], *rt.stops, self.ends[rt.r]], dtype=np.int64)
+        m = len(s)
+        T = self.T
+        F = np.concatenate(([0.0], np.cumsum(T[s[:-1], s[1:]])))  # forward travel to k
+        B = np.concatenate(([0.0], np.cumsum(T[s[1:], s[:-1]])))  # same legs reversed
+        i, j = np.triu_indices(m - 1, 1)
+        keep = i >= 1
+        i, j = i[keep], j[keep]
+        old = T[s[i - 1], s[i]] + (F[j] - F[i]) + T[s[j], s[j + 1]]
+        new = T[s[i - 1], s[j]] + (B[j] - B[i]) + T[s[i], s[j + 1]]
+        good = (old - new) > 1e-7
+        if not good.any():
+            return False
+        k = int(good.argmax())  # the first improving move in scan order (as the loop version)
+        a, b = int(i[k]), int(j[k])
+        seq = s.tolist()
+        rt.stops = seq[1:a] + seq[a : b + 1][::-1] + seq[b + 1 : -1]
+        self.refresh(rt)
+        return True
+
     def two_opt(self, rt: _Route) -> bool:
         """First-improvement 2-opt (segment reversal) that shortens travel, feasibility kept."""
         seq = [self.starts[rt.r], *rt.stops, self.ends[rt.r]]
         m = len(seq)
         if m < 4:
             return False
+        if self._free(rt):
+            return self._two_opt_free(rt)
         T = self.TL
         fwd, bwd = self._segs(rt.r, seq)
         nodes = self._node_segs(rt.r, seq)
@@ -543,7 +576,8 @@ class Search:
         if m < 4:
             return False
         T = self.TL
-        fwd, bwd = self._segs(rt.r, seq)
+        free = self._free(rt)
+        fwd, bwd = self._segs(rt.r, seq) if not free else ([], [])
         nodes = self._node_segs(rt.r, seq)
         for L in (1, 2, 3):
             for i in range(1, m - L):
@@ -551,7 +585,7 @@ class Search:
                 if j > m - 2:
                     break
                 seg = nodes[i]
-                for k in range(i + 1, j + 1):
+                for k in range(i + 1, j + 1 if not free else i + 1):
                     seg = self._cat(seg, seq[k - 1], nodes[k], seq[k])
                 if seg is None:
                     continue
@@ -561,20 +595,23 @@ class Search:
                 # backwards: between seq[p] and seq[p+1], p = i-2 .. 0
                 mid = None
                 for p in range(i - 2, max(-1, i - 2 - self.span), -1):
-                    mid = (
-                        nodes[p + 1]
-                        if mid is None
-                        else self._cat(nodes[p + 1], seq[p + 1], mid, seq[p + 2])
-                    )
-                    if mid is None:
-                        break
+                    if not free:
+                        mid = (
+                            nodes[p + 1]
+                            if mid is None
+                            else self._cat(nodes[p + 1], seq[p + 1], mid, seq[p + 2])
+                        )
+                        if mid is None:
+                            break
                     u, w = seq[p], seq[p + 1]
                     added = T[u][si] + T[sj][w] - T[u][w]
                     if removed - added <= 1e-7:
                         continue
-                    x = self._cat(fwd[p], u, seg, si)
-                    x = self._cat(x, sj, mid, w)
-                    x = self._cat(x, seq[i - 1], bwd[j + 1], n_)
+                    x = nodes[0]
+                    if not free:
+                        x = self._cat(fwd[p], u, seg, si)
+                        x = self._cat(x, sj, mid, w)
+                        x = self._cat(x, seq[i - 1], bwd[j + 1], n_)
                     if x is not None:
                         rt.stops = (
                             seq[1 : p + 1] + seq[i : j + 1] + seq[p + 1 : i] + seq[j + 1 : -1]
@@ -584,16 +621,23 @@ class Search:
                 # forwards: between seq[p] and seq[p+1], p = j+1 .. m-2
                 mid = None
                 for p in range(j + 1, min(m - 1, j + 1 + self.span)):
-                    mid = nodes[p] if mid is None else self._cat(mid, seq[p - 1], nodes[p], seq[p])
-                    if mid is None:
-                        break
+                    if not free:
+                        mid = (
+                            nodes[p]
+                            if mid is None
+                            else self._cat(mid, seq[p - 1], nodes[p], seq[p])
+                        )
+                        if mid is None:
+                            break
                     u, w = seq[p], seq[p + 1]
                     added = T[u][si] + T[sj][w] - T[u][w]
                     if removed - added <= 1e-7:
                         continue
-                    x = self._cat(fwd[i - 1], p_, mid, n_)
-                    x = self._cat(x, u, seg, si)
-                    x = self._cat(x, sj, bwd[p + 1], w)
+                    x = nodes[0]
+                    if not free:
+                        x = self._cat(fwd[i - 1], p_, mid, n_)
+                        x = self._cat(x, u, seg, si)
+                        x = self._cat(x, sj, bwd[p + 1], w)
                     if x is not None:
                         rt.stops = seq[1:i] + seq[j + 1 : p + 1] + seq[i : j + 1] + seq[p + 1 : -1]
                         self.refresh(rt)
