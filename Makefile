@@ -37,7 +37,8 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/tsp.py --data ../shared/benchmarks/tsplib
+	$(BIN)/python benchmarks/tsp.py --data ../shared/benchmarks/tsplib --out docs/benchmarks.md
+	$(BIN)/python benchmarks/optw.py --data ../shared/benchmarks/orienteering --sets optw,op --out docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache
