@@ -36,12 +36,13 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+import _report
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -246,17 +247,7 @@ def _block(cold_app: list[float], cold_bare: list[float], rows: list[Row], argv:
 
 
 def _write(path: Path, block: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        _, after = rest.split(END, 1)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".benchmarks-", suffix=".md")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    _report.write_section(path, block, BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> None:

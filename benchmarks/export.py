@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _report  # noqa: E402
+
 from planner.export import collect, load_brand, render, resolve_line  # noqa: E402
 from planner.export._io import write_atomic  # noqa: E402
 from planner.model import Itinerary, itinerary_from_dict, itinerary_to_dict  # noqa: E402
@@ -225,14 +227,7 @@ def section(results: dict) -> str:
 
 def write_section(doc: Path, text: str) -> None:
     """Replace our block (or append it), re-reading the file right before writing."""
-    current = doc.read_text(encoding="utf-8") if doc.is_file() else "# Benchmarks\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        new = head + text.rstrip("\n") + tail
-    else:
-        new = current.rstrip("\n") + "\n\n" + text
-    write_atomic(doc, new.encode("utf-8"))
+    _report.write_section(doc, text, BEGIN, END)
 
 
 def _commit() -> str:

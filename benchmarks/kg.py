@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _report  # noqa: E402
 from rdflib import Literal  # noqa: E402
 from rdflib.namespace import RDFS  # noqa: E402
 
@@ -253,15 +254,8 @@ def render(results: dict, args: argparse.Namespace) -> str:
 
 
 def write_doc(block: str) -> None:
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     section = f"{BEGIN}\n## Knowledge graph (`benchmarks/kg.py`)\n\n{block}{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    _report.write_section(DOC, section, BEGIN, END)
 
 
 def main() -> None:

@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _report  # noqa: E402
+
 from nlp.config import NlpConfig  # noqa: E402
 from nlp.textnorm import normalize_zh  # noqa: E402
 
@@ -349,16 +351,7 @@ def render(results: dict) -> str:
 
 def write_section(doc: Path, section: str) -> None:
     """Replace the text between our markers (or append it) atomically; re-read just before."""
-    from nlp.artifacts import atomic_write_text
-
-    text = doc.read_text(encoding="utf-8") if doc.is_file() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section.rstrip("\n") + tail
-    else:
-        new = text.rstrip("\n") + "\n\n" + section
-    atomic_write_text(doc, new)
+    _report.write_section(doc, section, BEGIN, END)
 
 
 def main() -> None:

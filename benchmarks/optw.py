@@ -41,7 +41,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -53,6 +52,7 @@ for _p in (str(HERE), str(ROOT)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import _report  # noqa: E402
 import optw_reader as rd  # noqa: E402
 
 from routing.orienteering import (  # noqa: E402
@@ -528,17 +528,7 @@ def build_section(
 
 def write_section(path: Path, section: str) -> None:
     """Replace our marked block in ``path`` (re-read right now), atomically."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        a = text.index(BEGIN)
-        b = text.index(END) + len(END)
-        text = text[:a] + section + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".benchmarks.", suffix=".md")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    _report.write_section(path, section, BEGIN, END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ for _p in (str(HERE), str(ROOT)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import _report  # noqa: E402
 import numpy as np  # noqa: E402
 import tsplib  # noqa: E402
 
@@ -640,27 +640,7 @@ def build_section(
 
 def write_section(path: Path, section: str) -> None:
     """Replace the tsp block of ``path`` (or append it), atomically."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    b, e = old.find(BEGIN), old.find(END)
-    if b >= 0 and e > b:
-        new = old[:b] + section.rstrip("\n") + old[e + len(END) :]
-        if not new.endswith("\n"):
-            new += "\n"
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(new)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# --------------------------------------------------------------------------- main
+    _report.write_section(path, section, BEGIN, END)
 
 
 def _int_list(s: str) -> list[int]:
