@@ -801,23 +801,10 @@ def find_nlp_tables(root: str | Path | None = None) -> list[Path]:
     ``root`` defaults to ``artifacts/nlp``; stages are ``keywords``, ``topics``, ``sentiment``
     and ``similarity``. "Latest" is the manifest's ``created_utc`` (then its mtime).
     """
+    from nlp.artifacts import latest_artifact
+
     root = Path(root) if root else PROJECT_ROOT / "artifacts" / "nlp"
-    found: list[Path] = []
-    for stage in NLP_STAGES:
-        d = root / stage
-        if not d.is_dir():
-            continue
-        keyed = [k for k in d.iterdir() if k.is_dir() and (k / "manifest.json").exists()]
-        if keyed:
-
-            def when(k: Path) -> tuple[str, float]:
-                return (
-                    str(_manifest(k).get("created_utc", "")),
-                    (k / "manifest.json").stat().st_mtime,
-                )
-
-            found.append(max(keyed, key=when))
-    return found
+    return [f for stage in NLP_STAGES if (f := latest_artifact(stage, root)) is not None]
 
 
 # ============================================================================ the builder
