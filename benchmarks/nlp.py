@@ -187,23 +187,47 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from nlp.config import NlpConfig
 from nlp import pipeline as p
+import os
 cfg = NlpConfig(artifacts_dir=Path({art!r}))
+
+
+def peaks():
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+class StageClock(p.Reporter):
+    # per stage: wall seconds since the previous stage ended, peak RSS so far (main, workers)
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.rows = []
+
+    def done(self, stage, out):
+        now = time.perf_counter()
+        main_mb, worker_mb = peaks()
+        self.rows.append({{"stage": stage, "seconds": now - self.last, "peak_main_mb": main_mb,
+                           "peak_worker_mb": worker_mb, "reused": out.reused}})
+        self.last = now
+
+
+clock = StageClock()
 t0 = time.perf_counter()
 if {stages!r} == "all":
-    outs = p.run_all([{corpus!r}], cfg, ks={ks!r}, passes={passes})
+    outs = p.run_all([{corpus!r}], cfg, ks={ks!r}, passes={passes}, rep=clock)
 else:  # the streaming core: no LDA, no sentiment
-    outs = {{"corpus": p.stage_corpus([{corpus!r}], cfg)}}
-    outs["userdict"] = p.stage_userdict(cfg)
+    outs = {{"corpus": p.stage_corpus([{corpus!r}], cfg, rep=clock)}}
+    outs["userdict"] = p.stage_userdict(cfg, rep=clock)
     c, u = outs["corpus"], outs["userdict"]
-    t = outs["segment"] = p.stage_segment(c, u, cfg)
-    outs["keywords"] = p.stage_keywords(c, t, u, cfg)
-    outs["practicalities"] = p.stage_practicalities(c, t, u, cfg)
-    outs["network"] = p.stage_network(t, u, cfg)
+    t = outs["segment"] = p.stage_segment(c, u, cfg, rep=clock)
+    outs["keywords"] = p.stage_keywords(c, t, u, cfg, rep=clock)
+    outs["practicalities"] = p.stage_practicalities(c, t, u, cfg, rep=clock)
+    outs["network"] = p.stage_network(t, u, cfg, rep=clock)
 wall = time.perf_counter() - t0
-self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({{"wall_s": wall, "peak_main_mb": self_kb / 1024,
-                  "peak_worker_mb": child_kb / 1024, "stages": {stages!r},
+main_mb, worker_mb = peaks()
+print(json.dumps({{"wall_s": wall, "peak_main_mb": main_mb,
+                  "peak_worker_mb": worker_mb, "stages": {stages!r},
+                  "per_stage": clock.rows,
+                  "load_end": ", ".join(f"{{x:.2f}}" for x in os.getloadavg()),
                   "documents": outs["corpus"].results["documents"],
                   "rejected": sum(f["rejected"] for f in outs["corpus"].results["files"])}}))
 """
@@ -335,7 +359,7 @@ def render(results: dict) -> str:
             "pages shared with the main process).",
             "",
             "| stages | settings | documents | input MB | kept | rejected (duplicates) | wall s | "
-            "peak RSS main MB | peak RSS worker MB | load at start |",
+            "peak RSS main MB | peak RSS worker MB | load average |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in scale:
@@ -343,10 +367,43 @@ def render(results: dict) -> str:
                 f"| {r.get('stages', 'all')} | {r.get('settings', '')} | {r['n']:,} | "
                 f"{r['input_mb']:.1f} | "
                 f"{r['documents']:,} | {r['rejected']:,} | {r['wall_s']:.0f} | "
-                f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')} |"
+                f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')}"
+                + (f" → {r['load_end']} at the end" if r.get("load_end") else "")
+                + " |"
             )
+        lines += _per_stage_table(scale)
     lines += ["", *results.get("notes", []), END]
     return "\n".join(lines) + "\n"
+
+
+def _per_stage_table(scale: list[dict]) -> list[str]:
+    """Seconds and peak RSS after each stage, one column pair per measured run."""
+    runs = [r for r in scale if r.get("per_stage")]
+    if not runs:
+        return []
+    head = " | ".join(f"{r.get('stages', 'all')} {r['n']:,}: s | MB main / worker" for r in runs)
+    out = [
+        "",
+        "Per stage (seconds since the previous stage ended; peak RSS so far, so a stage that "
+        "raises the peak shows it):",
+        "",
+        f"| stage | {head} |",
+        "|---|" + "---:|---:|" * len(runs),
+    ]
+    stages: list[str] = []
+    for r in runs:
+        stages += [x["stage"] for x in r["per_stage"] if x["stage"] not in stages]
+    for st in stages:
+        cells = []
+        for r in runs:
+            x = next((x for x in r["per_stage"] if x["stage"] == st), None)
+            cells.append(
+                "— | —"
+                if x is None
+                else f"{x['seconds']:.1f} | {x['peak_main_mb']:.0f} / {x['peak_worker_mb']:.0f}"
+            )
+        out.append(f"| {st} | " + " | ".join(cells) + " |")
+    return out
 
 
 def write_section(doc: Path, section: str) -> None:
@@ -377,7 +434,12 @@ def main() -> None:
         "rewritten (so segmentation and scaling can be measured in separate runs)",
     )
     ap.add_argument("--out", type=Path, help="docs/benchmarks.md to update between markers")
-    ap.add_argument("--note", action="append", default=[], help="extra line for the section")
+    ap.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        help="extra line for the section (repeatable; without it the --json file's notes stay)",
+    )
     args = ap.parse_args()
 
     import gensim
@@ -417,6 +479,8 @@ def main() -> None:
         ):
             if part in previous:
                 results[part] = previous[part]
+        if not args.note:
+            results["notes"] = previous.get("notes", [])
     commands = dict(results.get("commands", {}))
     command = "python benchmarks/nlp.py " + " ".join(sys.argv[1:])
     if args.seg_docs > 0:
