@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: write one marked section of ``docs/benchmarks.md``.
+"""Shared by the benchmark scripts: the machine/code description of a run and writing one
+marked section of ``docs/benchmarks.md``.
 
 Each script owns the block between its ``<!-- name:begin -->`` and ``<!-- name:end -->``
 markers; the file is re-read right before writing (other scripts may have changed their own
@@ -7,9 +8,86 @@ blocks) and replaced atomically.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
+import shlex
+import subprocess
+import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def version(pkg: str) -> str:
+    """Installed version of ``pkg`` or ``"not installed"``."""
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_name() -> str:
+    """CPU model name from ``/proc/cpuinfo`` (falls back to :mod:`platform`)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return cpu
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, formatted."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def code_state(files: list[str], what: str) -> tuple[str, str]:
+    """Short commit of the repository (marked when ``files`` have local changes, described as
+    ``what``) and a sha256 prefix over ``files``' current bytes."""
+    commit = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", *files],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if dirty:
+            commit += f" ({what} modified)"
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    h = hashlib.sha256()
+    for f in files:
+        h.update((ROOT / f).read_bytes())
+    return commit, h.hexdigest()[:12]
+
+
+def machine() -> str:
+    """Cores, CPU, OS, Python and the load average at the start."""
+    return (
+        f"{os.cpu_count()} cores ({cpu_name()}), {platform.system()} {platform.release()}, "
+        f"load average at start {load_average()}; Python {platform.python_version()}"
+    )
+
+
+def command_line() -> str:
+    """The command that is running, with the venv's interpreter shown relative to the repo."""
+    exe = Path(sys.executable)
+    shown = ".venv/bin/python" if ROOT / ".venv" in exe.parents else "python"
+    return shlex.join([shown, *sys.argv])
 
 
 def write_section(path: Path, section: str, begin: str, end: str) -> None:

@@ -34,16 +34,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
-import os
-import platform
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -316,59 +310,13 @@ def targets(summ: list[Summary]) -> list[str]:
 # --------------------------------------------------------------------------- report
 
 
-def _version(pkg: str) -> str:
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def environment() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", *ROUTING_FILES],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if dirty:
-            commit += " (solver files modified)"
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    h = hashlib.sha256()
-    for f in ROUTING_FILES:
-        h.update((ROOT / f).read_bytes())
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    commit, digest = _report.code_state(list(ROUTING_FILES), "solver files")
     return (
-        f"{os.cpu_count()} cores ({cpu}; shared with other jobs, timings are noisy), "
-        f"{platform.system()} {platform.release()}, load average at start {load}; "
-        f"Python {platform.python_version()}, numpy {_version('numpy')}, "
-        f"ortools {_version('ortools')}; repo commit {commit}, solver sources sha256 "
-        f"{h.hexdigest()[:12]}"
+        f"{_report.machine()}, "
+        f"numpy {_report.version('numpy')}, ortools {_report.version('ortools')}; "
+        f"repo commit {commit}, solver sources sha256 {digest}"
     )
-
-
-def command_line() -> str:
-    exe = Path(sys.executable)
-    shown = ".venv/bin/python" if ROOT / ".venv" in exe.parents else "python"
-    return shlex.join([shown, *sys.argv])
 
 
 def summary_markdown(summ: list[Summary]) -> list[str]:
@@ -441,10 +389,8 @@ def build_section(
     when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     L = [BEGIN, "## Orienteering with time windows (OPTW / OP)", ""]
     L.append(
-        f"Produced by `{command_line()}` (run from the repository root) on {when}. "
-        f"Machine: {env}. Load average at the end: "
-        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        + "."
+        f"Produced by `{_report.command_line()}` (run from the repository root) on {when}. "
+        f"Machine: {env}. Load average at the end: " + _report.load_average() + "."
     )
     L.append("")
     L.append(

@@ -30,17 +30,11 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
-import os
-import platform
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -529,57 +523,14 @@ def per_instance_markdown(rows: list[Row], names: list[str]) -> list[str]:
 # --------------------------------------------------------------------------- report
 
 
-def _version(pkg: str) -> str:
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def environment() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    commit = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "routing/tsp.py"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if dirty:
-            commit += " (routing/tsp.py modified)"
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    digest = hashlib.sha256((ROOT / "routing" / "tsp.py").read_bytes()).hexdigest()[:12]
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    commit, digest = _report.code_state(["routing/tsp.py"], "routing/tsp.py")
     return (
-        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
-        f"load average at start {load}; Python {platform.python_version()}, "
-        f"numpy {_version('numpy')}, elkai {_version('elkai')}, ortools {_version('ortools')}, "
-        f"networkx {_version('networkx')}; repo commit {commit}, "
-        f"routing/tsp.py sha256 {digest}"
+        f"{_report.machine()}, "
+        f"numpy {_report.version('numpy')}, elkai {_report.version('elkai')}, "
+        f"ortools {_report.version('ortools')}, networkx {_report.version('networkx')}; "
+        f"repo commit {commit}, routing/tsp.py sha256 {digest}"
     )
-
-
-def command_line() -> str:
-    exe = Path(sys.executable)
-    shown = ".venv/bin/python" if ROOT / ".venv" in exe.parents else "python"
-    return shlex.join([shown, *sys.argv])
 
 
 def build_section(
@@ -628,7 +579,7 @@ def build_section(
         L += ["", "### Reader check (`--check`)", "", "```text", *check, "```"]
     if exact is not None:
         L += ["", "### Exact solver (`--exact-check`)", "", *exact]
-    end_load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    end_load = _report.load_average()
     L += [
         "",
         f"Load average at the end of the run: {end_load} (other work on the machine inflates "
@@ -690,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
         types = {r["instance"]: r["type"] for r in csv.DictReader(fh)}
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     env = environment()
-    cmd = command_line()
+    cmd = _report.command_line()
     print(f"{when}\n{env}\n")
     ok = True
     instances = load_instances(data, optima, args)
