@@ -197,6 +197,12 @@ def itinerary_cmd(
     ),
     effort: str = typer.Option("normal", "--effort", help="quick, normal or thorough"),
     solver: str = typer.Option("auto", "--solver", help="auto, ils, greedy or exact"),
+    times: Path | None = typer.Option(
+        None,
+        "--times",
+        help="CSV of travel times you know (from,to,minutes[,km,mode,directed,source]); "
+        "they replace the estimates for those pairs",
+    ),
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
     """Plan a multi-day themed trip with opening hours, visit lengths and lodging."""
@@ -204,12 +210,15 @@ def itinerary_cmd(
 
     from planner.itinerary import TripRequest, plan_itinerary
     from planner.model import itinerary_to_dict
+    from planner.traveltimes import load_travel_times
 
     with user_errors():
         try:
             day0 = dt.date.fromisoformat(date) if date else dt.date.today()
         except ValueError:
             raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
+        # (a TravelTimesError lists every bad line; user_errors prints it)
+        known = load_travel_times(times, service.load_context().catalog) if times else None
         req = TripRequest(
             theme=theme,
             days=days,
@@ -225,13 +234,16 @@ def itinerary_cmd(
             theme_per_day=theme_per_day,
             effort=effort,
             solver=solver,
+            travel_times=known,
         )
         it = plan_itinerary(req)
         if fmt is Fmt.json:
             _print_json(itinerary_to_dict(it))
             return
         names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
-        out.print(f"[bold]{it.title}[/] — {it.total_km:.1f} km, score {it.total_score:.2f}")
+        out.print(
+            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, score {it.total_score:.2f}"
+        )
         for k, d in enumerate(it.days, 1):
             table = Table(title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]}")
             for col in ("time", "what", "km", "min", "source"):
@@ -262,9 +274,10 @@ def itinerary_cmd(
         if it.dropped:
             out.print("[bold]left out[/]")
             for x in it.dropped:
-                out.print(f"  {x.name_zh} ({x.site_id}): {x.reason} — {x.detail}", highlight=False)
+                why = f" — {x.detail}" if x.detail is not None else ""
+                out.print(f"  {x.name_zh} ({x.site_id}): {x.reason}{why}", highlight=False)
         for w in it.warnings:
-            out.print(f"[yellow]note:[/] {escape(w)}")
+            out.print(f"[yellow]note:[/] {escape(str(w))}")
         out.print(f"solver: {it.solver}")
 
 

@@ -4,7 +4,8 @@ A row is a rule ``site_id, days, open, close, valid_from, valid_to, status``. ``
 ``open`` (hours on the listed weekdays), ``closed`` (closed on every listed day of the
 validity period) or ``reported_closed`` (a source said it was closed; current status unknown).
 For a date, :func:`hours_on` says whether the site is open, closed or unknown, with the
-window and the notes a traveller should see. A site with no rule has unknown hours.
+window and the notes a traveller should see (:class:`~planner.messages.Message` s; a row's
+``note`` is data and is shown as written). A site with no rule has unknown hours.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.catalog import CatalogError, default_data_dir
+from planner.messages import Message, msg, weekdays
 
 HOURS_FILE = "opening_hours.csv"
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -51,7 +53,7 @@ class DayHours:
     status: str  # "open", "closed" or "unknown"
     open: dt.time | None = None
     close: dt.time | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
     sources: tuple[str, ...] = ()
 
 
@@ -129,33 +131,36 @@ def load_hours(
 def hours_on(rules: list[HoursRule] | None, day: dt.date) -> DayHours:
     """Opening status of a site on ``day`` from its rules (``unknown`` when none apply)."""
     if not rules:
-        return DayHours("unknown", notes=("opening hours unknown — check before going",))
+        return DayHours("unknown", notes=(msg("hours.unknown"),))
     active = [r for r in rules if r.applies(day)]
     for r in active:
         if r.status == "closed" and day.weekday() in r.days:
-            note = r.note or "closed on this date"
+            note = msg("text", text=r.note) if r.note else msg("hours.closed_on_date")
             return DayHours("closed", notes=(note,), sources=(r.source,))
-    notes: list[str] = []
+    notes: list[Message] = []
     sources: list[str] = []
     for r in active:
         if r.status == "reported_closed":
-            notes.append(r.note or "reported closed — check before going")
+            notes.append(msg("hours.reported_closed"))
+            if r.note:
+                notes.append(msg("hours.reported_note", text=r.note))
             sources.append(r.source)
     timed = [r for r in active if r.status == "open"]
     if timed:
         today = [r for r in timed if day.weekday() in r.days]
         if not today:
-            days = "/".join(_DAYS[d] for d in sorted(timed[0].days))
             return DayHours(
-                "closed", notes=(f"open {days} only",), sources=tuple(r.source for r in timed)
+                "closed",
+                notes=(msg("hours.open_days_only", days=weekdays(timed[0].days)),),
+                sources=tuple(r.source for r in timed),
             )
         r = today[0]
         if r.note:
-            notes.append(r.note)
+            notes.append(msg("text", text=r.note))
         if r.open is None:
-            notes.append("opening time unknown")
+            notes.append(msg("hours.open_time_unknown"))
         if r.close is None:
-            notes.append("closing time unknown")
+            notes.append(msg("hours.close_time_unknown"))
         return DayHours("open", r.open, r.close, tuple(notes), (*sources, r.source))
-    notes.append("opening hours unknown — check before going")
+    notes.append(msg("hours.unknown"))
     return DayHours("unknown", notes=tuple(notes), sources=tuple(sources))

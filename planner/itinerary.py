@@ -27,15 +27,19 @@ import numpy as np
 
 from kg.catalog import Site
 from planner import hours as hours_mod
+from planner.messages import Message, Name, msg
 from planner.model import Day, Dropped, Itinerary, Stop, TravelLeg
 from planner.service import Context, PlanError, distance_matrix, load_context
 from planner.themes import (
+    MIXED,
     Candidate,
     ThemeError,
     available_themes,
     load_planning,
     theme_candidates,
+    theme_labels,
 )
+from planner.traveltimes import TravelTime, TravelTimes
 from routing.distances import RoutingError
 from routing.orienteering import OPTWProblem, OPTWSolution, solve_optw
 
@@ -44,6 +48,18 @@ PACES = ("relaxed", "normal", "intense")
 LODGING = ("choose", "fixed")
 _SCREEN_KEEP = 3
 # (stall, run_stall) of the ILS per effort level; None = the solver's own budget.
+#: leg source of a travel time the user supplied (``TripRequest.travel_times``)
+USER_SOURCE = "user"
+#: hours notes that become plan warnings when the site is in the plan
+WARN_NOTES = frozenset(
+    {
+        "hours.unknown",
+        "hours.reported_closed",
+        "hours.reported_note",
+        "hours.closed_on_date",
+        "hours.open_days_only",
+    }
+)
 EFFORT = {"quick": (20, 10), "normal": (40, 20), "thorough": (None, None)}
 
 
@@ -79,6 +95,9 @@ class TripRequest:
     # time_limit_s is only a safety net per solve.
     effort: str = "normal"
     time_limit_s: float = 10.0
+    # travel times the user supplies (planner.traveltimes): they replace the estimated minutes
+    # for the pairs they list
+    travel_times: TravelTimes | None = None
 
 
 def _minutes(text: str) -> float:
@@ -105,13 +124,15 @@ class _Setup:
     day_close: float
     lunch: float
     dates: list[dt.date]
-    notes: dict[str, tuple[str, ...]]
+    notes: dict[str, tuple[Message, ...]]
     dm: Any
     theme_nodes: frozenset[int]
+    theme_day_name: Name | None
     mandatory: frozenset[int]
     dropped: list[Dropped]
     params: dict[str, Any]
     visit_source: dict[str, str]
+    supplied: dict[tuple[int, int], TravelTime]  # (i, j) → the user's row for that leg
 
 
 def _visit_minutes(
@@ -161,21 +182,25 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     day_close = _minutes(req.day_end or day_cfg["end"])
     lunch = float(day_cfg["lunch_min"] if req.lunch_min is None else req.lunch_min)
     if day_close - day_open < 60 + lunch:
-        raise PlanError("the daily window is too short to visit anything")
+        raise PlanError(msg("error.window_too_short"))
     max_per_day = req.max_per_day or int(day_cfg["max_sites"])
     start = cat.resolve(req.start)
     end = cat.resolve(req.end) if req.end else None
     for s in (start, end):
         if s is not None and not s.has_coords:
-            raise PlanError(f"{s.name_zh} ({s.id}) has no coordinates; it cannot anchor a trip")
+            raise PlanError(msg("error.no_coordinates_anchor", site=_name(s)))
     try:
         cands = theme_candidates(
             cat, req.theme, weights=dict(req.weights), hot_share=req.hot_share, kgraph=kgraph
         )
     except ThemeError as exc:
         raise PlanError(str(exc)) from exc
+    theme_day_name: Name | None = None
     if req.theme_per_day is not None:
+        labels = theme_labels(kgraph)
         known = available_themes(kgraph)[:-1]
+        if req.theme_per_day in labels:
+            theme_day_name = Name(*labels[req.theme_per_day], keep_zh=False)
         if req.theme_per_day not in known:
             raise PlanError(
                 f"unknown theme {req.theme_per_day!r} for the daily rule; "
@@ -185,7 +210,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     fixed: dict[int, list[str]] = {}
     for day_no, names in req.orders:
         if not 1 <= int(day_no) <= req.days:
-            raise PlanError(f"day {day_no} is outside the trip's {req.days} days")
+            raise PlanError(msg("error.day_outside_trip", day=int(day_no), days=req.days))
         fixed[int(day_no) - 1] = [cat.resolve(x).id for x in names]
         for sid in fixed[int(day_no) - 1]:
             locks[sid] = int(day_no) - 1
@@ -193,15 +218,15 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         site = cat.resolve(name)
         if not 1 <= int(day_no) <= req.days:
             raise PlanError(
-                f"{site.name_zh} is locked to day {day_no}, but the trip has {req.days}"
+                msg("error.lock_outside_trip", site=_name(site), day=int(day_no), days=req.days)
             )
         locks[site.id] = int(day_no) - 1
     must = [cat.resolve(m) for m in req.must] + [cat.sites[k] for k in locks]
     must = list({m.id: m for m in must}.values())
     avoid = {cat.resolve(a).id for a in req.avoid}
-    clash = [m.name_zh for m in must if m.id in avoid]
+    clash = [_name(m) for m in must if m.id in avoid]
     if clash:
-        raise PlanError(f"{', '.join(clash)} is both a must-see and to be avoided")
+        raise PlanError(msg("error.must_and_avoid", sites=clash))
     by_id = {c.site_id: c for c in cands}
     for m in must:  # a must-see outside the theme is still visited (score from its interest)
         if m.id not in by_id:
@@ -211,15 +236,17 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     for c in by_id.values():
         site = cat.sites[c.site_id]
         if c.site_id in avoid:
-            dropped.append(Dropped(c.site_id, site.name_zh, "avoided", "on the avoid list"))
+            dropped.append(Dropped(c.site_id, site.name_zh, "avoided", msg("dropped.avoided")))
         elif not site.has_coords:
-            dropped.append(Dropped(c.site_id, site.name_zh, "no_coordinates", "no known position"))
+            dropped.append(
+                Dropped(c.site_id, site.name_zh, "no_coordinates", msg("dropped.no_coordinates"))
+            )
         else:
             chosen.append(c)
     must_ids = {m.id for m in must}
     for m in must:
         if not m.has_coords:
-            raise PlanError(f"must-see {m.name_zh} ({m.id}) has no coordinates yet")
+            raise PlanError(msg("error.must_no_coordinates", site=_name(m)))
     towns = [s.id for s in cat.sites.values() if s.kind == "town" and s.has_coords]
     if start.id not in towns:
         towns.insert(0, start.id)
@@ -234,6 +261,13 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     transport = planning["transport"][req.mode]
     travel = dm.km / float(transport["speed_kmh"]) * 60.0 + float(transport["overhead_min"])
     np.fill_diagonal(travel, 0.0)
+    supplied: dict[tuple[int, int], TravelTime] = {}
+    if req.travel_times is not None:
+        pos = {sid: k for k, sid in enumerate(ids)}
+        for (a, b), t in req.travel_times.for_mode(req.mode).items():
+            if a in pos and b in pos:
+                travel[pos[a], pos[b]] = t.minutes
+                supplied[(pos[a], pos[b])] = t
     n = len(ids)
     pace_factor = float(planning["pace"][req.pace])
     priors = _duration_priors()
@@ -251,7 +285,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     rules = hours_mod.load_hours(known_sites=set(cat.sites))
     opn = np.full((req.days, n), day_open)
     cls = np.full((req.days, n), day_close)
-    notes: dict[str, list[str]] = {}
+    notes: dict[str, list[Message]] = {}
     closed_all: dict[str, list[str]] = {}
     uncertain: set[str] = set()
     for r, day in enumerate(dates):
@@ -261,7 +295,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
             for note in h.notes:
                 if note not in notes.setdefault(sid, []):
                     notes[sid].append(note)
-            if any("reported" in x.lower() and "closed" in x.lower() for x in h.notes) or any(
+            if any(x.code == "hours.reported_closed" for x in h.notes) or any(
                 r_.status == "reported_closed" and r_.applies(day) for r_ in rules.get(sid, [])
             ):
                 uncertain.add(sid)
@@ -313,6 +347,13 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         "effort": req.effort,
         "theme_per_day": req.theme_per_day,
     }
+    if req.travel_times is not None:
+        params["travel_times"] = {
+            "file": req.travel_times.name,
+            "sha256": req.travel_times.sha256,
+            "rows": len(req.travel_times.rows),
+            "pairs_used": len(supplied),
+        }
     return _Setup(
         ids=ids,
         towns=towns,
@@ -332,10 +373,12 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         theme_nodes=frozenset(
             ids.index(c.site_id) for c in chosen if req.theme_per_day in c.themes
         ),
+        theme_day_name=theme_day_name,
         mandatory=mandatory,
         dropped=dropped,
         params=params,
         visit_source=visit_source,
+        supplied=supplied,
     )
 
 
@@ -423,14 +466,19 @@ def _legs(s: _Setup, chain: list[int], mode: str, speed_travel: np.ndarray) -> l
         if a == b:
             continue
         leg = s.dm.leg(a, b)
+        user = s.supplied.get((a, b))
+        if user is not None:  # the user's figure: no via chain, their km if they gave one
+            km, via, source = (leg.km if user.km is None else user.km), (), USER_SOURCE
+        else:
+            km, via, source = leg.km, leg.via, leg.source
         out.append(
             TravelLeg(
                 from_id=s.ids[a],
                 to_id=s.ids[b],
-                km=leg.km,
+                km=km,
                 minutes=float(speed_travel[a, b]),
-                via=leg.via,
-                source=leg.source,
+                via=via,
+                source=source,
                 mode=mode,
             )
         )
@@ -586,7 +634,8 @@ def _day_from_timing(
     for node, a, b in zip(timing.order, timing.arrive, timing.begin, strict=True):
         site = cat.sites[s.ids[node]]
         notes = list(s.notes.get(site.id, ()))
-        notes.append(f"visit length from {s.visit_source.get(site.id, 'default')}")
+        source = s.visit_source.get(site.id, "default")
+        notes.append(msg("stop.visit_source", source=msg(f"source.{source}")))
         stops.append(
             Stop(
                 site_id=site.id,
@@ -623,35 +672,44 @@ def _day_from_timing(
     )
 
 
-def _explain_mandatory(s: _Setup, ctx: Context, sol: OPTWSolution) -> list[str]:
+def _name(site: Site) -> Name:
+    return Name(site.name_zh, site.name_en)
+
+
+def _explain_mandatory(s: _Setup, ctx: Context, sol: OPTWSolution) -> Message:
+    """Why the must-sees cannot all fit: per site, what each day lacks."""
     msgs = []
     for diag in sol.diagnoses:
         site = ctx.catalog.sites[s.ids[diag.node]]
         parts = []
         for rd in diag.routes:
-            label = f"day {rd.route + 1} ({s.dates[rd.route].isoformat()})"
+            when = {"day": rd.route + 1, "date": s.dates[rd.route].isoformat()}
             if rd.reason == "closed":
-                parts.append(f"{label}: closed")
+                parts.append(msg("error.day_closed", **when))
             elif rd.reason == "too_late":
-                parts.append(f"{label}: cannot arrive before its latest start")
+                parts.append(msg("error.day_too_late", **when))
             elif rd.reason == "route_window":
                 parts.append(
-                    f"{label}: needs {rd.empty_route_needed / 60:.1f} h with travel, "
-                    f"the day has {rd.empty_route_available / 60:.1f} h"
+                    msg(
+                        "error.day_window",
+                        **when,
+                        needed=rd.empty_route_needed / 60,
+                        available=rd.empty_route_available / 60,
+                    )
                 )
             elif rd.reason == "max_stops":
-                parts.append(f"{label}: already has the maximum number of stops")
+                parts.append(msg("error.day_max_stops", **when))
             else:
                 parts.append(
-                    f"{label} has {max(rd.available, 0) / 60:.1f} h left after travel, "
-                    f"it needs {rd.needed / 60:.1f} h"
+                    msg(
+                        "error.day_time_left",
+                        **when,
+                        available=max(rd.available, 0) / 60,
+                        needed=rd.needed / 60,
+                    )
                 )
-        msgs.append(
-            f"{site.name_zh} needs {diag.service / 60:.1f} h; "
-            + "; ".join(parts)
-            + ". Try another day (--days), a faster pace (--pace intense), or fewer must-sees."
-        )
-    return msgs
+        msgs.append(msg("error.must_site", site=_name(site), hours=diag.service / 60, days=parts))
+    return msg("error.musts_infeasible", sites=msgs)
 
 
 def plan_itinerary(
@@ -664,7 +722,7 @@ def plan_itinerary(
     planning = load_planning()
     sol, nights = _solve(s, req)
     if sol.infeasible_mandatory:
-        raise PlanError(" ".join(_explain_mandatory(s, ctx, sol)))
+        raise PlanError(_explain_mandatory(s, ctx, sol))
     start = s.ids.index(s.params["start"])
     day_starts = [start, *nights[:-1]]
     lunch_earliest = _minutes(planning["day"]["lunch_earliest"])
@@ -683,10 +741,11 @@ def plan_itinerary(
             want = [s.ids.index(x) for x in wanted]
             timing = _time_order(s, r, want, day_starts[r], nights[r], window)
             if timing is None:
-                raise PlanError(
-                    f"day {r + 1} in the order given ({' → '.join(wanted)}) does not fit the "
-                    "day's window and opening hours; try another order or fewer stops"
+                order = Name(
+                    " → ".join(ctx.catalog.sites[x].name_zh for x in wanted),
+                    " → ".join(ctx.catalog.sites[x].name_en or x for x in wanted),
                 )
+                raise PlanError(msg("error.order_does_not_fit", day=r + 1, order=order))
             days.append(_day_from_timing(s, ctx, r, timing, day_starts[r], nights[r], req.mode))
             continue
         keep = [v for v in order if v in s.mandatory]
@@ -719,11 +778,8 @@ def plan_itinerary(
     visited = {st.site_id for d in days for st in d.stops}
     missing_must = [s.ids[m] for m in s.mandatory if s.ids[m] not in visited]
     if missing_must:
-        names = ", ".join(ctx.catalog.sites[m].name_zh for m in missing_must)
-        raise PlanError(
-            f"{names} could not keep its place once lunch breaks were added; "
-            "try another day or a faster pace"
-        )
+        lost = [_name(ctx.catalog.sites[m]) for m in missing_must]
+        raise PlanError(msg("error.must_lost_to_lunch", sites=lost))
     dropped = list(s.dropped)
     closed_every_day = {
         s.ids[k]
@@ -736,37 +792,47 @@ def plan_itinerary(
             continue
         site = ctx.catalog.sites[sid]
         if sid in closed_every_day:
-            reason, detail = "closed", "closed on every day of the trip"
+            reason, detail = "closed", msg("dropped.closed_all")
         elif k in removed_all:
-            reason, detail = "no_time", "did not fit once the lunch break was placed"
+            reason, detail = "no_time", msg("dropped.lunch")
         elif not any(
             s.travel[day_starts[r], k] + s.service[k] + s.travel[k, nights[r]]
             <= s.day_close - s.day_open - s.lunch
             for r in range(req.days)
         ):
-            reason, detail = "too_far", "cannot be reached and visited within one day's window"
+            reason, detail = "too_far", msg("dropped.too_far")
         else:
             reason = "lower_score"
-            detail = f"score {s.score[k]:.3f}; higher-scoring sites filled the days"
+            detail = msg("dropped.lower_score", score=float(s.score[k]))
         dropped.append(Dropped(sid, site.name_zh, reason, detail))
     total_score = sum(st.score for d in days for st in d.stops)
     theme_label = req.theme
-    warnings = []
+    warnings: list[Message] = []
     for d in days:
         for st in d.stops:
             for note in st.notes:
-                if "check before going" in note or "closed" in note:
-                    warnings.append(f"{st.name_zh}: {note}")
+                if note.code in WARN_NOTES:
+                    site = Name(st.name_zh, st.name_en)
+                    warnings.append(msg("warn.site_note", site=site, note=note, id=st.site_id))
     if any(st.coord_confidence == "approx" for d in days for st in d.stops):
-        warnings.append(
-            "some positions are approximate (see the catalog); their distances are estimates"
-        )
+        warnings.append(msg("warn.approx"))
+    theme_day = s.theme_day_name or Name(str(req.theme_per_day))
     for day_no in theme_misses:
-        warnings.append(f"day {day_no} has no {req.theme_per_day} site: none fits that day")
+        warnings.append(msg("warn.theme_day_missing", day=day_no, theme=theme_day))
     params = dict(s.params)
     params["nights"] = [s.ids[n] for n in nights]
+    labels = theme_labels(kgraph)
+    shown = [t for t, w in req.weights if float(w) > 0] if req.theme == MIXED else [req.theme]
+    pairs = [labels.get(t, (t, t)) for t in shown]
+    theme_name = Name(" + ".join(p[0] for p in pairs), " + ".join(p[1] for p in pairs), False)
+    title = msg(
+        "plan.title",
+        theme=theme_name,
+        days=req.days,
+        start=_name(ctx.catalog.sites[s.ids[start]]),
+    )
     return Itinerary(
-        title=f"{theme_label} · {req.days} day(s) from {ctx.catalog.sites[s.ids[start]].name_zh}",
+        title=title,
         theme=theme_label,
         days=tuple(days),
         dropped=tuple(sorted(dropped, key=lambda x: (x.reason, x.site_id))),

@@ -1,7 +1,12 @@
 """The itinerary data model shared by the planner, the exports and the app.
 
 Plain frozen dataclasses with a lossless JSON form (``itinerary_to_dict`` /
-``itinerary_from_dict``), so a plan can be saved, shared and loaded back.
+``itinerary_from_dict``), so a plan can be saved, shared and loaded back. Notes, warnings and
+the reasons sites were left out are :class:`~planner.messages.Message` s, stored with their
+code and arguments so a saved plan can be shown in Chinese or English.
+
+Schema 2 (messages as ``{"code", "args", "text"}``) replaced schema 1 (English strings); files
+of either version load.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+from planner.messages import Message, from_json
+
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,7 @@ class Stop:
     score: float = 0.0
     coord_confidence: str = ""
     kind: str = ""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,14 +81,14 @@ class Dropped:
     site_id: str
     name_zh: str
     reason: str
-    detail: str = ""
+    detail: Message | None = None
 
 
 @dataclass(frozen=True)
 class Itinerary:
     """A multi-day plan and how it was obtained."""
 
-    title: str
+    title: Message
     theme: str
     days: tuple[Day, ...]
     dropped: tuple[Dropped, ...] = ()
@@ -89,7 +97,7 @@ class Itinerary:
     mode: str = "car"
     pace: str = "normal"
     params: dict[str, Any] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Message, ...] = ()
 
     @property
     def total_km(self) -> float:
@@ -115,7 +123,7 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
     """
     return {
         "schema_version": SCHEMA_VERSION,
-        "title": it.title,
+        "title": it.title.to_json(),
         "theme": it.theme,
         "mode": it.mode,
         "pace": it.pace,
@@ -123,7 +131,7 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
         "total_km": round(it.total_km, 2),
         "total_score": it.total_score,
         "params": it.params,
-        "warnings": list(it.warnings),
+        "warnings": [w.to_json() for w in it.warnings],
         "days": [
             {
                 "date": d.date.isoformat(),
@@ -149,7 +157,7 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
                         "score": s.score,
                         "coord_confidence": s.coord_confidence,
                         "kind": s.kind,
-                        "notes": list(s.notes),
+                        "notes": [n.to_json() for n in s.notes],
                     }
                     for s in d.stops
                 ],
@@ -169,7 +177,12 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
             for d in it.days
         ],
         "dropped": [
-            {"id": x.site_id, "name_zh": x.name_zh, "reason": x.reason, "detail": x.detail}
+            {
+                "id": x.site_id,
+                "name_zh": x.name_zh,
+                "reason": x.reason,
+                "detail": x.detail.to_json() if x.detail is not None else None,
+            }
             for x in it.dropped
         ],
     }
@@ -177,10 +190,10 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
 
 def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
     """Inverse of :func:`itinerary_to_dict` (raises ``ValueError`` on a wrong schema)."""
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"unsupported itinerary schema {data.get('schema_version')!r}; "
-            f"expected {SCHEMA_VERSION}"
+            f"expected one of {', '.join(map(str, READABLE_VERSIONS))}"
         )
     days = []
     for d in data["days"]:
@@ -199,7 +212,7 @@ def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
                 score=float(s.get("score", 0.0)),
                 coord_confidence=s.get("coord_confidence", ""),
                 kind=s.get("kind", ""),
-                notes=tuple(s.get("notes", ())),
+                notes=tuple(from_json(n) for n in s.get("notes", ())),
             )
             for s in d["stops"]
         )
@@ -229,11 +242,16 @@ def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
             )
         )
     return Itinerary(
-        title=data.get("title", ""),
+        title=from_json(data.get("title", "")),
         theme=data.get("theme", ""),
         days=tuple(days),
         dropped=tuple(
-            Dropped(x["id"], x["name_zh"], x["reason"], x.get("detail", ""))
+            Dropped(
+                x["id"],
+                x["name_zh"],
+                x["reason"],
+                from_json(x["detail"]) if x.get("detail") else None,
+            )
             for x in data.get("dropped", ())
         ),
         total_score=float(data.get("total_score", 0.0)),
@@ -241,5 +259,5 @@ def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
         mode=data.get("mode", "car"),
         pace=data.get("pace", "normal"),
         params=dict(data.get("params", {})),
-        warnings=tuple(data.get("warnings", ())),
+        warnings=tuple(from_json(w) for w in data.get("warnings", ())),
     )

@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 
 from kg.catalog import Catalog, Site, load_catalog
+from planner.messages import Message, msg
 from routing.distances import (
     CircuityFit,
     DistanceMatrix,
@@ -40,7 +41,21 @@ _MAX_RELATIVE_UNCERTAINTY = 0.25
 
 
 class PlanError(ValueError):
-    """A plan request that cannot be answered (the message is one line, for users)."""
+    """A plan request that cannot be answered (the message is one line, for users).
+
+    Raised with a :class:`~planner.messages.Message`, it keeps it as ``message`` so the app can
+    show it in the user's language; ``str(exc)`` is always the English text.
+    """
+
+    def __init__(self, message: Message | str) -> None:
+        super().__init__(str(message))
+        self.message: Message = (
+            message if isinstance(message, Message) else msg("text", text=message)
+        )
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang`` (``zh`` or ``en``)."""
+        return self.message.text(lang)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,13 @@ def available_themes(kgraph: Any | None = None) -> list[str]:
     return [*queries.theme_ids(kgraph), MIXED]
 
 
+def theme_labels(kgraph: Any | None = None) -> dict[str, tuple[str, str]]:
+    """Theme id → ``(label_zh, label_en)`` for the themes in the graph."""
+    from kg import queries
+
+    return {t: (zh, en) for t, zh, en in queries.themes(kgraph or _graph())}
+
+
 def theme_candidates(
     catalog: Catalog,
     theme: str,

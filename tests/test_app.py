@@ -173,8 +173,12 @@ def test_impossible_request_gets_a_friendly_error() -> None:
     assert len(at.error) == 1
     message = at.error[0].value
     assert message.startswith("无法安排这个行程")
-    assert "day 1" in message and ("卧佛院" in message or "半月山大佛" in message)
+    assert "第 1 天" in message and ("卧佛院" in message or "半月山大佛" in message)
+    assert "day" not in message  # the planner's reason is in the user's language too
     assert _block(at, "timeline") is None
+    at.segmented_control(key="lang").set_value("en").run()
+    message = at.error[0].value
+    assert "day 1" in message and "needs" in message and "第 1 天" not in message
 
 
 def test_restore_from_query_parameters() -> None:
@@ -532,7 +536,7 @@ def test_mixed_theme_starts_from_the_selected_theme_and_mixes() -> None:
 def test_an_order_that_cannot_fit_is_explained_and_undone() -> None:
     at = _app({"order1": "baodingshan,wofoyuan,banyueshan_dafo,kunfo_si", "days": "2"})
     assert not at.exception
-    assert len(at.error) == 1 and "day 1" in at.error[0].value
+    assert len(at.error) == 1 and "第 1 天" in at.error[0].value
     at.button(key="clear_edits_error").click().run()
     _ok(at)
     assert "order1" not in _query(at)

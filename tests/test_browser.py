@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Frame, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Frame, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("HERITAGE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -114,10 +115,19 @@ def _map_frame(page: Page) -> Frame:
 
 
 def _wait_for_map(page: Page) -> int:
-    """Wait until the map frame shows markers; returns how many."""
-    frame = _map_frame(page)
-    frame.wait_for_selector(".leaflet-marker-icon", timeout=RENDER_TIMEOUT_MS)
-    return frame.locator(".leaflet-marker-icon").count()
+    """Wait until the map frame shows markers; returns how many.
+
+    A rerun may replace the map's frame while we wait (the old one is detached): look again.
+    """
+    deadline = time.monotonic() + RENDER_TIMEOUT_MS / 1000
+    while True:
+        frame = _map_frame(page)
+        try:
+            frame.wait_for_selector(".leaflet-marker-icon", timeout=RENDER_TIMEOUT_MS)
+            return frame.locator(".leaflet-marker-icon").count()
+        except PlaywrightError as exc:
+            if "detached" not in str(exc) or time.monotonic() > deadline:
+                raise
 
 
 def _assert_no_failure(page: Page, page_errors: list[str]) -> None:
@@ -144,7 +154,8 @@ def test_app_in_chromium(server: str, tmp_path: Path) -> None:
             page.goto(server, wait_until="domcontentloaded")
             timeline = page.locator(".st-key-timeline")
             timeline.wait_for(timeout=RENDER_TIMEOUT_MS)
-            assert "第 1 天" in timeline.inner_text()
+            # the timeline fills in as the page streams: wait for the text, do not sample it
+            expect(timeline).to_contain_text("第 1 天", timeout=RENDER_TIMEOUT_MS)
             assert _wait_for_map(page) >= 4  # lodging + stops
             _assert_no_failure(page, page_errors)
 

@@ -315,7 +315,7 @@ def cards(data: ExportData, lang: str) -> list[Card]:
                 if f.hours is not None:
                     h = f.hours
                     text = hours_text(h, lang)
-                    extra = [n for n in h.notes if "check before going" not in n]
+                    extra = [n.text(lang) for n in h.notes if n.code not in _HOURS_WARNINGS]
                     if extra:
                         text += " — " + " ".join(extra)
                     rows.append(
@@ -341,6 +341,11 @@ def cards(data: ExportData, lang: str) -> list[Card]:
     return out
 
 
+_REPORTED = frozenset({"hours.reported_closed", "hours.reported_note"})
+#: hours notes shown as warnings rather than beside the opening times
+_HOURS_WARNINGS = frozenset({"hours.unknown", *_REPORTED})
+
+
 def _warnings(data: ExportData, lang: str) -> list[str]:
     """Localised warnings from the facts, plus any planner warning they do not cover."""
     sep = "：" if lang == "zh" else ": "
@@ -354,13 +359,15 @@ def _warnings(data: ExportData, lang: str) -> list[str]:
             out.append(f"{name}{sep}{label('warn_hours_unknown', lang)}")
         elif f.hours.status == "closed":
             out.append(f"{name}{sep}{label('closed_on', lang)} ({date_text(f.hours.date, lang)})")
-        out += [f"{name}{sep}{n}" for n in f.hours.notes if "reported" in n.lower()]
+        out += [f"{name}{sep}{n.text(lang)}" for n in f.hours.notes if n.code in _REPORTED]
     if any(data.stop_place(s).approx for s in data.itinerary.stops):
         out.append(label("warn_approx", lang))
-    covered = ("opening hours unknown", "positions are approximate")
     for w in data.itinerary.warnings:
-        if not any(c in w for c in covered) and not (data.facts and "reported" in w.lower()):
-            out.append(w)
+        # positions, and the opening hours of stops with facts, are covered above
+        f = data.facts.get(str(w.get("id"))) if w.code == "warn.site_note" else None
+        if w.code == "warn.approx" or (f is not None and f.hours is not None):
+            continue
+        out.append(w.text(lang))
     return list(dict.fromkeys(out))
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from planner import hours as hours_mod
+from planner.messages import Message
 from planner.model import Itinerary, Stop
 from routing.geo import haversine_km
 
@@ -75,7 +76,7 @@ class HoursFact:
     status: str
     open: str | None = None
     close: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Message, ...] = ()
     published: str = ""
 
 
@@ -155,10 +156,10 @@ class ExportData:
         return out if len(day.legs) else ordered
 
     def title(self, lang: str) -> str:
-        """The line's name, else the itinerary's title."""
+        """The line's name, else the itinerary's title, in ``lang``."""
         if self.line is not None:
             return self.line.name_en if lang == "en" and self.line.name_en else self.line.name_zh
-        return self.itinerary.title
+        return self.itinerary.title.text(lang)
 
 
 def _address(site: Any) -> str:

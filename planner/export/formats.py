@@ -234,7 +234,7 @@ def to_gpx(data: ExportData, *, lang: str = "zh", generated: dt.datetime | None 
     )
     meta = _sub(root, f"{g}metadata")
     _sub(meta, f"{g}name", data.title(lang))
-    _sub(meta, f"{g}desc", f"{data.itinerary.title} · WGS-84")
+    _sub(meta, f"{g}desc", f"{data.itinerary.title.text(lang)} · WGS-84")
     _sub(meta, f"{g}time", _now(generated).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     for d, k, stop, place in _stops(data):
         if not place.has_coords:
@@ -284,7 +284,7 @@ def to_kml(data: ExportData, *, lang: str = "zh", day_colours: tuple[str, ...] =
     root = ET.Element(f"{k}kml")
     doc = _sub(root, f"{k}Document")
     _sub(doc, f"{k}name", data.title(lang))
-    _sub(doc, f"{k}description", f"{data.itinerary.title} · WGS-84")
+    _sub(doc, f"{k}description", f"{data.itinerary.title.text(lang)} · WGS-84")
     n_days = len(data.itinerary.days)
     for d in range(n_days):
         colour = colours[d % len(colours)]

@@ -116,6 +116,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "via": ("途经", "via"),
     "estimate": ("估算", "estimate"),
     "seed": ("报告距离表", "report's table"),
+    "user": ("用户提供的行车时间", "supplied travel time"),
     "seed+estimate": ("距离表+估算", "table + estimate"),
 }
 

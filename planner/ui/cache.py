@@ -20,6 +20,7 @@ from kg import queries
 from kg.store import KnowledgeGraph, open_graph
 from planner import service
 from planner.itinerary import plan_itinerary
+from planner.messages import Message, msg
 from planner.model import Itinerary
 from planner.themes import load_planning
 from planner.ui.data import Insights, load_insights
@@ -42,10 +43,14 @@ def knowledge_graph() -> KnowledgeGraph:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A plan, or the user-readable reason there is none."""
+    """A plan, or the user-readable reason there is none (rendered in the user's language)."""
 
     itinerary: Itinerary | None = None
-    error: str | None = None
+    error: Message | None = None
+
+
+def _reason(exc: Exception) -> Message:
+    return exc.message if isinstance(exc, service.PlanError) else msg("text", text=str(exc))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -54,7 +59,7 @@ def plan(inputs: PlanInputs) -> Outcome:
     try:
         it = plan_itinerary(inputs.to_request(), ctx=context(), kgraph=knowledge_graph())
     except (service.PlanError, LookupError) as exc:
-        return Outcome(error=str(exc))
+        return Outcome(error=_reason(exc))
     return Outcome(itinerary=it)
 
 
@@ -69,7 +74,7 @@ def baseline(inputs: PlanInputs) -> Outcome:
     try:
         return Outcome(itinerary=plan_itinerary(req, ctx=context(), kgraph=knowledge_graph()))
     except (service.PlanError, LookupError) as exc:
-        return Outcome(error=str(exc))
+        return Outcome(error=_reason(exc))
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class LineTours:
 
     greedy: dict[str, Any] | None = None
     best: dict[str, Any] | None = None
-    error: str | None = None
+    error: Message | None = None
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -93,7 +98,7 @@ def line_tours(line: str) -> LineTours:
             for solver in ("greedy", "auto")
         }
     except (service.PlanError, LookupError) as exc:
-        return LineTours(error=str(exc))
+        return LineTours(error=_reason(exc))
     return LineTours(greedy=tours["greedy"], best=tours["auto"])
 
 
@@ -198,7 +203,7 @@ def export_bytes(inputs: PlanInputs, fmt: str, lang: str) -> bytes:
 
     outcome = plan(inputs)
     if outcome.itinerary is None:
-        raise service.PlanError(outcome.error or "no plan")
+        raise service.PlanError(outcome.error or msg("text", text="no plan"))
     facts = fmt in ("pdf", "html", "ics")
     data = export.collect(
         outcome.itinerary,

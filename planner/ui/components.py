@@ -346,11 +346,10 @@ def _render_stop(
         if stop.wait_min >= 1:
             times += text(lang, "timeline.wait", minutes=stop.wait_min)
         st.caption(times)
-        notes = [n for n in stop.notes if not n.startswith("visit length from")]
-        source = next((n for n in stop.notes if n.startswith("visit length from")), "")
-        if source:
-            src = source.removeprefix("visit length from").strip()
-            st.caption(text(lang, "timeline.visit_source", source=label(lang, "source", src)))
+        notes = [n.text(lang) for n in stop.notes if n.code != "stop.visit_source"]
+        source = next((n for n in stop.notes if n.code == "stop.visit_source"), None)
+        if source is not None:
+            st.caption(source.text(lang))
         if notes:
             st.caption(" · ".join(notes))
         if actions is None:

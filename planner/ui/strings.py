@@ -77,7 +77,6 @@ ZH: dict[str, str] = {
     "plan.failed": "无法安排这个行程：{reason}",
     "plan.failed_hint": "可以减少必去地点、增加天数或选择更紧凑的节奏。",
     "plan.empty": "这个主题在所选条件下没有可安排的遗址。请换一个主题或出发地。",
-    "plan.title": "{theme} · {days} 天 · 从{start}出发",
     "metric.days": "天数",
     "metric.stops": "遗址",
     "metric.km": "总里程",
@@ -101,7 +100,6 @@ ZH: dict[str, str] = {
     "timeline.stop": "**{n}. {name}**",
     "timeline.times": "到达 {arrive} · 开始 {start} · 离开 {depart} · 游览 {visit:.0f} 分钟",
     "timeline.wait": "（等待开门 {minutes:.0f} 分钟）",
-    "timeline.visit_source": "游览时长来源：{source}",
     "timeline.leg": ":material/directions_car: {km:.1f} 公里 · {minutes:.0f} 分钟 · "
     "距离来源：{source}",
     "timeline.leg_bus": ":material/directions_bus: {km:.1f} 公里 · {minutes:.0f} 分钟 · "
@@ -124,9 +122,7 @@ ZH: dict[str, str] = {
     "source.seed": "报告距离表",
     "source.estimate": "直线距离×道路系数（估计）",
     "source.seed+estimate": "距离表 + 估计",
-    "source.catalog": "资料目录",
-    "source.reviews": "游客评论",
-    "source.default": "同类默认值",
+    "source.user": "用户提供的行车时间",
     "reason.avoided": "在不去名单中",
     "reason.no_coordinates": "没有已知位置",
     "reason.closed": "行程期间每天都闭馆",
@@ -332,7 +328,6 @@ EN: dict[str, str] = {
     "plan.failed_hint": "Try fewer must-sees, more days or a faster pace.",
     "plan.empty": "No site of this theme can be planned with these settings. Try another "
     "theme or start.",
-    "plan.title": "{theme} · {days} day(s) from {start}",
     "metric.days": "Days",
     "metric.stops": "Sites",
     "metric.km": "Total km",
@@ -356,7 +351,6 @@ EN: dict[str, str] = {
     "timeline.stop": "**{n}. {name}**",
     "timeline.times": "arrive {arrive} · start {start} · leave {depart} · visit {visit:.0f} min",
     "timeline.wait": " (wait {minutes:.0f} min for opening)",
-    "timeline.visit_source": "visit length from {source}",
     "timeline.leg": ":material/directions_car: {km:.1f} km · {minutes:.0f} min · "
     "distance: {source}",
     "timeline.leg_bus": ":material/directions_bus: {km:.1f} km · {minutes:.0f} min · "
@@ -379,9 +373,7 @@ EN: dict[str, str] = {
     "source.seed": "the report's distance table",
     "source.estimate": "straight line × road factor (estimate)",
     "source.seed+estimate": "table + estimate",
-    "source.catalog": "the catalog",
-    "source.reviews": "visitor reviews",
-    "source.default": "the default for its kind",
+    "source.user": "travel time you supplied",
     "reason.avoided": "on your skip list",
     "reason.no_coordinates": "no known position",
     "reason.closed": "closed on every day of the trip",

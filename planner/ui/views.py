@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from kg.catalog import UnknownSiteError
-from planner import service
+from planner import messages, service
 from planner.model import Itinerary, itinerary_to_dict
 from planner.ui import cache, components, data, state
 from planner.ui.state import MIXED, Display, PlanInputs
@@ -365,20 +365,15 @@ def _plan(inputs: PlanInputs) -> cache.Outcome:
         return cache.plan(inputs)
 
 
-def _theme_label(theme: str, weights: tuple[tuple[str, float], ...]) -> str:
-    names = {t: (zh, en) for t, zh, en in cache.theme_table()}
-    idx = 0 if _lang() == "zh" else 1
-    if theme == MIXED:
-        return " + ".join(names.get(t, (t, t))[idx] for t, _ in weights)
-    return names.get(theme, (theme, theme))[idx]
+def _why(reason: messages.Message | None, lang: str) -> str:
+    return reason.text(lang) if reason is not None else ""
 
 
 def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
     lang = _lang()
-    name_of = _name_of(ctx)
     outcome = _plan(inputs)
     if outcome.itinerary is None:
-        st.error(text(lang, "plan.failed", reason=outcome.error or ""))
+        st.error(text(lang, "plan.failed", reason=_why(outcome.error, lang)))
         st.caption(text(lang, "plan.failed_hint"))
         if inputs.locks or inputs.orders:  # an edit may be what broke it: offer the undo here
             st.button(
@@ -390,15 +385,7 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
             )
         return
     it = outcome.itinerary
-    st.subheader(
-        text(
-            lang,
-            "plan.title",
-            theme=_theme_label(inputs.theme, inputs.weights),
-            days=len(it.days),
-            start=name_of(inputs.start),
-        )
-    )
+    st.subheader(it.title.text(lang))
     if not it.stops:
         st.info(text(lang, "plan.empty"))
     with st.container(horizontal=True, gap="small", key="metrics"):
@@ -408,7 +395,7 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
         st.metric(text(lang, "metric.score"), f"{it.total_score:.2f}", border=True, width="content")
     if it.warnings:
         with st.expander(text(lang, "warnings.header"), icon=":material/warning:"):
-            st.markdown("\n".join(f"- {w}" for w in it.warnings))
+            st.markdown("\n".join(f"- {w.text(lang)}" for w in it.warnings))
     _map_block(ctx, it, lang)
     _timeline(ctx, it, inputs, lang)
     _dropped(ctx, it, lang)
@@ -480,8 +467,8 @@ def _dropped(ctx: service.Context, it: Itinerary, lang: str) -> None:
                         args=(x.site_id,),
                         type="tertiary",
                     )
-            if x.detail:
-                st.caption(x.detail)
+            if x.detail is not None:
+                st.caption(x.detail.text(lang))
 
 
 def _downloads(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str) -> None:
@@ -546,7 +533,7 @@ def _compare_view(ctx: service.Context, inputs: PlanInputs) -> None:
     with st.spinner(_t("plan.spinner")):
         base = cache.baseline(inputs)
     if opt.itinerary is None or base.itinerary is None:
-        st.error(text(lang, "cmp.failed", reason=opt.error or base.error or ""))
+        st.error(text(lang, "cmp.failed", reason=_why(opt.error or base.error, lang)))
     else:
         a, b = opt.itinerary, base.itinerary
         rows = [
@@ -600,7 +587,7 @@ def _line_compare(ctx: service.Context, inputs: PlanInputs, lang: str) -> None:
     with st.spinner(_t("plan.spinner")):
         tours = cache.line_tours(line)
     if tours.greedy is None or tours.best is None:
-        st.error(text(lang, "cmp.failed", reason=tours.error or ""))
+        st.error(text(lang, "cmp.failed", reason=_why(tours.error, lang)))
         return
     g, b = tours.greedy, tours.best
     with st.container(horizontal=True, gap="small"):
