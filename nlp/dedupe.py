@@ -54,6 +54,55 @@ def content_key(
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+class _KeyTable:
+    """``uint64 key → first int value`` for millions of keys: sorted numpy arrays (12 bytes
+    per entry) plus a small dict of recent inserts merged into them in batches.
+
+    A Python ``dict`` of int keys costs about 110 bytes per entry; the LSH tables hold
+    ``bands`` entries per kept document, so this is where an index's memory goes.
+    """
+
+    def __init__(self, merge_at: int = 1 << 16) -> None:
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._vals = np.empty(0, dtype=np.int32)
+        self._recent: dict[int, int] = {}
+        self._merge_at = merge_at
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._recent)
+
+    def get_many(self, keys: np.ndarray) -> list[int | None]:
+        """The value of each key, or ``None``."""
+        pos = np.searchsorted(self._keys, keys)
+        found = pos < len(self._keys)
+        found[found] = self._keys[pos[found]] == keys[found]
+        out: list[int | None] = []
+        for k, hit, p in zip(keys.tolist(), found.tolist(), pos.tolist(), strict=True):
+            out.append(int(self._vals[p]) if hit else self._recent.get(k))
+        return out
+
+    def add_many(self, keys: np.ndarray, value: int) -> None:
+        """Map each key not yet present to ``value`` (the first value is kept)."""
+        for k, v in zip(keys.tolist(), self.get_many(keys), strict=True):
+            if v is None:
+                self._recent[k] = value
+        if len(self._recent) >= self._merge_at:
+            self._merge()
+
+    def _merge(self) -> None:
+        k = np.fromiter(self._recent.keys(), dtype=np.uint64, count=len(self._recent))
+        v = np.fromiter(self._recent.values(), dtype=np.int32, count=len(self._recent))
+        order = np.argsort(k)
+        k, v = k[order], v[order]
+        at = np.searchsorted(self._keys, k)
+        self._keys = np.insert(self._keys, at, k)
+        self._vals = np.insert(self._vals, at, v)
+        self._recent.clear()
+
+
 class MinHashIndex:
     """Streaming near-duplicate index (MinHash + LSH).
 
@@ -102,7 +151,9 @@ class MinHashIndex:
         rng = np.random.default_rng(seed)
         self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
         self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
-        self._tables: list[dict[int, int]] = [{} for _ in range(bands)]
+        # one table for all bands: a band's key mixes its rows with its own multipliers
+        self._table = _KeyTable()
+        self._mix = rng.integers(1, 2**63, size=(bands, rows), dtype=np.uint64) | np.uint64(1)
         self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
         self.ids_: list[str] = []
 
@@ -120,16 +171,24 @@ class MinHashIndex:
         perm = (self._a * h[None, :] + self._b) % _PRIME
         return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
-    def _band_keys(self, sig: np.ndarray) -> list[int]:
-        r = self.rows
-        return [hash(sig[i * r : (i + 1) * r].tobytes()) for i in range(self.bands)]
+    def _band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """One 64-bit key per band (rows mixed by seeded odd multipliers, then avalanched).
+
+        Equal bands give equal keys; a rare collision of different bands only adds a candidate,
+        which the full-signature comparison then rejects.
+        """
+        bands = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
+        h = (bands * self._mix).sum(axis=1, dtype=np.uint64)
+        h ^= h >> np.uint64(33)
+        h = (h * np.uint64(0xFF51AFD7ED558CCD)) & _MASK64
+        h ^= h >> np.uint64(33)
+        return h
 
     def query(self, sig: np.ndarray | None) -> tuple[str, float] | None:
         """Return ``(id, estimated_jaccard)`` of the most similar indexed near duplicate."""
         if sig is None or not self.ids_:
             return None
-        keys = self._band_keys(sig)
-        candidates = {t[k] for t, k in zip(self._tables, keys, strict=True) if k in t}
+        candidates = {i for i in self._table.get_many(self._band_keys(sig)) if i is not None}
         best: tuple[str, float] | None = None
         for idx in candidates:
             est = float(np.mean(self._sigs[idx] == sig))
@@ -146,5 +205,4 @@ class MinHashIndex:
             self._sigs = np.concatenate([self._sigs, np.empty_like(self._sigs)])
         self._sigs[idx] = sig
         self.ids_.append(doc_id)
-        for table, key in zip(self._tables, self._band_keys(sig), strict=True):
-            table.setdefault(key, idx)
+        self._table.add_many(self._band_keys(sig), idx)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
@@ -237,3 +239,40 @@ def test_big5_traditional_export_is_simplified(tmp_path: Path) -> None:
     rep = ingest_file(src, tmp_path / "corpus", cfg=_cfg())
     assert rep.kept >= 1
     assert _docs(tmp_path / "corpus")[0]["text"].startswith("台湾游客说宝顶山的千手观音")
+
+
+def test_key_table_keeps_the_first_value_across_merges() -> None:
+    from nlp.dedupe import _KeyTable
+
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 2**63, size=5000, dtype=np.uint64)
+    table, ref = _KeyTable(merge_at=97), {}  # many merges of unsorted batches
+    for i in range(0, len(keys), 10):
+        batch = keys[i : i + 10]
+        table.add_many(batch, i)
+        for k in batch.tolist():
+            ref.setdefault(k, i)
+    again = rng.choice(keys, size=300)
+    table.add_many(again, -1)  # present keys keep their first value
+    assert len(table) == len(ref)
+    assert table.get_many(keys) == [ref[k] for k in keys.tolist()]
+    missing = rng.integers(0, 2**63, size=50, dtype=np.uint64)
+    assert table.get_many(missing) == [ref.get(k) for k in missing.tolist()]
+
+
+def test_near_duplicates_are_found_in_a_large_index() -> None:
+    from nlp.dedupe import MinHashIndex
+
+    rng = random.Random(3)
+    alphabet = "石刻宝顶山北山大足安岳卧佛院千手观音摩崖造像游客排队门票讲解路况天气很好不错一般"
+    docs = ["".join(rng.choice(alphabet) for _ in range(60)) for _ in range(3000)]
+    index = MinHashIndex(threshold=0.8)
+    for i, d in enumerate(docs):
+        index.add(f"d{i}", index.signature(d))
+    hits = 0
+    for i in rng.sample(range(len(docs)), 200):
+        copy = docs[i][:-2] + "！！"  # a repost with a changed ending
+        found = index.query(index.signature(copy))
+        hits += found is not None and found[0] == f"d{i}"
+    assert hits >= 190  # LSH may miss a few by design; not more
+    assert index.query(index.signature("".join(rng.choice(alphabet) for _ in range(60)))) is None
