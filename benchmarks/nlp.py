@@ -233,6 +233,18 @@ print(json.dumps({{"wall_s": wall, "peak_main_mb": main_mb,
 """
 
 
+def _nlp_commit() -> str:
+    """Short HEAD, marked when ``nlp/`` has local changes (the code a scaling row measured)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" + local nlp/ changes" if git("status", "--porcelain", "nlp") else "")
+
+
 def bench_scale(
     sizes: list[int], ks: tuple[int, ...], passes: int, seed: int, stages: str = "all"
 ) -> list[dict]:
@@ -255,6 +267,7 @@ def bench_scale(
             )
             row = json.loads(res.stdout.strip().splitlines()[-1])
             row["n"] = n
+            row["commit"] = _nlp_commit()
             row["input_mb"] = corpus.stat().st_size / 2**20
             row["load"] = load
             if stages == "all":
@@ -359,8 +372,8 @@ def render(results: dict) -> str:
             "pages shared with the main process).",
             "",
             "| stages | settings | documents | input MB | kept | rejected (duplicates) | wall s | "
-            "peak RSS main MB | peak RSS worker MB | load average |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "peak RSS main MB | peak RSS worker MB | load average | code |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in scale:
             lines.append(
@@ -369,7 +382,7 @@ def render(results: dict) -> str:
                 f"{r['documents']:,} | {r['rejected']:,} | {r['wall_s']:.0f} | "
                 f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')}"
                 + (f" → {r['load_end']} at the end" if r.get("load_end") else "")
-                + " |"
+                + f" | {r.get('commit', '?')} |"
             )
         lines += _per_stage_table(scale)
     lines += ["", *results.get("notes", []), END]
