@@ -45,6 +45,10 @@ class NlpConfig:
     sentiment_words
         Segmentation fed to snownlp's sentiment model: ``"snownlp"`` (its own, as trained) or
         ``"jieba"`` (the pipeline segmenter; ~6× faster, slightly lower AUC).
+    sentiment_model
+        ``"auto"``: learn sentiment from the corpus's star ratings when there are enough and
+        the learnt model beats the bundled one out of fold; ``"bundled"``: never learn;
+        ``"rated"``: always learn (an error without enough ratings).
     """
 
     lexicon_dir: Path = PROJECT_ROOT / "data" / "lexicon"
@@ -58,6 +62,7 @@ class NlpConfig:
     near_dup_threshold: float = 0.8
     min_token_chars: int = 2
     sentiment_words: str = "snownlp"
+    sentiment_model: str = "auto"
 
 
 def config_from_env(**overrides: object) -> NlpConfig:

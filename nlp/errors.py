@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["IngestError", "LexiconError", "NlpError"]
+__all__ = ["ConfigError", "IngestError", "LexiconError", "NlpError"]
 
 
 class NlpError(Exception):
@@ -29,6 +29,10 @@ class IngestError(NlpError, ValueError):
         self.line = line
         where = f"{self.path}" + (f", line {line}" if line is not None else "")
         super().__init__(f"{where}: {message}")
+
+
+class ConfigError(NlpError, ValueError):
+    """A setting the data cannot support (e.g. learning sentiment without ratings)."""
 
 
 class LexiconError(NlpError, ValueError):

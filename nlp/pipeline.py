@@ -11,12 +11,15 @@ this package never imports rich or typer).
 
 from __future__ import annotations
 
+import array
 import collections
 import csv
 import functools
 import hashlib
 import importlib.metadata
 import json
+import os
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +41,7 @@ from nlp.artifacts import (
     sha256_file,
 )
 from nlp.config import NlpConfig
+from nlp.errors import ConfigError
 from nlp.ingest import corpus_fingerprint, corpus_size, ingest_file, iter_corpus
 from nlp.lexicon import LexiconEntry, build_userdict_entries, load_stopwords, write_userdict
 from nlp.parallel import ordered_map
@@ -118,7 +122,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
     "keywords": (("keywords", "segment"), ()),
     "topics": (("topics", "segment"), ("_write_doc_topics",)),
-    "sentiment": (("sentiment", "segment", "parallel"), ("_sentiment_chunk",)),
+    "sentiment": (
+        ("sentiment", "segment", "parallel"),
+        ("_sentiment_chunk", "_sentiment_pass", "_choose_sentiment_model", "_rated_chunk"),
+    ),
     "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),
     "similarity": (("similarity",), ()),
     "network": (("network", "segment"), ()),
@@ -581,6 +588,190 @@ def _write_doc_topics(
 # --------------------------------------------------------------------------- sentiment
 
 
+SENTIMENT_MODELS = ("auto", "bundled", "rated")
+#: most rated documents a sentiment model is trained on (seeded sample; bounds memory and time)
+SENTIMENT_MAX_TRAIN = 50_000
+
+_DOC_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("score", pa.float64()),
+        ("score_bundled", pa.float64()),
+        ("rating", pa.float64()),
+    ]
+)
+_ASPECT_SCHEMA = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("sites", pa.list_(pa.string())),
+        ("aspect", pa.string()),
+        ("clause", pa.string()),
+        ("score", pa.float64()),
+    ]
+)
+
+
+def _sentiment_pass(
+    corpus: StageOutput,
+    tokens: StageOutput,
+    cfg: NlpConfig,
+    func: Callable[[Any, list[str]], list[Any]],
+    state: Any,
+    tmp: Path,
+    *,
+    bundled: np.ndarray | None = None,
+    override: dict[int, float] | None = None,
+    clauses: bool = True,
+    on_chunk: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, list[float | None]]:
+    """Score every document (and, with ``clauses``, every aspect clause) with ``func`` in
+    parallel, streaming; write ``doc_sentiment.parquet`` (and ``aspect_clauses.parquet``),
+    replacing earlier ones atomically. ``override`` replaces the scores of documents by
+    position; ``bundled`` fills ``score_bundled`` (default: the scores themselves). Returns
+    the document scores and ratings."""
+    meta: collections.deque[list[dict[str, Any]]] = collections.deque()
+
+    def texts() -> Iterator[list[str]]:
+        for chunk in iter_docs(
+            corpus.path,
+            tokens.path / "tokens.parquet",
+            corpus_columns=("doc_id", "text", "rating", "place"),
+            token_columns=("sites",),
+            batch_docs=cfg.chunk_docs,
+        ):
+            meta.append(chunk)
+            yield [d["text"] for d in chunk]
+
+    scores = array.array("d")
+    ratings: list[float | None] = []
+    doc_tmp, asp_tmp = tmp / "doc_sentiment.parquet.part", tmp / "aspect_clauses.parquet.part"
+    dw = pq.ParquetWriter(doc_tmp, _DOC_SCHEMA)
+    aw = pq.ParquetWriter(asp_tmp, _ASPECT_SCHEMA) if clauses else None
+    try:
+        for result in ordered_map(func, state, texts(), workers=cfg.workers):
+            chunk = meta.popleft()
+            first = len(scores)
+            doc_scores = [r[0] for r in result]
+            if override:
+                doc_scores = [override.get(first + i, x) for i, x in enumerate(doc_scores)]
+            base = doc_scores if bundled is None else bundled[first : first + len(chunk)].tolist()
+            dw.write_table(
+                pa.table(
+                    {
+                        "doc_id": [d["doc_id"] for d in chunk],
+                        "score": doc_scores,
+                        "score_bundled": base,
+                        "rating": [d["rating"] for d in chunk],
+                    },
+                    schema=_DOC_SCHEMA,
+                )
+            )
+            if aw is not None:
+                rows = [
+                    (d["doc_id"], _doc_groups(d, "site"), a, c, sc)
+                    for d, r in zip(chunk, result, strict=True)
+                    for a, c, sc in r[1]
+                ]
+                aw.write_table(
+                    pa.table(
+                        {n: [row[i] for row in rows] for i, n in enumerate(_ASPECT_SCHEMA.names)},
+                        schema=_ASPECT_SCHEMA,
+                    )
+                )
+            scores.extend(doc_scores)
+            ratings += [d["rating"] for d in chunk]
+            if on_chunk:
+                on_chunk(len(chunk))
+    finally:
+        dw.close()
+        if aw is not None:
+            aw.close()
+    os.replace(doc_tmp, tmp / "doc_sentiment.parquet")
+    if aw is not None:
+        os.replace(asp_tmp, tmp / "aspect_clauses.parquet")
+    return np.frombuffer(scores, dtype=np.float64), ratings
+
+
+def _choose_sentiment_model(
+    corpus: StageOutput,
+    tokens: StageOutput,
+    cfg: NlpConfig,
+    seg: Segmenter,
+    bundled: np.ndarray,
+    labels: list[int | None],
+    *,
+    min_per_class: int,
+) -> dict[str, Any]:
+    """Learn from the ratings when there are enough and compare with the bundled model on the
+    same documents (out-of-fold); ``used`` says which scores the stage keeps."""
+    from sklearn.metrics import roc_auc_score
+
+    from nlp.sentiment import RatedModel
+
+    n_pos = sum(1 for y in labels if y == 1)
+    n_neg = sum(1 for y in labels if y == 0)
+    out: dict[str, Any] = {"used": "bundled", "n_pos": n_pos, "n_neg": n_neg}
+    if cfg.sentiment_model == "bundled":
+        out["reason"] = "sentiment_model=bundled"
+        return out
+    if min(n_pos, n_neg) < min_per_class:
+        if cfg.sentiment_model == "rated":
+            raise ConfigError(
+                f"sentiment_model=rated needs at least {min_per_class} rated documents per "
+                f"class; the corpus has {n_pos} positive and {n_neg} negative"
+            )
+        out["reason"] = f"fewer than {min_per_class} rated documents in a class"
+        return out
+    # seeded sample of the rated documents (all of them up to SENTIMENT_MAX_TRAIN)
+    rated = [i for i, y in enumerate(labels) if y is not None]
+    if len(rated) > SENTIMENT_MAX_TRAIN:
+        rated = sorted(random.Random(cfg.seed).sample(rated, SENTIMENT_MAX_TRAIN))
+    wanted = set(rated)
+    texts: list[str] = []
+    pos = 0
+    for chunk in iter_docs(
+        corpus.path,
+        tokens.path / "tokens.parquet",
+        corpus_columns=("text",),
+        token_columns=(),
+        batch_docs=cfg.chunk_docs,
+    ):
+        texts += [d["text"] for k, d in enumerate(chunk) if pos + k in wanted]
+        pos += len(chunk)
+    chunks = [texts[i : i + cfg.chunk_docs] for i in range(0, len(texts), cfg.chunk_docs)]
+    words = [w for part in ordered_map(_cut_chunk, seg, chunks, workers=cfg.workers) for w in part]
+    y = np.array([labels[i] for i in rated], dtype=int)
+    model = RatedModel(seed=cfg.seed)
+    oof = model.cross_val_scores(words, y)
+    rated_auc = float(roc_auc_score(y, oof))
+    bundled_auc = float(roc_auc_score(y, bundled[rated]))
+    out.update(
+        n_train=len(rated),
+        rated_cv_auc=rated_auc,
+        bundled_auc=bundled_auc,
+        rated_params=model.params(),
+    )
+    if cfg.sentiment_model == "rated" or rated_auc > bundled_auc:
+        out["used"] = "rated"
+        out["reason"] = (
+            "sentiment_model=rated" if cfg.sentiment_model == "rated" else "higher ROC AUC"
+        )
+        out["model"] = model.fit(words, y)
+        out["oof"] = dict(zip(rated, oof.tolist(), strict=True))
+    else:
+        out["reason"] = "the bundled model scored at least as well"
+    return out
+
+
+def _cut_chunk(seg: Segmenter, texts: list[str]) -> list[list[str]]:
+    return [seg.cut(t) for t in texts]
+
+
+def _rated_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> list[Any]:
+    model, seg = state
+    return [(sc, []) for sc in model.score([seg.cut(t) for t in texts]).tolist()]
+
+
 def _sentiment_chunk(state: tuple[Any, Segmenter, list[Any]], texts: list[str]) -> list[Any]:
     from nlp.sentiment import aspect_clauses
 
@@ -608,22 +799,39 @@ def stage_sentiment(
     cfg: NlpConfig,
     *,
     positive_min: float = 4.0,
+    min_rated_per_class: int = 100,
     rep: Reporter | None = None,
 ) -> StageOutput:
     """Document and aspect sentiment, calibrated on star ratings when the corpus has them.
 
-    Writes ``doc_sentiment.parquet`` (doc_id, score, rating, positive), ``aspect_clauses.parquet``,
-    ``calibration.json``, ``site_sentiment.csv`` and ``aspect_sentiment.csv``.
+    snownlp's bundled model scores everything first. With ``cfg.sentiment_model`` ``auto`` and
+    at least ``min_rated_per_class`` rated documents on each side of ``positive_min``, a
+    :class:`~nlp.sentiment.RatedModel` is learnt from the ratings and replaces the bundled scores
+    if its out-of-fold ROC AUC is higher on the same documents (``rated`` forces it, ``bundled``
+    never learns). ``model.json`` records the comparison.
+
+    Writes ``doc_sentiment.parquet`` (doc_id, score, score_bundled, rating),
+    ``aspect_clauses.parquet``, ``model.json``, ``calibration.json``, ``site_sentiment.csv`` and
+    ``aspect_sentiment.csv``.
     """
     from nlp.sentiment import SentimentScorer, calibrate, labels_from_ratings, load_aspects
 
     rep = rep or NullReporter()
     if cfg.sentiment_words not in {"snownlp", "jieba"}:
         raise ValueError(f"sentiment_words must be snownlp or jieba, got {cfg.sentiment_words!r}")
+    if cfg.sentiment_model not in SENTIMENT_MODELS:
+        raise ConfigError(
+            f"sentiment_model must be one of {', '.join(SENTIMENT_MODELS)}, "
+            f"got {cfg.sentiment_model!r}"
+        )
     params = {
         "positive_min": positive_min,
         "model": "snownlp-bundled",
         "words": cfg.sentiment_words,
+        "learn_from_ratings": cfg.sentiment_model,
+        "min_rated_per_class": min_rated_per_class,
+        "max_train": SENTIMENT_MAX_TRAIN,
+        "seed": cfg.seed,
     }
     inputs = {
         "corpus": corpus.key,
@@ -636,68 +844,54 @@ def stage_sentiment(
         seg = load_segmenter(userdict.path, cfg)
         aspects = load_aspects(cfg.lexicon_dir / "aspects.yaml")
         words = "snownlp" if cfg.sentiment_words == "snownlp" else seg.cut
-        state = (SentimentScorer(words=words), seg, aspects)
-        doc_schema = pa.schema(
-            [("doc_id", pa.string()), ("score", pa.float64()), ("rating", pa.float64())]
-        )
-        asp_schema = pa.schema(
-            [
-                ("doc_id", pa.string()),
-                ("sites", pa.list_(pa.string())),
-                ("aspect", pa.string()),
-                ("clause", pa.string()),
-                ("score", pa.float64()),
-            ]
-        )
-        meta: collections.deque[list[dict[str, Any]]] = collections.deque()
-
-        def texts() -> Iterator[list[str]]:
-            for chunk in iter_docs(
-                corpus.path,
-                tokens.path / "tokens.parquet",
-                corpus_columns=("doc_id", "text", "rating", "place"),
-                token_columns=("sites",),
-                batch_docs=cfg.chunk_docs,
-            ):
-                meta.append(chunk)
-                yield [d["text"] for d in chunk]
-
         rep.start("sentiment", corpus_size(corpus.path))
-        scores: list[float] = []
-        ratings: list[float | None] = []
-        dw = pq.ParquetWriter(tmp / "doc_sentiment.parquet", doc_schema)
-        aw = pq.ParquetWriter(tmp / "aspect_clauses.parquet", asp_schema)
-        try:
-            for result in ordered_map(_sentiment_chunk, state, texts(), workers=cfg.workers):
-                chunk = meta.popleft()
-                dw.write_table(
-                    pa.table(
-                        {
-                            "doc_id": [d["doc_id"] for d in chunk],
-                            "score": [r[0] for r in result],
-                            "rating": [d["rating"] for d in chunk],
-                        },
-                        schema=doc_schema,
-                    )
-                )
-                rows = [
-                    (d["doc_id"], _doc_groups(d, "site"), a, c, s)
-                    for d, r in zip(chunk, result, strict=True)
-                    for a, c, s in r[1]
-                ]
-                aw.write_table(
-                    pa.table(
-                        {n: [row[i] for row in rows] for i, n in enumerate(asp_schema.names)},
-                        schema=asp_schema,
-                    )
-                )
-                scores += [r[0] for r in result]
-                ratings += [d["rating"] for d in chunk]
-                rep.advance("sentiment", len(chunk))
-        finally:
-            dw.close()
-            aw.close()
-        cal = calibrate(scores, labels_from_ratings(ratings, positive_min=positive_min))
+        # pass 1: the bundled model scores every document and aspect clause
+        bundled, ratings = _sentiment_pass(
+            corpus,
+            tokens,
+            cfg,
+            _sentiment_chunk,
+            (SentimentScorer(words=words), seg, aspects),
+            tmp,
+            on_chunk=lambda n: rep.advance("sentiment", n),
+        )
+        labels = labels_from_ratings(ratings, positive_min=positive_min)
+        choice = _choose_sentiment_model(
+            corpus, tokens, cfg, seg, bundled, labels, min_per_class=min_rated_per_class
+        )
+        scores = bundled
+        if choice["used"] == "rated":
+            # pass 2: documents get the model learnt from the ratings; those it was trained on
+            # keep their out-of-fold score (never scored by a model that saw them). Aspect
+            # clauses keep the bundled scores: a document-level model learnt from a few thousand
+            # reviews pulls short clauses towards its prior, and clauses have no labels to
+            # calibrate on.
+            rep.message(
+                f"sentiment: learnt from {choice['n_train']:,} rated documents "
+                f"(out-of-fold ROC AUC {choice['rated_cv_auc']:.3f} vs bundled "
+                f"{choice['bundled_auc']:.3f} on the same documents)"
+            )
+            scores, _ = _sentiment_pass(
+                corpus,
+                tokens,
+                cfg,
+                _rated_chunk,
+                (choice.pop("model"), seg),
+                tmp,
+                bundled=bundled,
+                override=choice.pop("oof"),
+                clauses=False,
+            )
+        else:
+            choice.pop("model", None)
+            choice.pop("oof", None)
+        results["model"] = choice
+        cal = calibrate(scores, labels)
+        # aspect clauses are bundled-model scores: cut them at the bundled model's threshold
+        cal_bundled = cal if scores is bundled else calibrate(bundled, labels)
+        choice["aspects"] = "bundled model, its calibrated threshold"
+        choice["bundled_calibration"] = cal_bundled.to_dict()
+        (tmp / "model.json").write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")
         (tmp / "calibration.json").write_text(
             json.dumps(cal.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
@@ -741,7 +935,7 @@ def stage_sentiment(
                     acc = asp_acc[(g, r["aspect"])]
                     acc.n += 1
                     acc.total += r["score"]
-                    positive = r["score"] >= threshold
+                    positive = r["score"] >= cal_bundled.threshold
                     acc.pos += positive
                     ex = acc.examples_pos if positive else acc.examples_neg
                     if len(ex) < 3:

@@ -10,6 +10,11 @@ reviews: :func:`calibrate` picks the threshold that maximises Youden's J (TPR �
 labels derived from star ratings (4–5 positive, 1–3 negative by default) and reports ROC AUC
 (``sklearn.metrics.roc_auc_score``).
 
+When an export carries enough star ratings, :class:`RatedModel` learns sentiment from them:
+TF-IDF over word unigrams and bigrams (our segmenter, stopwords kept) and a logistic regression
+(scikit-learn). Its out-of-fold ROC AUC is compared with the bundled model's on the same
+documents and the better one scores the corpus (``benchmarks/nlp.py`` measures both).
+
 Aspects (scenery, carvings, transport, tickets, service, food, lodging) come from
 ``data/lexicon/aspects.yaml``; a clause belongs to an aspect when one of its segmented words is
 an aspect term, and each such clause is scored.
@@ -17,6 +22,7 @@ an aspect term, and each such clause is scored.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -31,6 +37,7 @@ from nlp.errors import LexiconError
 __all__ = [
     "Aspect",
     "Calibration",
+    "RatedModel",
     "SentimentScorer",
     "aspect_clauses",
     "calibrate",
@@ -119,6 +126,91 @@ class SentimentScorer:
     def score_many(self, texts: Sequence[str]) -> list[float]:
         """Scores of several texts."""
         return [self.score(t) for t in texts]
+
+
+def _as_is(words: Sequence[str]) -> Sequence[str]:
+    return words
+
+
+class RatedModel:
+    """Sentiment learnt from star ratings: TF-IDF (word 1–2-grams) + logistic regression.
+
+    Documents are given as word lists (``Segmenter.cut``: all words, stopwords kept — 不, 很
+    and 好 carry sentiment). Scores are P(positive).
+
+    Parameters
+    ----------
+    C
+        Inverse regularisation strength of the logistic regression.
+    min_df
+        Terms in fewer training documents are ignored.
+    max_features
+        Vocabulary cap (bounds the model's memory).
+    seed
+        Seed of the cross-validation split.
+    """
+
+    def __init__(
+        self, *, C: float = 4.0, min_df: int = 2, max_features: int = 200_000, seed: int = 0
+    ) -> None:
+        self.C = C
+        self.min_df = min_df
+        self.max_features = max_features
+        self.seed = seed
+        self.pipeline_: Any = None
+
+    def params(self) -> dict[str, Any]:
+        """Hyper-parameters (kept with the artifacts)."""
+        return {
+            "features": "tf-idf word 1-2-grams (sublinear tf)",
+            "classifier": "logistic regression",
+            "C": self.C,
+            "min_df": self.min_df,
+            "max_features": self.max_features,
+            "seed": self.seed,
+        }
+
+    def _make(self) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        return make_pipeline(
+            TfidfVectorizer(
+                analyzer=_as_is,
+                min_df=self.min_df,
+                max_features=self.max_features,
+                sublinear_tf=True,
+            ),
+            LogisticRegression(C=self.C, max_iter=2000),
+        )
+
+    def _bigrams(self, docs: Sequence[Sequence[str]]) -> list[list[str]]:
+        # analyzer=callable bypasses ngram_range: add the bigrams here
+        return [[*d, *(f"{a} {b}" for a, b in itertools.pairwise(d))] for d in docs]
+
+    def fit(self, docs: Sequence[Sequence[str]], labels: Sequence[int]) -> RatedModel:
+        """Fit on word lists and 0/1 labels."""
+        self.pipeline_ = self._make().fit(self._bigrams(docs), np.asarray(labels, dtype=int))
+        return self
+
+    def score(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
+        """P(positive) of each word list."""
+        if not len(docs):
+            return np.empty(0)
+        return self.pipeline_.predict_proba(self._bigrams(docs))[:, 1]
+
+    def cross_val_scores(
+        self, docs: Sequence[Sequence[str]], labels: Sequence[int], folds: int = 5
+    ) -> np.ndarray:
+        """Out-of-fold P(positive): each document scored by a model that never saw it."""
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
+        y = np.asarray(labels, dtype=int)
+        return cross_val_predict(
+            self._make(), self._bigrams(docs), y, cv=cv, method="predict_proba"
+        )[:, 1]
 
 
 def split_clauses(text: str) -> list[str]:

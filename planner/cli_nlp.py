@@ -98,8 +98,43 @@ def _session() -> Iterator[RichReporter]:
         raise typer.Exit(2) from None
 
 
-def _cfg(artifacts: Path | None, seed: int | None, workers: int | None) -> NlpConfig:
-    return config_from_env(artifacts_dir=artifacts, seed=seed, workers=workers)
+def _cfg(
+    artifacts: Path | None,
+    seed: int | None,
+    workers: int | None,
+    sentiment_model: str | None = None,
+) -> NlpConfig:
+    return config_from_env(
+        artifacts_dir=artifacts, seed=seed, workers=workers, sentiment_model=sentiment_model
+    )
+
+
+SentimentModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sentiment-model",
+        help="auto: learn from the export's star ratings when there are enough and it scores "
+        "better out of fold; bundled: snownlp's model only; rated: always learn.",
+    ),
+]
+
+
+def _print_sentiment(results: dict) -> None:
+    cal, model = results.get("calibration", {}), results.get("model", {})
+    if model.get("used") == "rated":
+        out.print(
+            f"sentiment: learnt from {model['n_train']:,} rated documents — ROC AUC "
+            f"{model['rated_cv_auc']:.3f} out of fold (bundled model {model['bundled_auc']:.3f})"
+            f", threshold {cal['threshold']:.3f}"
+        )
+    else:
+        against = (
+            f", ROC AUC {cal['roc_auc']:.3f} against ratings, threshold {cal['threshold']:.3f}"
+            if cal.get("roc_auc") is not None
+            else ""
+        )
+        why = f" ({escape(model['reason'])})" if model.get("reason") else ""
+        out.print(f"sentiment: bundled model{against}{why}")
 
 
 def _inputs(inputs: list[Path] | None) -> list[Path]:
@@ -136,11 +171,12 @@ def run(
     sweep: Annotated[str, typer.Option(help="Topic counts to try: 2:8, 2:12:2 or 3,4,6.")] = "2:8",
     passes: Annotated[int, typer.Option(help="LDA passes.")] = 10,
     backend: Annotated[str, typer.Option(help="Segmenter: jieba or rjieba.")] = "jieba",
+    sentiment_model: SentimentModelOpt = None,
 ) -> None:
     """Run every stage (reusing artifacts whose inputs are unchanged)."""
     from nlp.pipeline import run_all
 
-    cfg = _cfg(artifacts, seed, workers)
+    cfg = _cfg(artifacts, seed, workers, sentiment_model)
     ks = _ks(sweep)
     with _session() as rep:
         outs = run_all(
@@ -164,12 +200,7 @@ def run(
             str(f["rejected"]),
         )
     out.print(table)
-    cal = outs["sentiment"].results.get("calibration", {})
-    if cal.get("roc_auc") is not None:
-        out.print(
-            f"sentiment: ROC AUC {cal['roc_auc']:.3f} against ratings, threshold "
-            f"{cal['threshold']:.3f}"
-        )
+    _print_sentiment(outs["sentiment"].results)
     out.print(f"artifacts: {escape(str(cfg.artifacts_dir))}")
 
 
@@ -307,19 +338,22 @@ def sentiment(
     source: SourceOpt = None,
     artifacts: ArtifactsOpt = None,
     workers: WorkersOpt = None,
+    sentiment_model: SentimentModelOpt = None,
 ) -> None:
-    """Sentiment per site and aspect; threshold calibrated on star ratings (ROC AUC)."""
+    """Sentiment per site and aspect; learnt from star ratings when an export has enough,
+    threshold calibrated on them (ROC AUC)."""
     import pandas as pd
 
     from nlp import pipeline as p
 
-    cfg = _cfg(artifacts, None, workers)
+    cfg = _cfg(artifacts, None, workers, sentiment_model)
     with _session() as rep:
         c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
         u = p.stage_userdict(cfg, rep=rep)
         t = p.stage_segment(c, u, cfg, rep=rep)
         s = p.stage_sentiment(c, t, u, cfg, rep=rep)
     out.print_json(json.dumps(s.results.get("calibration", {})))
+    _print_sentiment(s.results)
     sites = pd.read_csv(s.path / "site_sentiment.csv", dtype={"site": str})
     table = Table("site", "docs", "mean score", "positive", "mean rating", title="per site")
     for _, r in sites.sort_values("n_docs", ascending=False).head(20).iterrows():

@@ -38,3 +38,19 @@ def test_missing_text_column_is_a_clear_error(tmp_path: Path) -> None:
 def test_bad_sweep_is_rejected(tmp_path: Path) -> None:
     res = runner.invoke(app, ["topics", "--sweep", "x", "--artifacts", str(tmp_path)])
     assert res.exit_code != 0
+
+
+def test_forcing_a_learnt_sentiment_model_without_ratings_says_why(tmp_path: Path) -> None:
+    src = tmp_path / "few.csv"
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "rating"])
+        for i in range(6):
+            w.writerow([f"第{i}次去宝顶山，石刻很震撼", 5])
+    args = ["sentiment", "-i", str(src), "--artifacts", str(tmp_path / "art"), "--workers", "1"]
+    res = runner.invoke(app, [*args, "--sentiment-model", "rated"])
+    assert res.exit_code == 2
+    assert "needs at least 100 rated documents per class" in res.output
+    res = runner.invoke(app, args)  # auto: too few ratings, so the bundled model is kept
+    assert res.exit_code == 0, res.output
+    assert "bundled model" in res.output and "fewer than 100" in res.output

@@ -130,3 +130,59 @@ def test_rerun_reuses_and_changed_input_rebuilds(mini_run, tmp_path: Path) -> No
     changed.write_text(srcs[0].read_text(encoding="utf-8").splitlines()[0] + "\n", "utf-8")
     c2 = stage_corpus([changed], cfg)
     assert not c2.reused and c2.key != outs["corpus"].key
+
+
+# --------------------------------------------------------------------------- sentiment model
+
+
+def test_sentiment_learns_from_ratings_when_it_scores_better(sample_stages) -> None:
+    from nlp.pipeline import stage_sentiment
+
+    cfg, c, u, t, _ = sample_stages
+    out = stage_sentiment(c, t, u, cfg)
+    model = json.loads((out.path / "model.json").read_text(encoding="utf-8"))
+    cal = json.loads((out.path / "calibration.json").read_text(encoding="utf-8"))
+    # the sample corpus carries 346 ratings (220 positive, 126 negative): enough to learn from
+    assert (model["n_pos"], model["n_neg"]) == (220, 126) and model["n_train"] == 346
+    assert model["used"] == "rated" and model["rated_cv_auc"] > model["bundled_auc"]
+    # every rated document keeps its out-of-fold score, so the calibration AUC is the CV AUC
+    assert cal["roc_auc"] == pytest.approx(model["rated_cv_auc"])
+    assert model["bundled_calibration"]["roc_auc"] == pytest.approx(model["bundled_auc"])
+    docs = pd.read_parquet(out.path / "doc_sentiment.parquet")
+    assert len(docs) == c.results["documents"]
+    assert docs["score"].between(0, 1).all() and not np.allclose(
+        docs["score"], docs["score_bundled"]
+    )
+    clauses = pd.read_parquet(out.path / "aspect_clauses.parquet")
+    assert len(clauses) and clauses["score"].between(0, 1).all()
+
+
+def test_sentiment_model_can_be_fixed_to_the_bundled_one(sample_stages) -> None:
+    from dataclasses import replace
+
+    from nlp.pipeline import stage_sentiment
+
+    cfg, c, u, t, _ = sample_stages
+    out = stage_sentiment(c, t, u, replace(cfg, sentiment_model="bundled"))
+    assert out.results["model"]["used"] == "bundled"
+    docs = pd.read_parquet(out.path / "doc_sentiment.parquet")
+    assert np.array_equal(docs["score"], docs["score_bundled"])
+
+
+def test_forcing_a_learnt_model_without_ratings_is_a_clear_error(tmp_path: Path) -> None:
+    from nlp.pipeline import stage_sentiment
+
+    src = tmp_path / "few.jsonl"
+    rows = [
+        {"text": f"第{i}次来大足看石刻，很{'好' if i % 2 else '差'}", "rating": 5 - i % 2 * 4}
+        for i in range(12)
+    ]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    cfg = NlpConfig(artifacts_dir=tmp_path / "art", workers=1, sentiment_model="rated")
+    c = stage_corpus([src], cfg)
+    u = stage_userdict(cfg)
+    t = stage_segment(c, u, cfg)
+    with pytest.raises(ValueError, match=r"sentiment_model=rated needs at least 100 rated"):
+        stage_sentiment(c, t, u, cfg)
+    with pytest.raises(ValueError, match="sentiment_model must be one of"):
+        stage_sentiment(c, t, u, NlpConfig(artifacts_dir=tmp_path / "a2", sentiment_model="x"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -167,3 +168,29 @@ def test_miner_never_raises_and_bounds_durations(text: str) -> None:
     for f in miner.mine(text):
         if f.kind == "duration":
             assert 0 < f.value <= miner.max_hours
+
+
+def test_rated_model_learns_negation_and_scores_out_of_fold() -> None:
+    import pickle
+
+    from sklearn.metrics import roc_auc_score
+
+    from nlp.sentiment import RatedModel
+
+    rng = np.random.default_rng(0)
+    topics = ["石刻", "讲解", "门票", "交通", "住宿", "美食", "风景", "导游"]
+    docs, labels = [], []
+    for _ in range(300):
+        y = int(rng.integers(0, 2))
+        words = [str(rng.choice(topics)), "很" if y else "不", "好"]  # 很好 vs 不好
+        words += [str(w) for w in rng.choice(topics, size=3)]
+        docs.append(words)
+        labels.append(y)
+    model = RatedModel(seed=1)
+    oof = model.cross_val_scores(docs, labels)
+    assert roc_auc_score(labels, oof) > 0.95  # the bigram 很 好 / 不 好 separates them
+    model.fit(docs, labels)
+    again = pickle.loads(pickle.dumps(model))  # workers get a pickled copy
+    good, bad = again.score([["门票", "很", "好"], ["门票", "不", "好"]])
+    assert good > 0.5 > bad
+    assert again.params()["C"] == 4.0 and len(again.score([])) == 0
