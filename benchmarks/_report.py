@@ -46,29 +46,27 @@ def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def git(*args: str) -> str:
+    """Output of ``git args`` in the repository, stripped ("" when git fails)."""
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def head_commit() -> str:
+    """Short commit of ``HEAD`` (``unknown`` outside a git checkout)."""
+    return git("rev-parse", "--short", "HEAD") or "unknown"
+
+
 def code_state(files: list[str], what: str) -> tuple[str, str]:
     """Short commit of the repository (marked when ``files`` have local changes, described as
     ``what``) and a sha256 prefix over ``files``' current bytes."""
-    commit = "unknown"
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", *files],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if dirty:
-            commit += f" ({what} modified)"
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    commit = head_commit()
+    if git("status", "--porcelain", *files):
+        commit += f" ({what} modified)"
     h = hashlib.sha256()
     for f in files:
         h.update((ROOT / f).read_bytes())

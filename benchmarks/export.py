@@ -230,19 +230,6 @@ def write_section(doc: Path, text: str) -> None:
     _report.write_section(doc, text, BEGIN, END)
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plan", type=Path, help="a saved plan JSON instead of planning")
@@ -305,7 +292,7 @@ def main() -> None:
             "matplotlib": version("matplotlib"),
             "segno": version("segno"),
             "icalendar": version("icalendar"),
-            "commit": _commit(),
+            "commit": _report.head_commit(),
         },
     }
     for r in rows:

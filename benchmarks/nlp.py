@@ -248,14 +248,8 @@ print(json.dumps({{"wall_s": wall, "peak_main_mb": main_mb,
 
 def _nlp_commit() -> str:
     """Short HEAD, marked when ``nlp/`` has local changes (the code a scaling row measured)."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (" + local nlp/ changes" if git("status", "--porcelain", "nlp") else "")
+    changed = _report.git("status", "--porcelain", "nlp")
+    return _report.head_commit() + (" + local nlp/ changes" if changed else "")
 
 
 def bench_scale(
@@ -285,7 +279,11 @@ def bench_scale(
             row["load"] = load
             if stages == "all":
                 words = os.environ.get("HERITAGE_NLP_SENTIMENT_WORDS", "snownlp")
-                row["settings"] = f"k={','.join(map(str, ks))}, passes={passes}, sentiment {words}"
+                model = os.environ.get("HERITAGE_NLP_SENTIMENT_MODEL", "auto")
+                row["settings"] = (
+                    f"k={','.join(map(str, ks))}, passes={passes}, sentiment words {words}, "
+                    f"model {model}"
+                )
             else:
                 row["settings"] = "no LDA, no sentiment"
             out.append(row)
@@ -491,13 +489,7 @@ def main() -> None:
     import gensim
     import jieba
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = _report.head_commit()
     from importlib.metadata import version
 
     results: dict = {

@@ -124,7 +124,13 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "topics": (("topics", "segment"), ("_write_doc_topics",)),
     "sentiment": (
         ("sentiment", "segment", "parallel"),
-        ("_sentiment_chunk", "_sentiment_pass", "_choose_sentiment_model", "_rated_chunk"),
+        (
+            "_sentiment_chunk",
+            "_sentiment_pass",
+            "_choose_sentiment_model",
+            "_rated_chunk",
+            "_counts_chunk",
+        ),
     ),
     "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),
     "similarity": (("similarity",), ()),
@@ -727,22 +733,26 @@ def _choose_sentiment_model(
     if len(rated) > SENTIMENT_MAX_TRAIN:
         rated = sorted(random.Random(cfg.seed).sample(rated, SENTIMENT_MAX_TRAIN))
     wanted = set(rated)
-    texts: list[str] = []
-    pos = 0
-    for chunk in iter_docs(
-        corpus.path,
-        tokens.path / "tokens.parquet",
-        corpus_columns=("text",),
-        token_columns=(),
-        batch_docs=cfg.chunk_docs,
-    ):
-        texts += [d["text"] for k, d in enumerate(chunk) if pos + k in wanted]
-        pos += len(chunk)
-    chunks = [texts[i : i + cfg.chunk_docs] for i in range(0, len(texts), cfg.chunk_docs)]
-    words = [w for part in ordered_map(_cut_chunk, seg, chunks, workers=cfg.workers) for w in part]
-    y = np.array([labels[i] for i in rated], dtype=int)
     model = RatedModel(seed=cfg.seed)
-    oof = model.cross_val_scores(words, y)
+
+    def sample_texts() -> Iterator[list[str]]:  # streamed to the workers, never all held
+        pos = 0
+        for chunk in iter_docs(
+            corpus.path,
+            tokens.path / "tokens.parquet",
+            corpus_columns=("text",),
+            token_columns=(),
+            batch_docs=cfg.chunk_docs,
+        ):
+            texts = [d["text"] for k, d in enumerate(chunk) if pos + k in wanted]
+            pos += len(chunk)
+            if texts:
+                yield texts
+
+    parts = ordered_map(_counts_chunk, (model, seg), sample_texts(), workers=cfg.workers)
+    counts = sp.vstack(list(parts), format="csr")
+    y = np.array([labels[i] for i in rated], dtype=int)
+    oof = model.cross_val_counts(counts, y)
     rated_auc = float(roc_auc_score(y, oof))
     bundled_auc = float(roc_auc_score(y, bundled[rated]))
     out.update(
@@ -756,15 +766,16 @@ def _choose_sentiment_model(
         out["reason"] = (
             "sentiment_model=rated" if cfg.sentiment_model == "rated" else "higher ROC AUC"
         )
-        out["model"] = model.fit(words, y)
+        out["model"] = model.fit_counts(counts, y)
         out["oof"] = dict(zip(rated, oof.tolist(), strict=True))
     else:
         out["reason"] = "the bundled model scored at least as well"
     return out
 
 
-def _cut_chunk(seg: Segmenter, texts: list[str]) -> list[list[str]]:
-    return [seg.cut(t) for t in texts]
+def _counts_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> Any:
+    model, seg = state
+    return model.counts([seg.cut(t) for t in texts])
 
 
 def _rated_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> list[Any]:

@@ -128,89 +128,105 @@ class SentimentScorer:
         return [self.score(t) for t in texts]
 
 
-def _as_is(words: Sequence[str]) -> Sequence[str]:
-    return words
+def _terms(words: Sequence[str]) -> list[str]:
+    """Word unigrams and bigrams of a word list."""
+    return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]
 
 
 class RatedModel:
     """Sentiment learnt from star ratings: TF-IDF (word 1–2-grams) + logistic regression.
 
     Documents are given as word lists (``Segmenter.cut``: all words, stopwords kept — 不, 很
-    and 好 carry sentiment). Scores are P(positive).
+    and 好 carry sentiment). Terms are hashed into ``n_features`` columns (no vocabulary to
+    hold, and chunks can be vectorised in worker processes: :meth:`counts`), weighted by
+    sublinear TF-IDF and L2-normalised. Scores are P(positive).
 
     Parameters
     ----------
     C
         Inverse regularisation strength of the logistic regression.
-    min_df
-        Terms in fewer training documents are ignored.
-    max_features
-        Vocabulary cap (bounds the model's memory).
+    n_features
+        Hash space of the terms.
     seed
         Seed of the cross-validation split.
     """
 
-    def __init__(
-        self, *, C: float = 4.0, min_df: int = 2, max_features: int = 200_000, seed: int = 0
-    ) -> None:
+    def __init__(self, *, C: float = 4.0, n_features: int = 2**20, seed: int = 0) -> None:
         self.C = C
-        self.min_df = min_df
-        self.max_features = max_features
+        self.n_features = n_features
         self.seed = seed
-        self.pipeline_: Any = None
+        self.idf_: Any = None
+        self.clf_: Any = None
 
     def params(self) -> dict[str, Any]:
         """Hyper-parameters (kept with the artifacts)."""
         return {
-            "features": "tf-idf word 1-2-grams (sublinear tf)",
+            "features": "hashed word 1-2-grams, sublinear tf-idf, l2",
+            "n_features": self.n_features,
             "classifier": "logistic regression",
             "C": self.C,
-            "min_df": self.min_df,
-            "max_features": self.max_features,
             "seed": self.seed,
         }
 
-    def _make(self) -> Any:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
+    def counts(self, docs: Sequence[Sequence[str]]) -> Any:
+        """Term counts (sparse ``len(docs) × n_features``); stateless, so any process can
+        compute them and :func:`scipy.sparse.vstack` can join the chunks."""
+        from sklearn.feature_extraction.text import HashingVectorizer
 
-        return make_pipeline(
-            TfidfVectorizer(
-                analyzer=_as_is,
-                min_df=self.min_df,
-                max_features=self.max_features,
-                sublinear_tf=True,
-            ),
-            LogisticRegression(C=self.C, max_iter=2000),
+        vec = HashingVectorizer(
+            analyzer=_terms, n_features=self.n_features, alternate_sign=False, norm=None
         )
+        return vec.transform(docs)
 
-    def _bigrams(self, docs: Sequence[Sequence[str]]) -> list[list[str]]:
-        # analyzer=callable bypasses ngram_range: add the bigrams here
-        return [[*d, *(f"{a} {b}" for a, b in itertools.pairwise(d))] for d in docs]
+    def _weights(self, counts: Any) -> Any:
+        return self.idf_.transform(counts)
+
+    def _tfidf(self) -> Any:
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        return TfidfTransformer(sublinear_tf=True)
+
+    def _clf(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=self.C, max_iter=2000)
+
+    def fit_counts(self, counts: Any, labels: Sequence[int]) -> RatedModel:
+        """Fit on term counts (from :meth:`counts`) and 0/1 labels."""
+        self.idf_ = self._tfidf().fit(counts)
+        self.clf_ = self._clf().fit(self._weights(counts), np.asarray(labels, dtype=int))
+        return self
 
     def fit(self, docs: Sequence[Sequence[str]], labels: Sequence[int]) -> RatedModel:
         """Fit on word lists and 0/1 labels."""
-        self.pipeline_ = self._make().fit(self._bigrams(docs), np.asarray(labels, dtype=int))
-        return self
+        return self.fit_counts(self.counts(docs), labels)
+
+    def score_counts(self, counts: Any) -> np.ndarray:
+        """P(positive) from term counts."""
+        if counts.shape[0] == 0:
+            return np.empty(0)
+        return self.clf_.predict_proba(self._weights(counts))[:, 1]
 
     def score(self, docs: Sequence[Sequence[str]]) -> np.ndarray:
         """P(positive) of each word list."""
-        if not len(docs):
-            return np.empty(0)
-        return self.pipeline_.predict_proba(self._bigrams(docs))[:, 1]
+        return self.score_counts(self.counts(docs)) if len(docs) else np.empty(0)
+
+    def cross_val_counts(self, counts: Any, labels: Sequence[int], folds: int = 5) -> np.ndarray:
+        """Out-of-fold P(positive): each document scored by a model (IDF weights included)
+        fitted on the other folds only."""
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from sklearn.pipeline import make_pipeline
+
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
+        y = np.asarray(labels, dtype=int)
+        pipe = make_pipeline(self._tfidf(), self._clf())
+        return cross_val_predict(pipe, counts, y, cv=cv, method="predict_proba")[:, 1]
 
     def cross_val_scores(
         self, docs: Sequence[Sequence[str]], labels: Sequence[int], folds: int = 5
     ) -> np.ndarray:
-        """Out-of-fold P(positive): each document scored by a model that never saw it."""
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-        cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
-        y = np.asarray(labels, dtype=int)
-        return cross_val_predict(
-            self._make(), self._bigrams(docs), y, cv=cv, method="predict_proba"
-        )[:, 1]
+        """Out-of-fold P(positive) of word lists (see :meth:`cross_val_counts`)."""
+        return self.cross_val_counts(self.counts(docs), labels, folds)
 
 
 def split_clauses(text: str) -> list[str]:
