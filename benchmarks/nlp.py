@@ -350,7 +350,8 @@ def render(results: dict) -> str:
             "`words=snownlp` is the default (the model's own segmenter, as trained); "
             "`words=jieba` feeds it the pipeline segmenter's words (option "
             "`HERITAGE_NLP_SENTIMENT_WORDS=jieba`). `rated` is what the pipeline does when an "
-            "export carries ratings: `RatedModel` (TF-IDF word 1–2-grams + logistic regression) "
+            "export carries ratings: `RatedModel` (hashed word 1–2-gram TF-IDF + logistic "
+            "regression) "
             "learnt from the labels, every document scored by a model trained on the other four "
             "fifths (5-fold out-of-fold scores; the seconds include segmenting and the 5 fits, "
             "1 process).",

