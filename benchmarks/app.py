@@ -211,7 +211,7 @@ def _commit() -> str:
 
 
 def _block(cold_app: list[float], cold_bare: list[float], rows: list[Row], argv: str) -> str:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load = _report.load_average()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     replans = [t for r in rows if r.what.startswith("re-plan") for t in r.times]
     planner = [t for r in rows if r.planner for t in r.planner]

@@ -148,7 +148,7 @@ def bench_sentiment(path: Path, art: Path, models: list[str]) -> dict:
     seg = pipeline_segmenter(art, NlpConfig(artifacts_dir=art))
     out: dict = {"corpus": path.name, "docs": len(rows), "positives": sum(labels)}
     for name in models:
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        load = _report.load_average()
         t0 = time.perf_counter()
         if name == "rated":
             model = RatedModel(seed=42)
@@ -268,7 +268,7 @@ def bench_scale(
                 passes=passes,
                 stages=stages,
             )
-            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            load = _report.load_average()
             res = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             )
@@ -501,7 +501,7 @@ def main() -> None:
             "jieba": jieba.__version__,
             "snownlp": version("snownlp"),
             "gensim": gensim.__version__,
-            "load": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "load": _report.load_average(),
             "commit": commit,
         },
         "notes": args.note,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.catalog import CatalogError, default_data_dir
+from planner.messages import WEEKDAYS_EN as _DAYS
 from planner.messages import Message, msg, weekdays
 
 HOURS_FILE = "opening_hours.csv"
-_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _STATUSES = {"open", "closed", "reported_closed"}
 
 

@@ -34,7 +34,6 @@ from planner.themes import (
     MIXED,
     Candidate,
     ThemeError,
-    available_themes,
     load_planning,
     theme_candidates,
     theme_labels,
@@ -127,7 +126,8 @@ class _Setup:
     notes: dict[str, tuple[Message, ...]]
     dm: Any
     theme_nodes: frozenset[int]
-    theme_day_name: Name | None
+    theme_name: Name  # the trip's theme(s), for its title
+    theme_day_name: Name | None  # the theme every day should include
     mandatory: frozenset[int]
     dropped: list[Dropped]
     params: dict[str, Any]
@@ -195,17 +195,13 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         )
     except ThemeError as exc:
         raise PlanError(str(exc)) from exc
-    theme_day_name: Name | None = None
-    if req.theme_per_day is not None:
-        labels = theme_labels(kgraph)
-        known = available_themes(kgraph)[:-1]
-        if req.theme_per_day in labels:
-            theme_day_name = Name(*labels[req.theme_per_day], keep_zh=False)
-        if req.theme_per_day not in known:
-            raise PlanError(
-                f"unknown theme {req.theme_per_day!r} for the daily rule; "
-                f"choose from {', '.join(known)}"
-            )
+    labels = theme_labels(kgraph)
+    if req.theme_per_day is not None and req.theme_per_day not in labels:
+        raise PlanError(
+            f"unknown theme {req.theme_per_day!r} for the daily rule; "
+            f"choose from {', '.join(labels)}"
+        )
+    shown = [t for t, w in req.weights if float(w) > 0] if req.theme == MIXED else [req.theme]
     locks: dict[str, int] = {}
     fixed: dict[int, list[str]] = {}
     for day_no, names in req.orders:
@@ -373,7 +369,8 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         theme_nodes=frozenset(
             ids.index(c.site_id) for c in chosen if req.theme_per_day in c.themes
         ),
-        theme_day_name=theme_day_name,
+        theme_name=_theme_name(labels, shown),
+        theme_day_name=_theme_name(labels, [req.theme_per_day]) if req.theme_per_day else None,
         mandatory=mandatory,
         dropped=dropped,
         params=params,
@@ -426,9 +423,9 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
         raise PlanError(f"unknown effort {req.effort!r}; choose one of {', '.join(EFFORT)}")
     stall, run_stall = EFFORT[req.effort]
     seqs = _night_sequences(s, req, start, end)
-    if len(seqs) == 1:
-        nights = seqs[0]
-        sol = solve_optw(
+
+    def solve(nights: tuple[int, ...]) -> OPTWSolution:
+        return solve_optw(
             _problem(s, nights, start, max_stops),
             method=req.solver,
             seed=req.seed,
@@ -436,7 +433,9 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
             stall=stall,
             run_stall=run_stall,
         )
-        return sol, nights
+
+    if len(seqs) == 1:
+        return solve(seqs[0]), seqs[0]
     screened = []
     for nights in seqs:
         sol = solve_optw(_problem(s, nights, start, max_stops), method="greedy", seed=req.seed)
@@ -445,14 +444,7 @@ def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
     screened.sort(key=lambda x: x[0])
     best: tuple[tuple, OPTWSolution, tuple] | None = None
     for _, nights in screened[:_SCREEN_KEEP]:
-        sol = solve_optw(
-            _problem(s, nights, start, max_stops),
-            method=req.solver,
-            seed=req.seed,
-            time_limit_s=req.time_limit_s,
-            stall=stall,
-            run_stall=run_stall,
-        )
+        sol = solve(nights)
         key = (len(sol.infeasible_mandatory), -round(sol.score, 9), sol.travel)
         if best is None or key < best[0]:
             best = (key, sol, nights)
@@ -676,6 +668,12 @@ def _name(site: Site) -> Name:
     return Name(site.name_zh, site.name_en)
 
 
+def _theme_name(labels: dict[str, tuple[str, str]], themes: Sequence[str]) -> Name:
+    """Theme ids as one bilingual name (``石刻 + 川剧`` / ``stone carving + Sichuan opera``)."""
+    pairs = [labels.get(t, (t, t)) for t in themes]
+    return Name(" + ".join(p[0] for p in pairs), " + ".join(p[1] for p in pairs), keep_zh=False)
+
+
 def _explain_mandatory(s: _Setup, ctx: Context, sol: OPTWSolution) -> Message:
     """Why the must-sees cannot all fit: per site, what each day lacks."""
     msgs = []
@@ -816,18 +814,13 @@ def plan_itinerary(
                     warnings.append(msg("warn.site_note", site=site, note=note, id=st.site_id))
     if any(st.coord_confidence == "approx" for d in days for st in d.stops):
         warnings.append(msg("warn.approx"))
-    theme_day = s.theme_day_name or Name(str(req.theme_per_day))
     for day_no in theme_misses:
-        warnings.append(msg("warn.theme_day_missing", day=day_no, theme=theme_day))
+        warnings.append(msg("warn.theme_day_missing", day=day_no, theme=s.theme_day_name))
     params = dict(s.params)
     params["nights"] = [s.ids[n] for n in nights]
-    labels = theme_labels(kgraph)
-    shown = [t for t, w in req.weights if float(w) > 0] if req.theme == MIXED else [req.theme]
-    pairs = [labels.get(t, (t, t)) for t in shown]
-    theme_name = Name(" + ".join(p[0] for p in pairs), " + ".join(p[1] for p in pairs), False)
     title = msg(
         "plan.title",
-        theme=theme_name,
+        theme=s.theme_name,
         days=req.days,
         start=_name(ctx.catalog.sites[s.ids[start]]),
     )

@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 LANGS = ("zh", "en")
 
 _WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: weekday abbreviations, Monday first (also the day names of opening_hours.csv)
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 #: code → (Chinese template, English template); ``str.format`` syntax.
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -157,7 +158,7 @@ def weekdays(days: frozenset[int] | set[int] | list[int]) -> Name:
     ordered = sorted(days)
     return Name(
         "/".join(_WEEKDAYS_ZH[d] for d in ordered),
-        "/".join(_WEEKDAYS_EN[d] for d in ordered),
+        "/".join(WEEKDAYS_EN[d] for d in ordered),
         keep_zh=False,
     )
 
