@@ -1,7 +1,10 @@
 # heritage-routes — two commands for a fresh machine:
 #   make run    create .venv, install, build the artifacts if missing, start the Streamlit app
 #   make test   create .venv, install, lint and run the test suite
-PYTHON ?= python3.11
+# A Python >= 3.12 is found by scripts/find-python (PATH, pyenv's versions, system paths);
+# `make test PYTHON=/path/to/python3.12` picks one explicitly.
+PYTHON ?=
+PY     := $(shell PYTHON='$(PYTHON)' scripts/find-python)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -10,9 +13,17 @@ PORT   ?= 8501
 .PHONY: run test lint install clean bench artifacts
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PY)" || { PYTHON='$(PYTHON)' scripts/find-python; exit 1; }
+	@if [ -d $(VENV) ]; then echo "recreating $(VENV) with $(PY)"; rm -rf $(VENV); fi
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# A .venv left by an older Python (< 3.12) is rebuilt.
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python -c 'import sys; print(int(sys.version_info >= (3, 12)))' 2>/dev/null),1)
+$(shell rm -rf $(VENV))
+endif
+endif
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -11,12 +11,10 @@ from __future__ import annotations
 import collections
 import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 __all__ = ["ordered_map"]
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 _STATE: dict[str, Any] = {}
 
@@ -30,7 +28,7 @@ def _call(chunk: Any) -> Any:
     return _STATE["func"](_STATE["state"], chunk)
 
 
-def ordered_map(
+def ordered_map[T, R](
     func: Callable[[Any, T], R],
     state: Any,
     chunks: Iterable[T],
