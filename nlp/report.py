@@ -244,8 +244,26 @@ def ldavis_prepare(model: TopicModel, docs: Sequence[Sequence[str]]) -> Any | No
         return None
     bow = [model.dictionary_.doc2bow(list(d)) for d in docs]
     return pyLDAvis.gensim_models.prepare(
-        model.model_, bow, model.dictionary_, sort_topics=False, n_jobs=1, mds="pcoa"
+        model.model_, bow, model.dictionary_, sort_topics=False, n_jobs=1, mds=pcoa_layout
     )
+
+
+def pcoa_layout(distributions: np.ndarray) -> np.ndarray:
+    """Two-dimensional PCoA of topic-term distributions (Jensen–Shannon divergence).
+
+    pyLDAvis's own ``"pcoa"`` uses a general eigensolver, which on current numpy returns complex
+    values for this symmetric matrix and then fails to serialise; ``eigh`` keeps it real.
+    """
+    from scipy.spatial.distance import jensenshannon, pdist, squareform
+
+    dist = np.asarray(distributions, dtype=float)
+    pair = squareform(pdist(dist, metric=jensenshannon)) ** 2  # JS divergence, as pyLDAvis
+    n = pair.shape[0]
+    centre = np.eye(n) - np.ones((n, n)) / n
+    b = -centre @ (pair**2) @ centre / 2
+    vals, vecs = np.linalg.eigh((b + b.T) / 2)
+    order = np.argsort(vals)[::-1][:2]
+    return np.asarray(vecs[:, order] * np.sqrt(np.clip(vals[order], 0.0, None)))
 
 
 # ============================================================================ plots
