@@ -50,6 +50,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "部分遗址的位置是估算的（见资料目录），相关距离也是估计值",
         "some positions are approximate (see the catalog); their distances are estimates",
     ),
+    "warn.no_roads": (
+        "未加载道路数据：距离与车程为估计值",
+        "no road data: distances and drive times are estimates",
+    ),
     "warn.theme_day_missing": (
         "第 {day} 天没有「{theme}」主题的遗址：当天排不下",
         "day {day} has no {theme} site: none fits that day",
