@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -91,7 +92,7 @@ def test_requests_are_rate_limited() -> None:
 
 
 def test_answers_are_cached_and_the_key_is_never_written(tmp_path: Path) -> None:
-    catalog = SimpleNamespace(
+    catalog: Any = SimpleNamespace(
         sites={
             s: SimpleNamespace(id=s, has_coords=True, lat=p[0], lon=p[1])
             for s, p in zip(IDS, POINTS, strict=True)
