@@ -85,13 +85,15 @@ def sites_within(
     if radius_km < 0 or not math.isfinite(radius_km):
         raise ValueError(f"radius_km must be a non-negative number, got {radius_km!r}")
     summaries = site_summaries(kg)
+    lat: float | None
+    lon: float | None
     if isinstance(center, tuple):
         lat, lon = float(center[0]), float(center[1])
         me: SiteRef | None = None
         my_approx = False
     else:
         me = _site(kg, center)
-        lat, lon = (me.lat, me.lon) if me.has_coords else (None, None)  # type: ignore[assignment]
+        lat, lon = (me.lat, me.lon) if me.has_coords else (None, None)
         my_approx = bool(me.approximate)
     found: dict[str, dict[str, Any]] = {}
     if lat is not None and lon is not None:
@@ -127,8 +129,14 @@ def sites_within(
         if s.kind == "town" and not include_towns:
             continue
         straight = d.get("straight")
-        if straight is None and s.has_coords and lat is not None and lon is not None:
-            straight = haversine_km(lat, lon, s.lat, s.lon)  # type: ignore[arg-type]
+        if (
+            straight is None
+            and lat is not None
+            and lon is not None
+            and s.lat is not None
+            and s.lon is not None
+        ):
+            straight = haversine_km(lat, lon, s.lat, s.lon)
         out.append(
             NearbySite(
                 site=s,

@@ -8,7 +8,7 @@ from kg.store import KnowledgeGraph
 
 def themes(kg: KnowledgeGraph) -> list[tuple[str, str, str]]:
     """``(theme id, label_zh, label_en)`` of every theme some site has, sorted by id."""
-    out = {}
+    out: dict[str, tuple[str, str, str]] = {}
     for r in kg.select("themes"):
         tid = _id(r.theme)
         out.setdefault(tid, (tid, str(r.label_zh or tid), str(r.label_en or tid)))
