@@ -65,9 +65,9 @@ def _scipy_graph(path: Path) -> tuple[Any, dict[int, int], dict[int, tuple[float
     locs: dict[int, tuple[float, float]] = {}
     ways: list[list[int]] = []
     for obj in osmium.FileProcessor(str(path)):
-        if obj.is_node():
+        if isinstance(obj, osmium.osm.Node):
             locs[obj.id] = (obj.location.lat, obj.location.lon)
-        elif obj.is_way():
+        elif isinstance(obj, osmium.osm.Way):
             ways.append([n.ref for n in obj.nodes])
     index = {nid: k for k, nid in enumerate(locs)}
     rows, cols, vals = [], [], []

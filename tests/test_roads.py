@@ -285,7 +285,7 @@ def test_maps_and_exports_follow_the_roads(built: dict, monkeypatch: pytest.Monk
     days = [f for f in gj["features"] if f["properties"]["role"] == "day"]
     assert days and all("along the road" in f["properties"]["geometry_note"] for f in days)
     for f, day in zip(days, it.days, strict=True):
-        want = []
+        want: list[tuple[float, float]] = []
         for leg in day.legs:
             seg = rm.line(leg.from_id, leg.to_id)
             assert seg is not None
@@ -305,7 +305,8 @@ def test_maps_and_exports_follow_the_roads(built: dict, monkeypatch: pytest.Monk
     ctx = load_context()
     layer = route_layer_data(it, ctx.catalog.sites, basemap="osm", lang="en")
     first = legs[0]
-    line = next(x for x in layer["lines"] if x["points"][0] == list(ctx.coords[first.from_id]))  # type: ignore[arg-type]
+    start = list(ctx.coords[first.from_id] or ())
+    line = next(x for x in layer["lines"] if x["points"][0] == start)  # type: ignore[index]
     assert len(line["points"]) == len(rm.line(first.from_id, first.to_id))  # type: ignore[arg-type]
     assert line["dash"] is None
 
@@ -320,3 +321,20 @@ def test_maps_stay_straight_without_road_data() -> None:
     gj = geojson_dict(data)
     notes = {f["properties"].get("geometry_note") for f in gj["features"]}
     assert "straight segments through documented via sites, not roads" in notes
+
+
+def test_plan_with_best_distances_uses_the_road_matrix(
+    built: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.service import plan_route
+
+    without = plan_route(line="stone-carving-report", distances="best")
+    assert {leg.source for leg in without.legs} <= {"seed", "estimate"}
+    monkeypatch.setenv("HERITAGE_ROADS_DIR", str(built["root"]))
+    plan = plan_route(line="stone-carving-report", distances="best")
+    rm: RoadMatrix = built["matrix"]
+    assert {leg.source for leg in plan.legs} == {"road:osrm"}
+    for leg in plan.legs:
+        ab, ba = rm.pair(leg.from_id, leg.to_id), rm.pair(leg.to_id, leg.from_id)
+        assert ab is not None and ba is not None
+        assert leg.km == pytest.approx((ab[0] + ba[0]) / 2)

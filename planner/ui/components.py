@@ -127,8 +127,8 @@ def route_layer_data(
 
     Lines follow the road for road legs when the plan's road matrix has their geometry
     (``planner.roads.plan_geometries``), else each leg's ``via`` chain (the report's table
-    routes through intermediate sites); estimated legs are dashed. Stops are numbered across the trip and coloured by
-    day; lodging towns are dark squares. Texts are HTML-escaped.
+    routes through intermediate sites); estimated legs are dashed. Stops are numbered across
+    the trip and coloured by day; lodging towns are dark squares. Texts are HTML-escaped.
     """
     proj = _project(basemap)
 
