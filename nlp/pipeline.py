@@ -11,10 +11,14 @@ this package never imports rich or typer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from nlp.artifacts import atomic_write_json
 from nlp.config import NlpConfig
+from nlp.errors import ThinDataError
 from nlp.stagebase import NullReporter, Reporter, StageOutput, group_slug, iter_docs, load_segmenter
 from nlp.stages_sentiment import stage_sentiment
 from nlp.stages_site import stage_network, stage_practicalities, stage_similarity, stage_wordclouds
@@ -29,6 +33,7 @@ from nlp.stages_text import (
 __all__ = [
     "NullReporter",
     "Reporter",
+    "RunResult",
     "StageOutput",
     "group_slug",
     "iter_docs",
@@ -49,27 +54,65 @@ __all__ = [
 # --------------------------------------------------------------------------- everything
 
 
+class RunResult(dict[str, StageOutput]):
+    """Stage outputs of :func:`run_all` by stage name, plus the stages it skipped.
+
+    Attributes
+    ----------
+    skipped
+        Stage name → one-line reason (too little data, or a stage it needs was skipped).
+    report_path
+        ``<artifacts_dir>/run_report.json``: stages built, reused and skipped, with reasons.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: dict[str, str] = {}
+        self.report_path: Path | None = None
+
+
+#: stages each stage needs (a skipped stage skips those that need it)
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "keywords": ("segment",),
+    "topics": ("segment",),
+    "sentiment": ("segment",),
+    "practicalities": ("segment",),
+    "similarity": ("keywords", "topics"),
+    "network": ("segment",),
+    "wordclouds": ("keywords",),
+}
+
+
 def run_all(
     inputs: Sequence[str | Path],
     cfg: NlpConfig,
     *,
     source: str | None = None,
+    place_from: str = "auto",
+    place_map: str | Path | None = None,
     ks: Sequence[int] = (2, 3, 4, 5, 6, 8),
     passes: int = 10,
     no_below: int = 3,
     backend: str = "jieba",
     rep: Reporter | None = None,
-) -> dict[str, StageOutput]:
+) -> RunResult:
     """Run every stage; stages whose inputs are unchanged are reused.
+
+    A stage with too little input (:class:`~nlp.errors.ThinDataError`: no shared terms, fewer
+    than two sites, a corpus too small for topics …) is skipped with a one-line reason, and so
+    are the stages that need it; the others go on. The reasons are reported through ``rep`` and
+    written to ``run_report.json``.
 
     Parameters
     ----------
     inputs
-        Export files to ingest (CSV/XLSX/JSONL).
+        Export files or folders to ingest (CSV/TSV/JSONL/XLSX/XLS/ODS).
     cfg
         Settings (artifacts root, seed, workers, limits).
     source
         Column mapping; detected per file when ``None``.
+    place_from, place_map
+        Where each review's destination comes from (see :mod:`nlp.placefrom`).
     ks
         Topic counts swept.
     passes
@@ -83,19 +126,80 @@ def run_all(
 
     Returns
     -------
-    dict[str, StageOutput]
+    RunResult
+
+    Raises
+    ------
+    ThinDataError
+        When no document is left after ingest (nothing useful can be produced).
     """
     rep = rep or NullReporter()
-    out: dict[str, StageOutput] = {}
-    out["corpus"] = stage_corpus(inputs, cfg, source=source, rep=rep)
+    out = RunResult()
+    out["corpus"] = stage_corpus(
+        inputs, cfg, source=source, place_from=place_from, place_map=place_map, rep=rep
+    )
+    n_docs = int(out["corpus"].results.get("documents", 0))
+    if n_docs == 0:
+        raise ThinDataError(_no_documents(out["corpus"].results))
     out["userdict"] = stage_userdict(cfg, rep=rep)
     out["segment"] = stage_segment(out["corpus"], out["userdict"], cfg, backend=backend, rep=rep)
     c, t, u = out["corpus"], out["segment"], out["userdict"]
-    out["keywords"] = stage_keywords(c, t, u, cfg, rep=rep)
-    out["topics"] = stage_topics(c, t, u, cfg, ks=ks, passes=passes, no_below=no_below, rep=rep)
-    out["sentiment"] = stage_sentiment(c, t, u, cfg, rep=rep)
-    out["practicalities"] = stage_practicalities(c, t, u, cfg, rep=rep)
-    out["similarity"] = stage_similarity(c, t, out["keywords"], out["topics"], cfg, rep=rep)
-    out["network"] = stage_network(t, u, cfg, rep=rep)
-    out["wordclouds"] = stage_wordclouds(out["keywords"], cfg, rep=rep)
+
+    def attempt(stage: str, build: Callable[[], StageOutput]) -> None:
+        missing = [n for n in _NEEDS.get(stage, ()) if n not in out]
+        try:
+            if missing:
+                raise ThinDataError(f"needs {', '.join(missing)} (skipped)")
+            out[stage] = build()
+        except ThinDataError as exc:
+            out.skipped[stage] = str(exc)
+            rep.message(f"skipped {stage}: {exc}")
+
+    attempt("keywords", lambda: stage_keywords(c, t, u, cfg, rep=rep))
+    attempt(
+        "topics",
+        lambda: stage_topics(c, t, u, cfg, ks=ks, passes=passes, no_below=no_below, rep=rep),
+    )
+    attempt("sentiment", lambda: stage_sentiment(c, t, u, cfg, rep=rep))
+    attempt("practicalities", lambda: stage_practicalities(c, t, u, cfg, rep=rep))
+    attempt(
+        "similarity",
+        lambda: stage_similarity(c, t, out["keywords"], out["topics"], cfg, rep=rep),
+    )
+    attempt("network", lambda: stage_network(t, u, cfg, rep=rep))
+    attempt("wordclouds", lambda: stage_wordclouds(out["keywords"], cfg, rep=rep))
+    out.report_path = _write_run_report(cfg, out)
     return out
+
+
+def _no_documents(corpus_results: dict[str, Any]) -> str:
+    """The one line said when ingest kept nothing."""
+    files = corpus_results.get("files", [])
+    rows = sum(int(f["rows"]) for f in files)
+    reasons: Counter[str] = Counter()
+    for f in files:
+        reasons.update(f["reasons"])
+    why = ", ".join(f"{k} {v}" for k, v in reasons.most_common()) or "the files have no data rows"
+    return f"no documents to analyse: {len(files)} file(s), {rows} row(s) read, none kept ({why})"
+
+
+def _write_run_report(cfg: NlpConfig, out: RunResult) -> Path:
+    """``run_report.json``: per stage, built/reused/skipped with its folder or reason."""
+    stages: dict[str, Any] = {}
+    for name, so in out.items():
+        stages[name] = {"state": "reused" if so.reused else "built", "path": str(so.path)}
+    for name, reason in out.skipped.items():
+        stages[name] = {"state": "skipped", "reason": reason}
+    corpus = out["corpus"].results
+    report = {
+        "documents": corpus.get("documents"),
+        "destinations": corpus.get("destinations", {}),
+        "stages": stages,
+        "notices": [n for f in corpus.get("files", []) for n in f.get("notices", [])],
+        "unresolved_places": {
+            k: v for f in corpus.get("files", []) for k, v in f.get("unresolved_places", {}).items()
+        },
+    }
+    path = Path(cfg.artifacts_dir) / "run_report.json"
+    atomic_write_json(path, report)
+    return path

@@ -94,11 +94,14 @@ def _version(name: str) -> str | None:
 # The code behind each stage: its modules and the pipeline functions it runs. A change there
 # (and only there) invalidates the stage's artifacts and, through the keys, those downstream.
 _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "corpus": (("ingest", "textnorm", "dedupe", "artifacts"), ()),
+    "corpus": (
+        ("ingest", "readers", "placefrom", "privacy", "boilerplate", "textnorm", "dedupe"),
+        ("_file_summary", "_write_rejects_summary"),
+    ),
     "userdict": (("lexicon", "textnorm"), ()),
     "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
     "keywords": (("keywords", "segment"), ()),
-    "topics": (("topics", "segment"), ("_write_doc_topics",)),
+    "topics": (("topics", "segment"), ("_write_doc_topics", "_sweep")),
     "sentiment": (
         ("sentiment", "segment", "parallel"),
         (

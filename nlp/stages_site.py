@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
+from nlp.errors import ThinDataError
 from nlp.ingest import corpus_size
 from nlp.places import PlaceMatcher
 from nlp.stagebase import (
@@ -130,6 +131,10 @@ def stage_similarity(
         groups = meta["groups"]
         keep = [i for i, g in enumerate(groups) if n_of.get(g, 0) >= min_docs]
         sites = [groups[i] for i in keep]
+        if len(sites) < 2:
+            raise ThinDataError(
+                f"similarity needs at least 2 sites with {min_docs}+ documents; found {len(sites)}"
+            )
         index = {g: i for i, g in enumerate(sites)}
         k = None
         sums: np.ndarray | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,9 +17,20 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
-from nlp.ingest import corpus_fingerprint, corpus_size, ingest_file, iter_corpus
+from nlp.errors import ThinDataError
+from nlp.ingest import (
+    IngestOptions,
+    IngestReport,
+    corpus_fingerprint,
+    corpus_size,
+    expand_inputs,
+    ingest_file,
+    iter_corpus,
+)
 from nlp.lexicon import build_userdict_entries, write_userdict
+from nlp.placefrom import PlaceResolver
 from nlp.places import PlaceMatcher
+from nlp.privacy import AuthorHasher
 from nlp.segment import segment_corpus
 from nlp.stagebase import (
     NullReporter,
@@ -43,57 +55,108 @@ def stage_corpus(
     *,
     source: str | None = None,
     authors: str = "hash",
+    place_from: str = "auto",
+    place_map: str | Path | None = None,
+    sheet: str | None = None,
     rep: Reporter | None = None,
     force: bool = False,
 ) -> StageOutput:
-    """Ingest input files into a corpus artifact (see :mod:`nlp.ingest`)."""
+    """Ingest input files and folders into a corpus artifact (see :mod:`nlp.ingest`)."""
     rep = rep or NullReporter()
-    paths = [Path(p) for p in inputs]
+    paths = expand_inputs(inputs)
+    opts = IngestOptions(
+        source=source,
+        sheet=sheet,
+        authors=authors,
+        place_from=place_from,
+        place_map=Path(place_map) if place_map else None,
+    )
     lex = cfg.lexicon_dir
     params = {
         "source": source,
         "authors": authors,
+        "place_from": place_from,
+        "sheet": sheet,
         "min_chars": cfg.min_chars,
         "max_chars": cfg.max_chars,
         "near_dup_threshold": cfg.near_dup_threshold,
     }
-    in_hashes = {f"input:{p.name}": _file_hash(p) for p in paths}
+    names = Counter(p.name for p in paths)  # a name two inputs share is keyed by its path
+    in_hashes = {f"input:{p.name if names[p.name] == 1 else p}": _file_hash(p) for p in paths}
     in_hashes |= {
         "boilerplate.txt": _file_hash(lex / "boilerplate.txt"),
+        "platforms.yaml": _file_hash(lex / "platforms.yaml"),
         "sources.yaml": _file_hash(lex / "sources.yaml"),
+        "sites.csv": _file_hash(cfg.catalog_dir / "sites.csv"),
     }
+    if opts.place_map is not None:
+        in_hashes["place_map"] = _file_hash(opts.place_map)
 
     def build(tmp: Path, results: dict[str, Any]) -> None:
         rep.start("corpus", None)
+        resolver = PlaceResolver(cfg.catalog_dir, opts.place_map)
+        hasher = AuthorHasher.ephemeral(os.environ.get("HERITAGE_NLP_AUTHOR_KEY"))
         summary = []
         for p in paths:
-            r = ingest_file(p, tmp, source=source, authors=authors, cfg=cfg)
-            rep.advance("corpus", r.rows)
-            summary.append(
-                {
-                    "file": str(p),
-                    "source": r.source,
-                    "encoding": r.encoding,
-                    "rows": r.rows,
-                    "kept": r.kept,
-                    "rejected": r.rejected,
-                    "reasons": dict(r.reasons),
-                    "kept_with_issues": dict(r.kept_with_issues),
-                    "rejects_file": r.rejects_file,
-                }
+            r = ingest_file(
+                p,
+                tmp,
+                source=opts.source,
+                sheet=opts.sheet,
+                authors=opts.authors,
+                place_from=opts.place_from,
+                place_map=opts.place_map,
+                cfg=cfg,
+                resolver=resolver,
+                hasher=hasher,
             )
+            rep.advance("corpus", r.rows)
+            summary.append(_file_summary(p, r))
         results["files"] = summary
         results["documents"] = corpus_size(tmp)
-        with open(tmp / "rejects_summary.csv", "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["file", "reason", "action", "rows"])
-            for s in summary:
-                for reason, n in sorted(s["reasons"].items()):
-                    w.writerow([s["file"], reason, "dropped", n])
-                for reason, n in sorted(s["kept_with_issues"].items()):
-                    w.writerow([s["file"], reason, "kept", n])
+        dests: Counter[str] = Counter()
+        for s in summary:
+            dests.update(s["destinations"])
+        results["destinations"] = dict(sorted(dests.items()))
+        _write_rejects_summary(tmp / "rejects_summary.csv", summary)
 
     return _run(cfg, "corpus", params, in_hashes, build, rep, force=force)
+
+
+def _file_summary(path: Path, r: IngestReport) -> dict[str, Any]:
+    """One input file's line in the corpus stage's results."""
+    return {
+        "file": str(path),
+        "source": r.source,
+        "encoding": r.encoding,
+        "rows": r.rows,
+        "kept": r.kept,
+        "rejected": r.rejected,
+        "reasons": dict(r.reasons),
+        "kept_with_issues": dict(r.kept_with_issues),
+        "stripped": dict(r.stripped),
+        "masked": dict(r.masked),
+        "destinations": dict(r.destinations),
+        "place_origin": r.place_origin,
+        "unresolved_places": r.unresolved,
+        "notices": r.notices,
+        "rejects_file": r.rejects_file,
+    }
+
+
+def _write_rejects_summary(path: Path, summary: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "reason", "action", "rows"])
+        for s in summary:
+            for reason, n in sorted(s["reasons"].items()):
+                w.writerow([s["file"], reason, "dropped", n])
+            for reason, n in sorted(s["kept_with_issues"].items()):
+                w.writerow([s["file"], reason, "kept", n])
+            for kind, n in sorted(s["stripped"].items()):
+                w.writerow([s["file"], kind, "stripped", n])
+            for kind, n in sorted(s["masked"].items()):
+                w.writerow([s["file"], kind, "masked", n])
 
 
 def stage_userdict(cfg: NlpConfig, *, rep: Reporter | None = None) -> StageOutput:
@@ -145,6 +208,7 @@ def stage_segment(
         "corpus": corpus_fingerprint(corpus.path),
         "userdict": userdict.key,
         "stopwords_domain.txt": _file_hash(cfg.lexicon_dir / "stopwords_domain.txt"),
+        "filler.txt": _file_hash(cfg.lexicon_dir / "filler.txt"),
         "stopwordsiso": str(_version("stopwordsiso")),
         "jieba": str(_version("jieba")),
     }
@@ -230,6 +294,7 @@ def stage_topics(
     no_below: int = 3,
     no_above: float = 0.5,
     min_group_docs: int = 30,
+    min_docs: int = 10,
     coherence_docs: int = 5000,
     rep: Reporter | None = None,
 ) -> StageOutput:
@@ -239,7 +304,6 @@ def stage_topics(
     (group, k, topic, rank, term, weight), ``doc_topics.parquet`` (overall model) and
     ``models/<slug>/`` (gensim model, dictionary, params).
     """
-    from nlp.topics import coherence_sweep
 
     rep = rep or NullReporter()
     params = {
@@ -249,10 +313,19 @@ def stage_topics(
         "no_below": no_below,
         "no_above": no_above,
         "min_group_docs": min_group_docs,
+        "min_docs": min_docs,
         "coherence_docs": coherence_docs,
         "seed": cfg.seed,
     }
     inputs = {"corpus": corpus.key, "tokens": tokens.key, "gensim": str(_version("gensim"))}
+
+    sweep_args = {
+        "passes": passes,
+        "iterations": iterations,
+        "no_below": no_below,
+        "no_above": no_above,
+        "coherence_docs": coherence_docs,
+    }
 
     def build(tmp: Path, results: dict[str, Any]) -> None:
         seg = load_segmenter(userdict.path, cfg)
@@ -260,7 +333,22 @@ def stage_topics(
         sizes: Counter[str] = Counter()
         for chunk in iter_docs(corpus.path, tokens_path, batch_docs=cfg.chunk_docs):
             sizes.update(d["destination"] for d in chunk if d["destination"])
+        n_docs = corpus_size(corpus.path)
+        if n_docs < min_docs:
+            raise ThinDataError(
+                f"topics need at least {min_docs} documents; the corpus has {n_docs}"
+            )
         big = sorted(g for g, n in sizes.items() if n >= min_group_docs)
+        small = {g: n for g, n in sizes.items() if n < min_group_docs}
+        if small:
+            results["skipped_groups"] = {
+                g: f"{n} documents < min_group_docs={min_group_docs}"
+                for g, n in sorted(small.items())
+            }
+            rep.message(
+                f"topics: no model for {len(small)} destination(s) with fewer than "
+                f"{min_group_docs} documents ({', '.join(sorted(small))})"
+            )
         groups: list[str | None] = [None, *big]
         coh_rows, term_rows, chosen = [], [], {}
         for group in groups:
@@ -273,20 +361,14 @@ def stage_topics(
                             yield seg.expand(d["tokens"])
 
             rep.message(f"topics [{label}]: sweeping k over {list(ks)}")
-            res = coherence_sweep(
-                docs,
-                ks,
-                seed=cfg.seed,
-                passes=passes,
-                iterations=iterations,
-                no_below=no_below,
-                no_above=no_above,
-                coherence_docs=coherence_docs,
-                on_k=lambda r, label=label: rep.message(
-                    f"  [{label}] k={r['k']:>2}  c_v={r['c_v']:.4f}  u_mass={r['u_mass']:.4f}  "
-                    f"c_npmi={r['c_npmi']:.4f}"
-                ),
-            )
+            try:
+                res = _sweep(docs, ks, label, cfg, rep, **sweep_args)
+            except ThinDataError as exc:
+                if group is None:
+                    raise
+                results.setdefault("skipped_groups", {})[label] = str(exc)
+                rep.message(f"topics [{label}]: skipped: {exc}")
+                continue
             for row in res.table:
                 coh_rows.append({"group": label, **row, "chosen": row["k"] == res.best_k})
             model = res.models[res.best_k]
@@ -307,6 +389,29 @@ def stage_topics(
         results["models"] = chosen
 
     return _run(cfg, "topics", params, inputs, build, rep)
+
+
+def _sweep(
+    docs: Callable[[], Iterator[list[str]]],
+    ks: Sequence[int],
+    label: str,
+    cfg: NlpConfig,
+    rep: Reporter,
+    **kwargs: Any,
+) -> Any:
+    """One coherence sweep, each k's scores reported as it finishes."""
+    from nlp.topics import coherence_sweep
+
+    return coherence_sweep(
+        docs,
+        ks,
+        seed=cfg.seed,
+        on_k=lambda r: rep.message(
+            f"  [{label}] k={r['k']:>2}  c_v={r['c_v']:.4f}  u_mass={r['u_mass']:.4f}  "
+            f"c_npmi={r['c_npmi']:.4f}"
+        ),
+        **kwargs,
+    )
 
 
 def _write_doc_topics(
