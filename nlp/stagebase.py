@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 from nlp.artifacts import (
     SCHEMA_VERSION,
@@ -95,7 +96,16 @@ def _version(name: str) -> str | None:
 # (and only there) invalidates the stage's artifacts and, through the keys, those downstream.
 _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "corpus": (
-        ("ingest", "readers", "placefrom", "privacy", "boilerplate", "textnorm", "dedupe"),
+        (
+            "ingest",
+            "mapping",
+            "readers",
+            "placefrom",
+            "privacy",
+            "boilerplate",
+            "textnorm",
+            "dedupe",
+        ),
         ("_file_summary", "_write_rejects_summary"),
     ),
     "userdict": (("lexicon", "textnorm"), ()),
@@ -159,17 +169,25 @@ def _run(
     *,
     force: bool = False,
 ) -> StageOutput:
+    """Reuse the stage's artifact for these parameters and inputs, or build it.
+
+    Builds of one key are serialised by a file lock beside the artifact folder: a second
+    process asking for the same key waits, then reuses what the first one built (it never
+    deletes a folder another process is reading or renaming).
+    """
     inputs = {**inputs, "code": code_hash(stage)}
     key = hash_params({"stage": stage, "params": params, "inputs": inputs, "v": SCHEMA_VERSION})
-    found = None if force else find_artifact(cfg.artifacts_dir, stage, key)
-    if found is not None:
-        out = StageOutput(stage, key, found, True, load_manifest(found).get("results", {}))
-        rep.done(stage, out)
-        return out
-    with build_artifact(
-        cfg.artifacts_dir, stage, key, params=params, inputs=inputs, seed=cfg.seed
-    ) as (tmp, results):
-        build(tmp, results)
+    (cfg.artifacts_dir / stage).mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cfg.artifacts_dir / stage / f".{key}.lock")):
+        found = None if force else find_artifact(cfg.artifacts_dir, stage, key)
+        if found is not None:
+            out = StageOutput(stage, key, found, True, load_manifest(found).get("results", {}))
+            rep.done(stage, out)
+            return out
+        with build_artifact(
+            cfg.artifacts_dir, stage, key, params=params, inputs=inputs, seed=cfg.seed
+        ) as (tmp, results):
+            build(tmp, results)
     out = StageOutput(stage, key, cfg.artifacts_dir / stage / key, False, results)
     rep.done(stage, out)
     return out
