@@ -448,7 +448,10 @@ class Search:
                 W = U[self.sc[U] > self.scL[v] + 1e-9]
                 if W.size == 0:
                     continue
-                tmp = _Route(rt.r, rt.stops[:i] + rt.stops[i + 1 :])
+                rest = rt.stops[:i] + rt.stops[i + 1 :]
+                if not self.feasible(rt.r, rest):
+                    continue  # v bridges a later window (travel times without the triangle rule)
+                tmp = _Route(rt.r, rest)
                 self.refresh(tmp)
                 b, p, _ = self._eval(tmp, W)
                 if not np.isfinite(b).any():
@@ -659,13 +662,32 @@ class Search:
 
         A removed mandatory node is re-inserted first by the next local search; if that
         fails, the ILS returns to its best solution.
+        Without the triangle inequality a stop can be the bridge that makes a later window
+        reachable (removing it delays the later stops), so a removal that would make the
+        route infeasible is skipped (see :meth:`_feasible_removal`).
         """
         keep = self.mand if not self.free else ()
         drop = {i for i in idx if rt.stops[i] not in keep}
-        if drop:
-            self.removed.extend(rt.stops[i] for i in drop)
-            rt.stops = [v for i, v in enumerate(rt.stops) if i not in drop]
-            self.refresh(rt)
+        if not drop:
+            return
+        kept = [v for i, v in enumerate(rt.stops) if i not in drop]
+        if not self.feasible(rt.r, kept):
+            drop = self._feasible_removal(rt, sorted(drop))
+            if not drop:
+                return
+            kept = [v for i, v in enumerate(rt.stops) if i not in drop]
+        self.removed.extend(rt.stops[i] for i in sorted(drop))
+        rt.stops = kept
+        self.refresh(rt)
+
+    def _feasible_removal(self, rt: _Route, idx: Sequence[int]) -> set[int]:
+        """The positions of ``idx`` that can be removed one by one, route kept feasible."""
+        drop: set[int] = set()
+        for i in idx:
+            trial = drop | {i}
+            if self.feasible(rt.r, [v for k, v in enumerate(rt.stops) if k not in trial]):
+                drop = trial
+        return drop
 
     def shake(self, routes: list[_Route], S: int, R: int) -> None:
         """Remove ``R`` consecutive stops from position ``S`` of every route (wrapping)."""

@@ -170,6 +170,56 @@ def test_every_method_is_feasible_and_checked(p: OPTWProblem) -> None:
         }
 
 
+def _bridge_problem() -> OPTWProblem:
+    """Hypothesis' falsifying example: without the triangle inequality, node 1 (window
+    [0, 0] on both days) is reachable in time only through a zero-travel bridge (node 3, 4,
+    5 or 6, leaving the depot at 1 minute otherwise); node 4 is closed on day 0."""
+    T = np.zeros((8, 8))
+    T[0, [1, 2, 3, 5]] = 1.0
+    return OPTWProblem(
+        travel=T,
+        service=np.array([0, 0, 0, 0, 0, 0, 0, 1.0]),
+        score=np.zeros(8),
+        open=np.array([[0.0] * 8, [0, 0, 1, 0, 2, 1, 0, 0]]),
+        close=np.array([[0, 0, 0, 0, -1, 0, 0, 0], [0, 0, 1, 0, 2, 1, 0, 0.0]]),
+        route_start=[0, 0],
+        route_end=[0, 0],
+        route_open=np.array([0.0, 0.0]),
+        route_close=np.array([40.0, 40.0]),
+        mandatory=frozenset({1, 3}),
+        max_stops=4,
+    )
+
+
+@pytest.mark.parametrize("method", ["greedy", "ils", "exact", "auto"])
+@pytest.mark.parametrize("seed", range(4))
+def test_removing_a_bridge_stop_keeps_routes_feasible(method: str, seed: int) -> None:
+    """Regression: the ILS removed a stop that bridged to a later window (non-metric travel
+    times), leaving an infeasible route ("internal error: route 1 [1, 2, 4] is infeasible")."""
+    p = _bridge_problem()
+    kw = dict(FAST_ILS) if method == "ils" else {}
+    sol = solve_optw(p, method=method, seed=seed, **kw)
+    assert check_solution(p, sol) == [], method
+    assert_feasible(p, sol)
+    if method in ("ils", "exact", "auto"):
+        assert sol.infeasible_mandatory == ()  # both must-visits fit (e.g. day 0: 6, 3, 1)
+
+
+def test_search_removal_skips_bridge_stops() -> None:
+    """Removing stops never leaves an infeasible route; skipped removals stay on the route."""
+    from routing.optw_model import prepare
+    from routing.optw_search import Search
+
+    p = _bridge_problem()
+    search = Search(prepare(p))
+    routes = search.make([[], [6, 1, 2]])  # 6 bridges to node 1 (window [0, 0])
+    assert search.feasible(1, routes[1].stops)
+    search.remove_positions(routes[1], [0, 2])
+    assert routes[1].stops == [6, 1]  # 6 stays: without it node 1 is reached too late
+    assert search.removed == [2]
+    assert search.feasible(1, routes[1].stops)
+
+
 @settings(max_examples=40, deadline=None)
 @given(problems(max_n=7, max_routes=2))
 def test_exact_equals_brute_force(p: OPTWProblem) -> None:
