@@ -47,11 +47,13 @@ import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
+from common import settings
+from common.errors import UserError
+from common.geo import haversine_km
 from kg import uris
 from kg.names import normalize, rank_candidates
 from kg.namespaces import HR, HRID, PREFIXES, SCHEMA, SKOS, XSD
 from kg.store import KnowledgeGraph, QueryError, Row
-from routing.geo import haversine_km
 
 __all__ = [
     "BASE_KINDS",
@@ -91,7 +93,7 @@ _KIND_OF_TYPE = {
 }
 _DEFAULT_KIND_ORDER = ("site", "heritage", "area", "theme", "line")
 _KM_PER_DEG_LAT = 111.2
-VOCABULARY = Path(__file__).resolve().parents[1] / "data" / "ontology" / "heritage-routes.ttl"
+VOCABULARY = settings.ONTOLOGY_DIR / "heritage-routes.ttl"
 
 
 # ============================================================================ results
@@ -244,7 +246,7 @@ class Connection:
         return "; ".join(h.text() for h in self.hops)
 
 
-class UnknownEntityError(LookupError):
+class UnknownEntityError(UserError, LookupError):
     """A name that matches no entity (or several equally well)."""
 
     def __init__(self, name: str, suggestions: Sequence[str] = (), *, ambiguous: bool = False):
@@ -476,7 +478,7 @@ def sites_within(
         Nearest first (documented distance when known, else straight-line).
     """
     if radius_km < 0 or not math.isfinite(radius_km):
-        raise ValueError(f"radius_km must be a non-negative number, got {radius_km!r}")
+        raise QueryError(f"radius_km must be a non-negative number, got {radius_km!r}")
     summaries = site_summaries(kg)
     if isinstance(center, tuple):
         lat, lon = float(center[0]), float(center[1])
@@ -888,7 +890,7 @@ def explain_connection(
     """
     ea, eb = resolve(kg, a), resolve(kg, b)
     if ea.iri == eb.iri:
-        raise ValueError("the two entities are the same")
+        raise QueryError("the two entities are the same")
     G = _projection(kg, keywords=include_keywords)
     sa, sb = str(ea.iri), str(eb.iri)
     if sa not in G or sb not in G or not nx.has_path(G, sa, sb):

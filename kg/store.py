@@ -20,7 +20,6 @@ project their parameters.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -38,6 +37,9 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node, Variable
 
+from common import settings
+from common.artifacts import sha256_file
+from common.errors import UserError
 from kg.namespaces import PREFIXES, bind_prefixes
 
 __all__ = [
@@ -50,11 +52,9 @@ __all__ = [
     "open_graph",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-QUERY_DIR = Path(__file__).resolve().parent / "queries"
-DEFAULT_TTL = PROJECT_ROOT / "artifacts" / "kg" / "graph.ttl"
-DEFAULT_OXIGRAPH_DIR = PROJECT_ROOT / "artifacts" / "kg" / "oxigraph"
-BACKENDS = ("memory", "oxigraph")
+QUERY_DIR = settings.KG_QUERY_DIR
+DEFAULT_TTL = settings.KG_ARTIFACTS_DIR / "graph.ttl"
+BACKENDS = settings.KG_BACKENDS
 _INIT_NS = {p: str(ns) for p, ns in PREFIXES.items()}
 _MARKER = "loaded_from.sha256"
 
@@ -62,16 +62,13 @@ _open_stores: dict[Path, Any] = {}
 _open_lock = threading.Lock()
 
 
-class QueryError(ValueError):
+class QueryError(UserError, ValueError):
     """A query that cannot be run (unknown name, unreadable file, SPARQL syntax error)."""
 
 
 def default_backend() -> str:
     """``$HERITAGE_KG_STORE`` if set (``memory`` or ``oxigraph``), else ``memory``."""
-    value = os.environ.get("HERITAGE_KG_STORE", "memory").strip().lower() or "memory"
-    if value not in BACKENDS:
-        raise ValueError(f"HERITAGE_KG_STORE must be one of {', '.join(BACKENDS)}, got {value!r}")
-    return value
+    return settings.kg_store()
 
 
 def load_query(name: str) -> str:
@@ -303,16 +300,12 @@ def _copy_algebra(e: Any) -> Any:
 # ============================================================================ opening
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _open_oxigraph(ttl: Path, folder: Path) -> Graph:
     import pyoxigraph as ox
     from oxrdflib import OxigraphStore
 
     folder = folder.resolve()
-    digest = _sha256(ttl)
+    digest = sha256_file(ttl)
     with _open_lock:
         store = _open_stores.get(folder)
         if store is None:
@@ -378,7 +371,7 @@ def open_graph(
     """
     backend = (store or default_backend()).lower()
     if backend not in BACKENDS:
-        raise ValueError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
+        raise QueryError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
     ttl = Path(path) if path else DEFAULT_TTL
     if not ttl.exists():
         if path is None and build_if_missing:
@@ -391,9 +384,7 @@ def open_graph(
         g = bind_prefixes(Graph(bind_namespaces="none"))
         g.parse(ttl, format="turtle")
         return KnowledgeGraph(g, backend="memory", source=ttl)
-    folder = Path(
-        oxigraph_dir or os.environ.get("HERITAGE_KG_OXIGRAPH_DIR") or DEFAULT_OXIGRAPH_DIR
-    )
+    folder = Path(oxigraph_dir) if oxigraph_dir else settings.kg_oxigraph_dir()
     return KnowledgeGraph(_open_oxigraph(ttl, folder), backend="oxigraph", source=ttl)
 
 

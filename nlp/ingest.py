@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import re
 import sys
 import unicodedata
@@ -35,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from common import settings
 from nlp.artifacts import SCHEMA_VERSION, atomic_path, atomic_write_json, sha256_file
 from nlp.config import NlpConfig
 from nlp.dedupe import MinHashIndex, content_key
@@ -720,7 +720,7 @@ def ingest_file(
             report.rejects_file = part["rejects"]
             return report
 
-    salt = os.environ.get("HERITAGE_NLP_AUTHOR_SALT", "heritage-routes")
+    salt = settings.author_salt()
     index = MinHashIndex(threshold=cfg.near_dup_threshold)
     seen_keys = _existing_index(corpus_dir, meta, index)
     seen_ids: set[str] = set(seen_keys.values())

@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.errors import UserError
+
 __all__ = [
     "KINDS",
     "ColumnSpec",
@@ -74,7 +76,7 @@ ORDERED = frozenset({"likert", "ordinal", "numeric"})
 MULTI_SEPARATORS = ("┋", "|", ";", "；")
 
 
-class SurveyError(ValueError):
+class SurveyError(UserError, ValueError):
     """A questionnaire export or spec that cannot be used; the message names file and column."""
 
 

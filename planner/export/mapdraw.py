@@ -33,6 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
 from PIL import Image
 
+from planner.export._io import ExportError
 from planner.export.brand import DEFAULT_BRAND, Brand
 from planner.export.facts import ExportData, Place
 from planner.export.labels import label
@@ -208,7 +209,7 @@ def _draw(
     chains = [data.day_chain(d, with_via=True) for d in range(len(it.days))]
     pts = [p for chain in chains for p in chain if p.has_coords]
     if not pts:
-        raise ValueError("no place of the plan has coordinates: nothing to draw")
+        raise ExportError("no place of the plan has coordinates: nothing to draw")
     lat0 = sum(float(p.lat) for p in pts) / len(pts)  # type: ignore[arg-type]
     lon0 = sum(float(p.lon) for p in pts) / len(pts)  # type: ignore[arg-type]
 
