@@ -9,10 +9,7 @@ every stage manifest records. The other names are re-exported for the stage modu
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
+import functools
 
 from common import artifacts as _common
 from common.artifacts import (
@@ -52,18 +49,5 @@ def library_versions(names: tuple[str, ...] = NLP_LIBRARIES) -> dict[str, str | 
     return _common.library_versions(names)
 
 
-@contextlib.contextmanager
-def build_artifact(
-    root: str | Path,
-    stage: str,
-    key: str,
-    *,
-    params: Mapping[str, Any],
-    inputs: Mapping[str, str],
-    seed: int | None = None,
-) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """:func:`common.artifacts.build_artifact` recording :data:`NLP_LIBRARIES` versions."""
-    with _common.build_artifact(
-        root, stage, key, params=params, inputs=inputs, seed=seed, libraries=NLP_LIBRARIES
-    ) as built:
-        yield built
+#: :func:`common.artifacts.build_artifact` recording the versions of :data:`NLP_LIBRARIES`.
+build_artifact = functools.partial(_common.build_artifact, libraries=NLP_LIBRARIES)
