@@ -18,6 +18,7 @@ from planner.cli_boundary import error_boundary as user_errors
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
+from planner.cli_roads import app as roads_app
 
 app = typer.Typer(
     cls=BoundaryGroup,
@@ -32,6 +33,7 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(kg_app, name="kg")
+app.add_typer(roads_app, name="roads")
 app.command("export")(export_cmd)
 
 out = Console(soft_wrap=True)
@@ -370,8 +372,14 @@ def catalog_geocode(
 
 
 @app.command("fit-circuity")
-def fit_circuity_cmd() -> None:
+def fit_circuity_cmd(
+    roads: bool = typer.Option(False, "--roads", help="re-fit on the road matrix (and speed)"),
+) -> None:
     """Show the road/straight-line factor fitted to known road distances, pair by pair."""
+    if roads:
+        from planner.cli_roads import fit_roads_cmd
+
+        return fit_roads_cmd()
     with user_errors():
         ctx = service.load_context()
         fit = ctx.circuity
