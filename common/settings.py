@@ -50,6 +50,11 @@ Folders and values the environment can change (functions)
     ``HERITAGE_NLP_MAX_CHARS`` (10000), ``HERITAGE_NLP_NEAR_DUP_THRESHOLD`` (0.8),
     ``HERITAGE_NLP_MIN_TOKEN_CHARS`` (2), ``HERITAGE_NLP_SENTIMENT_WORDS`` (``snownlp``),
     ``HERITAGE_NLP_SENTIMENT_MODEL`` (``auto``).
+``roads_dir()`` — ``HERITAGE_ROADS_DIR``, default ``<root>/artifacts/roads``
+    Road-network artifacts (OSRM data, road distance/time matrices; see ``planner.roads``).
+``roads_enabled()`` — ``HERITAGE_ROADS``, default on
+    ``off`` (or ``0``, ``no``, ``none``) makes plans ignore road data and use the distance
+    table and estimates.
 ``author_salt()`` — ``HERITAGE_NLP_AUTHOR_SALT``, default ``heritage-routes``
     Salt of the SHA-256 that pseudonymises review authors at ingest.
 ``amap_key()`` — ``AMAP_KEY``, default unset
@@ -87,6 +92,8 @@ __all__ = [
     "kg_store",
     "nlp_artifacts_dir",
     "nlp_env",
+    "roads_dir",
+    "roads_enabled",
 ]
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parents[1]
@@ -162,6 +169,17 @@ def cjk_font() -> Path | None:
 def nlp_env(field: str) -> str | None:
     """The raw value of ``HERITAGE_NLP_<FIELD>`` (``field`` as in ``NlpConfig``), or ``None``."""
     return os.environ.get(f"HERITAGE_NLP_{field.upper()}")
+
+
+def roads_dir() -> Path:
+    """``$HERITAGE_ROADS_DIR`` if set, else ``<root>/artifacts/roads``."""
+    env = _env("HERITAGE_ROADS_DIR")
+    return Path(env).expanduser() if env else ARTIFACTS_DIR / "roads"
+
+
+def roads_enabled() -> bool:
+    """``False`` when ``$HERITAGE_ROADS`` is ``off``, ``0``, ``no`` or ``none``."""
+    return (_env("HERITAGE_ROADS") or "").strip().lower() not in {"off", "0", "no", "none"}
 
 
 def author_salt() -> str:
