@@ -336,8 +336,8 @@ def fit_from_roads(
     Uses every unordered pair of catalog points the matrix has (unmoved, not flagged) whose
     straight-line distance is at least ``min_km``; the road km is the mean of both directions.
     """
+    from common.geo import haversine_km
     from routing.distances import fit_circuity
-    from routing.geo import haversine_km
 
     ids, pts = catalog_points(catalog)
     where = dict(zip(ids, pts, strict=True))
