@@ -49,14 +49,16 @@ Folders and values the environment can change (functions)
     ``HERITAGE_NLP_CHUNK_DOCS`` (2000), ``HERITAGE_NLP_MIN_CHARS`` (2),
     ``HERITAGE_NLP_MAX_CHARS`` (10000), ``HERITAGE_NLP_NEAR_DUP_THRESHOLD`` (0.8),
     ``HERITAGE_NLP_MIN_TOKEN_CHARS`` (2), ``HERITAGE_NLP_SENTIMENT_WORDS`` (``snownlp``),
-    ``HERITAGE_NLP_SENTIMENT_MODEL`` (``auto``).
+    ``HERITAGE_NLP_SENTIMENT_MODEL`` (``auto``),
+    ``HERITAGE_NLP_KEY_DIR`` (``~/.config/heritage-routes/corpus-keys``).
 ``roads_dir()`` — ``HERITAGE_ROADS_DIR``, default ``<root>/artifacts/roads``
     Road-network artifacts (OSRM data, road distance/time matrices; see ``planner.roads``).
 ``roads_enabled()`` — ``HERITAGE_ROADS``, default on
     ``off`` (or ``0``, ``no``, ``none``) makes plans ignore road data and use the distance
     table and estimates.
-``author_salt()`` — ``HERITAGE_NLP_AUTHOR_SALT``, default ``heritage-routes``
-    Salt of the SHA-256 that pseudonymises review authors at ingest.
+``author_key()`` — ``HERITAGE_NLP_AUTHOR_KEY``, default unset
+    The key that pseudonymises review authors at ingest (keyed hash, ``nlp.privacy``);
+    unset means a random key per corpus, kept under ``HERITAGE_NLP_KEY_DIR``.
 ``amap_key()`` — ``AMAP_KEY``, default unset
     AMap (高德) Web Service key for ``heritage catalog geocode`` (also ``--key``).
 
@@ -84,7 +86,7 @@ __all__ = [
     "SAMPLE_CORPUS",
     "SettingError",
     "amap_key",
-    "author_salt",
+    "author_key",
     "catalog_dir",
     "cjk_font",
     "data_dir",
@@ -182,9 +184,9 @@ def roads_enabled() -> bool:
     return (_env("HERITAGE_ROADS") or "").strip().lower() not in {"off", "0", "no", "none"}
 
 
-def author_salt() -> str:
-    """``$HERITAGE_NLP_AUTHOR_SALT``, default ``heritage-routes``."""
-    return os.environ.get("HERITAGE_NLP_AUTHOR_SALT", "heritage-routes")
+def author_key() -> str | None:
+    """``$HERITAGE_NLP_AUTHOR_KEY``, or ``None`` when unset (a random key per corpus)."""
+    return os.environ.get("HERITAGE_NLP_AUTHOR_KEY")
 
 
 def amap_key() -> str | None:
