@@ -58,6 +58,7 @@ class Provider(StrEnum):
     seed = "seed"
     estimate = "estimate"
     auto = "auto"
+    best = "best"
 
 
 def _print_json(data: object) -> None:

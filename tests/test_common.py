@@ -54,9 +54,9 @@ def test_project_errors_share_one_root() -> None:
     from kg.store import QueryError
     from kg.validate import ShaclViolationError
     from nlp.errors import ConfigError, IngestError, LexiconError, NlpError
+    from nlp.survey import SurveyError
     from planner.export import BrandError, ExportError
     from planner.service import PlanError
-    from planner.survey import SurveyError
     from planner.themes import ThemeError
     from planner.traveltimes import TravelTimesError
     from routing.distances import DisconnectedError, MissingCoordinatesError, RoutingError
