@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from kg.catalog import Site
-from planner import evidence, providers
+from planner import evidence, providers, region
 from planner import hours as hours_mod
 from planner.messages import Message, Name, msg
 from planner.model import Day, Dropped, Itinerary, Stop, TravelLeg
@@ -239,10 +239,30 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
     if end is not None and end.id not in towns:
         towns.append(end.id)
     chosen = [c for c in chosen if c.site_id not in towns]
-    ids = towns + [c.site_id for c in chosen]
     transport = planning["transport"][req.mode]
+    # region scale: only reachable, well-scored candidates and the towns near them (region.py)
+    chosen, pruned = region.prune_candidates(
+        cat,
+        chosen,
+        start=start,
+        end=end,
+        days=req.days,
+        max_per_day=max_per_day,
+        keep=must_ids | set(locks),
+        speed_kmh=float(transport["speed_kmh"]),
+        day_minutes=day_close - day_open - lunch,
+        circuity=ctx.circuity.factor,
+    )
+    for p in pruned:
+        why = msg("dropped.too_far") if p.reason == "too_far" else None
+        score = next(c.score for c in cands if c.site_id == p.site_id)
+        why = why or msg("dropped.lower_score", score=score)
+        dropped.append(Dropped(p.site_id, cat.sites[p.site_id].name_zh, p.reason, why))
+    anchors = [start.id, *([end.id] if end is not None else [])]
+    towns = region.prune_towns(cat, towns, chosen, anchors=anchors)
+    ids = towns + [c.site_id for c in chosen]
     try:  # km, minutes and sources of every leg: planner/providers.py decides
-        dm = providers.leg_table(
+        dm = region.cached_leg_table(
             ctx,
             ids,
             transport=transport,
@@ -403,10 +423,33 @@ def _night_sequences(s: _Setup, req: TripRequest, start: int, end: int | None) -
         for t in range(len(s.towns))
         if t in (start, end) or (s.travel[t, len(s.towns) :] <= 120).any()
     ]
+    day_cfg = load_planning()["day"]
+    drive = region.drive_window(
+        s.day_open,
+        s.day_close,
+        s.lunch,
+        _minutes(day_cfg["lunch_earliest"]),
+        _minutes(day_cfg["lunch_latest"]),
+    )
+    if len(near) ** (days - 1) > region.MAX_SEQUENCES:  # region scale: beam search
+        return region.night_sequences(
+            s.travel,
+            s.service,
+            s.score,
+            towns=near,
+            n_towns=len(s.towns),
+            start=start,
+            last=last,
+            days=days,
+            max_per_day=int(s.params["max_per_day"]),
+            day_minutes=s.day_close - s.day_open - s.lunch,
+            drive_minutes=drive,
+        )
     seqs = []
     for combo in itertools.product(near, repeat=days - 1):
-        seqs.append((*combo, last))
-    return seqs
+        if region.drivable((*combo, last), s.travel, start, drive):  # each day's drive fits
+            seqs.append((*combo, last))
+    return seqs or [tuple([start] * (days - 1) + [last])]
 
 
 def _solve(s: _Setup, req: TripRequest) -> tuple[OPTWSolution, tuple[int, ...]]:
@@ -549,6 +592,18 @@ def _best_day(
     or none fits.
     """
     free = [v for v in pool if v not in keep and s.open[r, v] <= s.close[r, v]]
+    free = region.day_reachable(  # drops only nodes no route of this day can visit
+        free,
+        travel=s.travel,
+        service=s.service,
+        open_=s.open[r],
+        close=s.close[r],
+        start=start,
+        end=end,
+        day_open=s.day_open,
+        day_close=s.day_close,
+        lunch=s.lunch,
+    )
     room = cap - len(keep)
     if room < 0:
         return None
