@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from planner import service
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
+from planner.trip.request import Effort, Lodging, Mode, Pace
+from planner.trip.request import Solver as TripSolver
 
 app = typer.Typer(
     help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
@@ -175,28 +178,39 @@ def _names(spec: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in (spec or "").replace("，", ",").split(",") if x.strip())
 
 
+def _theme_spec(spec: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``stone-carving`` → one theme; ``stone-carving=2,sichuan-opera=1`` → a mixed trip."""
+    if "=" not in spec and "," not in spec:
+        return spec, ()
+    return "mixed", _weights(spec)
+
+
 @app.command("itinerary")
 def itinerary_cmd(
-    theme: str = typer.Option("stone-carving", "--theme", help="a theme, or mixed with --weights"),
+    theme: str = typer.Option(
+        "stone-carving",
+        "--theme",
+        help="a theme, or several with weights for a mixed trip: stone-carving=2,sichuan-opera=1",
+    ),
     days: int = typer.Option(3, "--days", min=1, max=14),
     start: str = typer.Option("大足城区", "--start", help="first morning's town"),
     date: str | None = typer.Option(None, "--date", help="first day, YYYY-MM-DD (default today)"),
-    mode: str = typer.Option("car", "--mode", help="car or bus"),
-    pace: str = typer.Option("normal", "--pace", help="relaxed, normal or intense"),
+    mode: Mode = typer.Option(Mode.car, "--mode"),
+    pace: Pace = typer.Option(Pace.normal, "--pace"),
     must: str | None = typer.Option(None, "--must", help="comma-separated must-see sites"),
     avoid: str | None = typer.Option(None, "--avoid", help="comma-separated sites to skip"),
     end: str | None = typer.Option(None, "--end", help="where the last day must end"),
-    lodging: str = typer.Option(
-        "choose", "--lodging", help="choose (best town each night) or fixed"
+    lodging: Lodging = typer.Option(
+        Lodging.choose, "--lodging", help="choose (best town each night) or fixed"
     ),
-    weights: str | None = typer.Option(
-        None, "--weights", help="mixed theme, e.g. stone-carving=2,sichuan-opera=1"
+    max_drive_hours: float | None = typer.Option(
+        None, "--max-drive-hours", help="most hours of travel per day (default planning.yaml)"
     ),
     theme_per_day: str | None = typer.Option(
         None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
     ),
-    effort: str = typer.Option("normal", "--effort", help="quick, normal or thorough"),
-    solver: str = typer.Option("auto", "--solver", help="auto, ils, greedy or exact"),
+    effort: Effort = typer.Option(Effort.normal, "--effort"),
+    solver: TripSolver = typer.Option(TripSolver.auto, "--solver"),
     times: Path | None = typer.Option(
         None,
         "--times",
@@ -217,10 +231,9 @@ def itinerary_cmd(
             day0 = dt.date.fromisoformat(date) if date else dt.date.today()
         except ValueError:
             raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
-        # (a TravelTimesError lists every bad line; user_errors prints it)
-        known = load_travel_times(times, service.load_context().catalog) if times else None
+        theme_id, weights = _theme_spec(theme)
         req = TripRequest(
-            theme=theme,
+            theme=theme_id,
             days=days,
             start=start,
             date=day0,
@@ -230,12 +243,15 @@ def itinerary_cmd(
             avoid=_names(avoid),
             end=end,
             lodging=lodging,
-            weights=_weights(weights),
+            weights=weights,
             theme_per_day=theme_per_day,
+            max_drive_hours=max_drive_hours,
             effort=effort,
             solver=solver,
-            travel_times=known,
         )
+        if times:  # (a TravelTimesError lists every bad line; user_errors prints it)
+            known = load_travel_times(times, service.load_context().catalog)
+            req = replace(req, travel_times=known)
         it = plan_itinerary(req)
         if fmt is Fmt.json:
             _print_json(itinerary_to_dict(it))

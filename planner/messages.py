@@ -127,6 +127,18 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "每天的时间窗口太短，什么都参观不了",
         "the daily window is too short to visit anything",
     ),
+    "error.request_field": (
+        "请求参数 {field} 的值 {value} 无效：应为 {expected}",
+        "{field} {value} is not valid: expected {expected}",
+    ),
+    "error.date_range": (
+        "出发日期 {date} 不在可规划的范围内（{lo} 至 {hi}）",
+        "start date {date} is outside the range that can be planned ({lo} to {hi})",
+    ),
+    "error.too_many_names": (
+        "{field} 列了 {count} 个遗址，资料目录只有 {catalog} 个",
+        "{field} lists {count} sites; the catalog has {catalog}",
+    ),
     # plan title
     "plan.title": ("{theme} · {days} 天 · 从{start}出发", "{theme} · {days} day(s) from {start}"),
 }

@@ -13,7 +13,7 @@
     ``O(F_1 · F_2)`` over the feasible sets of the routes).
 ``cpsat``
     CP-SAT (OR-Tools) model for medium instances (a few dozen candidates): one circuit per
-    route over its start copy, end copy and candidates (``AddCircuit`` with self-loops for
+    route over its start copy, end copy and candidates (``add_circuit`` with self-loops for
     skipped nodes), an integer start time per route and node with
     ``start_j >= start_i + service_i + travel_ij`` on used arcs, and each candidate on at
     most one route. Times are **integers after scaling by 100** (0.01 min): travel and service
@@ -32,6 +32,7 @@ Computers & OR 36(4).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -231,10 +232,10 @@ def solve_cpsat(
         # local node ids: 0 = start copy, 1 = end copy, 2.. = candidates
         ids = {v: i + 2 for i, v in enumerate(local)}
         t = {
-            0: model.NewIntVar(up(P.route_open[r]), horizon, f"t{r}s"),
-            1: model.NewIntVar(0, down(P.route_close[r]), f"t{r}e"),
+            0: model.new_int_var(up(P.route_open[r]), horizon, f"t{r}s"),
+            1: model.new_int_var(0, down(P.route_close[r]), f"t{r}e"),
         }
-        arcs = [(1, 0, model.NewConstant(1))]
+        arcs: list[tuple[int, int, Any]] = [(1, 0, model.new_constant(1))]
         used = {}
 
         def node_of(i: int, local_=local, s0=s0, e0=e0) -> int:
@@ -243,32 +244,32 @@ def solve_cpsat(
         for v in local:
             i = ids[v]
             lo, hi = up(P.open[r, v]), down(P.close[r, v])
-            t[i] = model.NewIntVar(min(lo, hi), max(lo, hi), f"t{r}_{v}")
-            x = model.NewBoolVar(f"y{r}_{v}")
+            t[i] = model.new_int_var(min(lo, hi), max(lo, hi), f"t{r}_{v}")
+            x = model.new_bool_var(f"y{r}_{v}")
             visit[r, v] = x
-            arcs.append((i, i, x.Not()))
+            arcs.append((i, i, x.negated()))
         nodes = [0, 1, *ids.values()]
         for i in nodes:
             for j in nodes:
                 if i == j or j == 0 or i == 1:
                     continue
                 if i == 0 and j == 1:
-                    lit = model.NewBoolVar(f"x{r}_empty")
+                    lit = model.new_bool_var(f"x{r}_empty")
                 else:
-                    lit = model.NewBoolVar(f"x{r}_{i}_{j}")
+                    lit = model.new_bool_var(f"x{r}_{i}_{j}")
                 arcs.append((i, j, lit))
                 used[i, j] = lit
                 a, b = node_of(i), node_of(j)
                 dur = up(P.travel[a, b] + (P.service[a] if i >= 2 else 0.0))
-                model.Add(t[j] >= t[i] + dur).OnlyEnforceIf(lit)
+                model.add(t[j] >= t[i] + dur).only_enforce_if(lit)
         if P.max_stops is not None:
-            model.Add(sum(visit[r, v] for v in local) <= P.max_stops)
-        model.AddCircuit(arcs)
+            model.add(sum(visit[r, v] for v in local) <= P.max_stops)
+        model.add_circuit(arcs)
         arcs_by_route.append((local, used, ids))
     for v in K:
         lits = [visit[r, v] for r in range(R) if (r, v) in visit]
         if lits:
-            model.AddAtMostOne(lits)
+            model.add_at_most_one(lits)
     big = round(float(P.score[K].sum()) * S) + 1
     obj = []
     for (_r, v), x in visit.items():
@@ -276,22 +277,22 @@ def solve_cpsat(
         if v in P.mandatory:
             w += big
         obj.append(w * x)
-    model.Maximize(sum(obj))
+    model.maximize(sum(obj))
     if hint:
         on = {(r, v) for r, seq in enumerate(hint) for v in seq}
         for (r, v), x in visit.items():
-            model.AddHint(x, (r, v) in on)
+            model.add_hint(x, (r, v) in on)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(seed)
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return [[] for _ in range(R)], False
     stops: list[list[int]] = []
     for r in range(R):
         local, used, ids = arcs_by_route[r]
-        succ = {i: j for (i, j), lit in used.items() if solver.Value(lit)}
+        succ = {i: j for (i, j), lit in used.items() if solver.value(lit)}
         seq = []
         i = succ.get(0, 1)
         while i != 1:

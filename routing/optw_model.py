@@ -553,13 +553,13 @@ def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5
                 errs.append(f"route {r}: start/end node {v.node} has inconsistent times")
     visited = set(seen)
     inf_m = set(sol.infeasible_mandatory)
-    for v in sorted(mand - visited):
-        if v not in inf_m:
-            errs.append(f"mandatory node {v} dropped silently")
-    for v in sorted(inf_m & visited):
-        errs.append(f"mandatory node {v} reported infeasible but visited")
-    for v in sorted(inf_m - mand):
-        errs.append(f"node {v} reported as infeasible mandatory but is not mandatory")
+    for node in sorted(mand - visited):
+        if node not in inf_m:
+            errs.append(f"mandatory node {node} dropped silently")
+    for node in sorted(inf_m & visited):
+        errs.append(f"mandatory node {node} reported infeasible but visited")
+    for node in sorted(inf_m - mand):
+        errs.append(f"node {node} reported as infeasible mandatory but is not mandatory")
     diag = {g.node for g in sol.diagnoses}
     if diag != inf_m:
         errs.append("diagnoses do not match infeasible_mandatory")

@@ -17,6 +17,8 @@ from routing.optw_routes import Route, RouteBook
 __all__ = ["RouteMoves"]
 
 _INF = np.inf
+#: a segment summary (duration, earliest start, latest start); None = infeasible
+Seg = tuple[float, float, float] | None
 
 
 class RouteMoves(RouteBook):
@@ -122,28 +124,28 @@ class RouteMoves(RouteBook):
 
     # ------------------------------------------------------------------ intra-route moves
 
-    def _segs(self, r: int, seq: list[int]) -> tuple[list[tuple], list[tuple]]:
+    def _segs(self, r: int, seq: list[int]) -> tuple[list[Seg], list[Seg]]:
         """Forward and backward segment summaries ``(D, E, L)`` of ``seq`` (with ends)."""
         m = len(seq)
         nodes = self._node_segs(r, seq)
-        fwd = [nodes[0]] * m
+        fwd: list[Seg] = [nodes[0]] * m
         for k in range(1, m):
             fwd[k] = self._cat(fwd[k - 1], seq[k - 1], nodes[k], seq[k])
-        bwd = [nodes[-1]] * m
+        bwd: list[Seg] = [nodes[-1]] * m
         for k in range(m - 2, -1, -1):
             bwd[k] = self._cat(nodes[k], seq[k], bwd[k + 1], seq[k + 1])
         return fwd, bwd
 
-    def _node_segs(self, r: int, seq: list[int]) -> list[tuple]:
+    def _node_segs(self, r: int, seq: list[int]) -> list[Seg]:
         opn = self.open_rows[r]
         cls = self.close_rows[r]
         d = self.service_rows
-        out = [(0.0, self.route_open[r], self.route_close[r])]
+        out: list[Seg] = [(0.0, self.route_open[r], self.route_close[r])]
         out.extend((d[v], opn[v], cls[v]) for v in seq[1:-1])
         out.append((0.0, -_INF, self.route_close[r]))
         return out
 
-    def _cat(self, a: tuple | None, ia: int, b: tuple | None, ib: int) -> tuple | None:
+    def _cat(self, a: Seg, ia: int, b: Seg, ib: int) -> Seg:
         """Concatenate segment ``a`` (last node ``ia``) with ``b`` (first node ``ib``).
 
         ``None`` stands for an infeasible segment (time warp, Vidal et al. 2013).
@@ -202,7 +204,7 @@ class RouteMoves(RouteBook):
         nodes = self._node_segs(rt.index, seq)
         for i in range(1, m - 2):
             a = seq[i - 1]
-            rev = nodes[i]
+            rev: Seg = nodes[i]
             inner_old = 0.0
             inner_new = 0.0
             for j in range(i + 1, m - 1):
@@ -239,7 +241,7 @@ class RouteMoves(RouteBook):
                 j = i + L - 1  # segment seq[i..j]
                 if j > m - 2:
                     break
-                seg = nodes[i]
+                seg: Seg = nodes[i]
                 for k in range(i + 1, j + 1 if not free else i + 1):
                     seg = self._cat(seg, seq[k - 1], nodes[k], seq[k])
                 if seg is None:
@@ -262,7 +264,7 @@ class RouteMoves(RouteBook):
                     added = T[u][si] + T[sj][w] - T[u][w]
                     if removed - added <= 1e-7:
                         continue
-                    x = nodes[0]
+                    x: Seg = nodes[0]
                     if not free:
                         x = self._cat(fwd[p], u, seg, si)
                         x = self._cat(x, sj, mid, w)

@@ -270,7 +270,7 @@ class RouteBook:
             k = int(np.lexsort((U, best, cnt))[0]) if rng is None else rng.randrange(U.size)
             r, p = int(br[k]), int(bp[k])
             if rng is not None:
-                opts = []
+                opts: list[tuple[int, int]] = []
                 for rt in routes:
                     if len(rt.stops) < self.max_stops:
                         _, ok = self._shifts(rt, U[k : k + 1])

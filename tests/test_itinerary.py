@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -12,11 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from planner import itinerary as it_mod
 from planner.hours import hours_on, load_hours
-from planner.itinerary import TripRequest, plan_itinerary
+from planner.itinerary import Effort, Mode, Pace, RequestError, TripRequest, plan_itinerary
 from planner.model import Itinerary, itinerary_from_dict, itinerary_to_dict
 from planner.service import PlanError, load_context
+from planner.themes import load_planning
+from planner.trip.days import time_order
+from planner.trip.request import date_bounds
+from planner.trip.setup import build_setup
 
 SAT = dt.date(2026, 12, 5)
 RULES = load_hours()
@@ -29,7 +33,7 @@ def plan(**kw: object) -> Itinerary:
 
 def assert_consistent(it: Itinerary, req: TripRequest) -> None:
     """Independent checks of every time in the plan."""
-    planning = it_mod.load_planning()
+    planning = load_planning()
     day_open = dt.time.fromisoformat(req.day_start or planning["day"]["start"])
     day_close = dt.time.fromisoformat(req.day_end or planning["day"]["end"])
     cap = req.max_per_day or planning["day"]["max_sites"]
@@ -96,12 +100,9 @@ def test_one_day_picks_the_best_scoring_subset() -> None:
     """Brute force over every subset of ≤ 3 candidates and every order (with lunch)."""
     req = TripRequest(theme="stone-carving", days=1, start="大足城区", date=SAT)
     it = plan(theme="stone-carving", days=1, start="大足城区", date=SAT)
-    s = it_mod._setup(req, load_context(), None)
+    s = build_setup(req, load_context(), None)
     home = s.ids.index("dazu_town")
-    window = (
-        it_mod._minutes(it_mod.load_planning()["day"]["lunch_earliest"]),
-        it_mod._minutes(it_mod.load_planning()["day"]["lunch_latest"]),
-    )
+    window = s.lunch_window
     cands = range(len(s.towns), len(s.ids))
     best = 0.0
     for size in (1, 2, 3):
@@ -109,7 +110,7 @@ def test_one_day_picks_the_best_scoring_subset() -> None:
             if sum(s.score[c] for c in combo) <= best + 1e-9:
                 continue
             for order in itertools.permutations(combo):
-                if it_mod._time_order(s, 0, list(order), home, home, window) is not None:
+                if time_order(s, 0, list(order), home, home, window) is not None:
                     best = sum(s.score[c] for c in combo)
                     break
     assert it.total_score == pytest.approx(best, abs=1e-6)
@@ -245,3 +246,54 @@ def test_theme_per_day_rule() -> None:
     assert all(stone_days(it))
     with pytest.raises(PlanError, match="unknown theme"):
         plan_itinerary(TripRequest(**base, theme_per_day="nonsense"))
+
+
+# --------------------------------------------------------------------------- request validation
+
+
+def test_request_converts_choices_and_checks_every_constraint() -> None:
+    req = TripRequest(mode="bus", pace="relaxed", effort="quick", lodging="fixed", date=SAT)
+    assert req.mode is Mode.bus and req.pace is Pace.relaxed and req.effort is Effort.quick
+    assert req.mode == "bus"  # the enums compare equal to their strings
+    bad = {
+        "mode": "plane",
+        "pace": "fast",
+        "effort": "max",
+        "solver": "magic",
+        "days": 0,
+        "max_per_day": 0,
+        "hot_share": 1.5,
+        "max_drive_hours": -1.0,
+        "day_start": "25:00",
+        "must": ("x" * 101,),
+    }
+    for name, value in bad.items():
+        with pytest.raises(RequestError, match=name):
+            TripRequest(date=SAT, **{name: value})  # type: ignore[arg-type]
+    with pytest.raises(RequestError, match="mode"):  # replace() validates again
+        dataclasses.replace(TripRequest(date=SAT), mode="plane")  # type: ignore[arg-type]
+
+
+def test_request_dates_and_list_lengths_are_bounded() -> None:
+    lo, hi = date_bounds(dt.date.today())
+    TripRequest(date=lo)
+    TripRequest(date=hi)
+    for day in (lo - dt.timedelta(days=1), hi + dt.timedelta(days=1), dt.date(9999, 12, 31)):
+        with pytest.raises(RequestError) as exc:
+            TripRequest(date=day, days=2)
+        assert exc.value.message.code == "error.date_range"
+        assert "出发日期" in exc.value.text("zh") and "outside the range" in str(exc.value)
+    n = len(load_context().catalog.sites)
+    with pytest.raises(RequestError, match="the catalog has"):
+        plan_itinerary(TripRequest(date=SAT, avoid=tuple(f"site{k}" for k in range(n + 1))))
+
+
+def test_cli_rejects_out_of_range_date_in_one_line() -> None:
+    from planner.cli import app
+
+    res = CliRunner().invoke(app, ["itinerary", "--date", "9999-12-31", "--days", "2"])
+    assert res.exit_code == 2
+    assert res.stderr.strip().count("\n") == 0 and "outside the range" in res.stderr
+    assert "Traceback" not in res.output
+    bad = CliRunner().invoke(app, ["itinerary", "--mode", "plane"])
+    assert bad.exit_code == 2
