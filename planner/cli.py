@@ -203,9 +203,6 @@ def itinerary_cmd(
     lodging: Lodging = typer.Option(
         Lodging.choose, "--lodging", help="choose (best town each night) or fixed"
     ),
-    max_drive_hours: float | None = typer.Option(
-        None, "--max-drive-hours", help="most hours of travel per day (default planning.yaml)"
-    ),
     theme_per_day: str | None = typer.Option(
         None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
     ),
@@ -245,7 +242,6 @@ def itinerary_cmd(
             lodging=lodging,
             weights=weights,
             theme_per_day=theme_per_day,
-            max_drive_hours=max_drive_hours,
             effort=effort,
             solver=solver,
         )
