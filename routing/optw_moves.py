@@ -9,6 +9,8 @@ cannot bind use a vectorised 2-opt.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from routing.optw_model import TIME_EPS
@@ -59,8 +61,17 @@ class RouteMoves(RouteBook):
             gain = su[None, :] - self.score[stops][:, None]
             begin = np.maximum(self.travel[prev][:, U] + dep[:, None], self.open[r, U])
             delta = begin + self.service[U] + self.travel_t[nxt][:, U] - arr_next[:, None]
+            if self.priced:  # travel gained or saved by the swap: limit and price
+                dtravel = (
+                    self.travel[prev][:, U]
+                    + self.travel_t[nxt][:, U]
+                    - (rt.leg_travel[:m] + rt.leg_travel[1:])[:, None]
+                )
+                gain = gain - self.travel_cost * dtravel
             ok = (gain > 1e-9) & (begin <= self.close[r, U] + TIME_EPS)
             ok &= delta <= slack_next[:, None] + TIME_EPS
+            if self.travel_limited:
+                ok &= rt.travel + dtravel <= self.max_travel[r] + TIME_EPS
             if self.mandatory:
                 ok &= ~self.is_mandatory[stops][:, None]
             if not ok.any():
@@ -111,6 +122,12 @@ class RouteMoves(RouteBook):
                 gain = np.where(np.isfinite(b), self.score[W] - self.score_rows[v], -_INF)
                 k = int(np.lexsort((b, -gain))[0])
                 key = (float(gain[k]), -float(b[k]))
+                if key > best and self.travel_cost:  # the newcomer's travel must pay too
+                    seq = [*tmp.stops[: int(p[k])], int(W[k]), *tmp.stops[int(p[k]) :]]
+                    nodes = [self.route_start[rt.index], *seq, self.route_end[rt.index]]
+                    after = sum(self.travel_rows[a][b_] for a, b_ in itertools.pairwise(nodes))
+                    if key[0] - self.travel_cost * (after - rt.travel) <= 1e-9:
+                        continue
                 if key > best:
                     best = key
                     choice = (tmp, int(p[k]), int(W[k]))

@@ -19,6 +19,7 @@ candidates)`` array per route. The greedy construction (mandatory nodes, then th
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -95,6 +96,10 @@ class RouteBook:
         )
         self.is_mandatory = np.zeros(P.n, dtype=bool)
         self.is_mandatory[list(P.mandatory)] = True
+        self.max_travel = P.max_travel.tolist()  # per route, inf: no limit
+        self.travel_limited = P.travel_limited
+        self.travel_cost = P.travel_cost  # score per travel minute (0: score only)
+        self.priced = self.travel_limited or self.travel_cost > 0
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -167,10 +172,17 @@ class RouteBook:
                 return False
             t = a + self.service_rows[v]
             prev = v
-        return t + T[prev][self.route_end[r]] <= self.route_close[r] + TIME_EPS
+        if t + T[prev][self.route_end[r]] > self.route_close[r] + TIME_EPS:
+            return False
+        if self.travel_limited:
+            nodes = [self.route_start[r], *stops, self.route_end[r]]
+            legs = sum(T[a_][b_] for a_, b_ in itertools.pairwise(nodes))
+            return legs <= self.max_travel[r] + TIME_EPS
+        return True
 
     def key(self, routes: list[Route]) -> tuple[int, float, float]:
-        """Lexicographic quality: mandatory nodes placed, score, then less travel."""
+        """Lexicographic quality: mandatory nodes placed, objective (the score, less
+        ``travel_cost`` × travel), then less travel."""
         nm = 0
         score = 0.0
         travel = 0.0
@@ -180,6 +192,8 @@ class RouteBook:
                 if v in self.mandatory:
                     nm += 1
             travel += rt.travel
+        if self.travel_cost:
+            score -= self.travel_cost * travel
         return nm, round(score, 9), -round(travel, 9)
 
     @staticmethod
@@ -207,8 +221,14 @@ class RouteBook:
 
     # ------------------------------------------------------------------ insertion
 
-    def _shifts(self, rt: Route, U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(positions × nodes)`` Shift of inserting each node of ``U`` into ``rt`` (and ok)."""
+    def _shifts(
+        self, rt: Route, U: np.ndarray, priced: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(positions × nodes)`` Shift of inserting each node of ``U`` into ``rt`` (and ok).
+
+        Positions whose extra travel breaks the route's travel limit are not ok; with
+        ``priced``, neither are those whose extra travel costs more than the node's score.
+        """
         r = rt.index
         dep = rt.depart[:, None]
         begin = np.maximum(self.travel[rt.prev_nodes][:, U] + dep, self.open[r, U])
@@ -219,14 +239,26 @@ class RouteBook:
             - (rt.depart + rt.leg_travel)[:, None]
         )
         ok = (begin <= self.close[r, U] + TIME_EPS) & (sh <= rt.slack[:, None] + TIME_EPS)
+        if self.priced:
+            extra = (
+                self.travel[rt.prev_nodes][:, U]
+                + self.travel_t[rt.next_nodes][:, U]
+                - rt.leg_travel[:, None]
+            )
+            if self.travel_limited:
+                ok &= rt.travel + extra <= self.max_travel[r] + TIME_EPS
+            if priced and self.travel_cost:
+                ok &= self.score[U] - self.travel_cost * extra > 1e-12
         return sh, ok
 
-    def _eval(self, rt: Route, U: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _eval(
+        self, rt: Route, U: np.ndarray, priced: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Best insertion of each node of ``U`` into ``rt`` (shift ``inf`` = infeasible).
 
         Returns (best shift per node, best position per node, feasible-position count).
         """
-        sh, ok = self._shifts(rt, U)
+        sh, ok = self._shifts(rt, U, priced)
         sh = np.where(ok, sh, _INF)
         pos = sh.argmin(0)
         return sh[pos, np.arange(U.size)], pos, ok.sum(0)
@@ -307,7 +339,7 @@ class RouteBook:
                     cache.pop(rt.index, None)
                     continue
                 if rt.index not in cache:
-                    b, p, _ = self._eval(rt, U)
+                    b, p, _ = self._eval(rt, U, priced=True)
                     cache[rt.index] = (b, p)
                 b, p = cache[rt.index]
                 better = b < best
@@ -337,4 +369,33 @@ class RouteBook:
         routes = self.make(stops if stops is not None else [[] for _ in range(self.n_routes)])
         self.place_mandatory(routes)
         self.insert_phase(routes)
+        self.drop_unprofitable(routes)
         return routes
+
+    def drop_unprofitable(self, routes: list[Route]) -> int:
+        """Remove optional stops whose score is less than the travel they cost (with a
+        ``travel_cost``), the worst first; returns how many were removed."""
+        if not self.travel_cost:
+            return 0
+        T = self.travel_rows
+        done = 0
+        for rt in routes:
+            while rt.stops:
+                nodes = [self.route_start[rt.index], *rt.stops, self.route_end[rt.index]]
+                worst, at = 0.0, -1
+                for i, v in enumerate(rt.stops):
+                    if v in self.mandatory:
+                        continue
+                    a, b = nodes[i], nodes[i + 2]
+                    saved = T[a][v] + T[v][b] - T[a][b]
+                    loss = self.score_rows[v] - self.travel_cost * saved
+                    if loss < worst - 1e-12:
+                        rest = rt.stops[:i] + rt.stops[i + 1 :]
+                        if self.feasible(rt.index, rest):
+                            worst, at = loss, i
+                if at < 0:
+                    break
+                del rt.stops[at]
+                self.refresh(rt)
+                done += 1
+        return done

@@ -141,7 +141,8 @@ class Search(RouteMoves):
         rng: random.Random | None = None,
         gate: float = -_INF,
     ) -> None:
-        """Insert, replace; then, when the score reaches ``gate``, 2-opt/or-opt and repeat."""
+        """Insert, replace (and drop stops that do not pay for their travel); then, when the
+        score reaches ``gate``, 2-opt/or-opt and repeat."""
         alpha = 2.0 if rng is None else rng.choice(self.alphas)
         noise = 0.0 if rng is None else rng.choice(self.noises)
         self.place_mandatory(
@@ -157,6 +158,7 @@ class Search(RouteMoves):
         self.insert_phase(routes, alpha, noise=noise)
         while self.use_replace and self.replace_pass(routes):
             self.insert_phase(routes, alpha)
+        self.drop_unprofitable(routes)
         if not self.use_tighten or self.key(routes)[1] < gate:
             return
         for _ in range(20):
@@ -166,6 +168,7 @@ class Search(RouteMoves):
                 continue
             while self.use_replace and self.replace_pass(routes):
                 self.insert_phase(routes, alpha)
+            self.drop_unprofitable(routes)
 
     def random_removal(self, routes: list[Route], rng: random.Random) -> None:
         """Remove a few random stops (each route, 1 to about a fifth of its stops)."""

@@ -187,6 +187,11 @@ def _diagnose(P: Prepared, stops: list[list[int]], v: int) -> MandatoryDiagnosis
         if empty_needed > rc - ro + TIME_EPS:
             out.append(rd("route_window", empty_needed, rc - ro, empty_needed - (rc - ro)))
             continue
+        via = float(T[s0, v] + T[v, e0])
+        if via > P.max_travel[r] + TIME_EPS:
+            cap = float(P.max_travel[r])
+            out.append(rd("travel_limit", via, cap, via - cap))
+            continue
         seq = stops[r]
         if len(seq) >= P.route_cap():
             out.append(rd("max_stops", nan, nan, math.inf))
