@@ -58,7 +58,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "dropped.avoided": ("在不去的名单上", "on the avoid list"),
     "dropped.no_coordinates": ("位置未知", "no known position"),
     "dropped.closed_all": ("行程期间每天都不开放", "closed on every day of the trip"),
-    "dropped.lunch": ("安排午餐后放不下", "did not fit once the lunch break was placed"),
+    "dropped.lunch": (
+        "任何一种午餐安排下都放不下",
+        "did not fit with the lunch break placed anywhere in the day",
+    ),
+    "dropped.drive_limit": (
+        "超出每天的行车时间限制",
+        "beyond the daily travel limit",
+    ),
     "dropped.too_far": (
         "一天之内无法往返并参观",
         "cannot be reached and visited within one day's window",
@@ -138,6 +145,40 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "error.too_many_names": (
         "{field} 列了 {count} 个遗址，资料目录只有 {catalog} 个",
         "{field} lists {count} sites; the catalog has {catalog}",
+    ),
+    "error.no_night_sequence": (
+        "每天最多行车 {hours:.1f} 小时，到不了要求的终点或住宿地；请放宽行车时间限制",
+        "with at most {hours:.1f} h of travel a day the required end or lodging cannot be "
+        "reached; allow more driving per day",
+    ),
+    "error.day_travel_limit": (
+        "第 {day} 天（{date}）单是往返就要行车 {needed:.1f} 小时，"
+        "超过每天 {available:.1f} 小时的限制",
+        "day {day} ({date}): getting there and back alone takes {needed:.1f} h of travel, "
+        "more than the {available:.1f} h limit",
+    ),
+    "error.musts_no_day": (
+        "{sites}：逐天逐个顺序检查过，加上午餐后没有任何一种分配能把这些必去遗址排进行程",
+        "{sites}: checked every day and order — no assignment of these must-sees to the days "
+        "fits once lunch breaks are placed",
+    ),
+    "warn.morning_transfer": (
+        "第 {day} 天早上要先从{town}行车 {minutes:.0f} 分钟到{site}"
+        "（超过 {limit:.0f} 分钟）：{why}",
+        "day {day} starts with a {minutes:.0f}-minute transfer from {town} to {site} (more "
+        "than {limit:.0f} min): {why}",
+    ),
+    "why.no_closer_town": (
+        "没有离它更近的住宿城镇",
+        "no lodging town is closer to it",
+    ),
+    "why.closer_town_worse": (
+        "住在{town}（{minutes:.0f} 分钟）会让整个行程得分更低或行车更多",
+        "a night in {town} ({minutes:.0f} min away) makes the whole trip score less or drive more",
+    ),
+    "plan.objective": (
+        "目标：得分减去每小时行车 {weight:g} 分；每天最多行车 {hours:g} 小时",
+        "objective: score less {weight:g} per hour of travel; at most {hours:g} h of travel a day",
     ),
     # plan title
     "plan.title": ("{theme} · {days} 天 · 从{start}出发", "{theme} · {days} day(s) from {start}"),

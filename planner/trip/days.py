@@ -1,8 +1,9 @@
 """A day of the trip timed with its lunch break, and turned into a :class:`~planner.model.Day`.
 
 The solver orders each day's stops with the lunch break reserved; here the break is placed
-(the boundary between stops that gets back earliest), a day is re-optimised exactly when its
-candidates are few enough (:func:`best_day`), else trimmed and refilled (:func:`fit_day`).
+where the traveller is around midday (:func:`time_order`), a day is re-optimised exactly when
+its candidates are few enough (:func:`best_day`), else trimmed and refilled (:func:`fit_day`).
+Every comparison uses the trip's objective: score less the price of travel.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from planner.messages import msg
 from planner.model import Day, Stop, TravelLeg
-from planner.service import Context, PlanError
+from planner.service import Context
 from planner.trip.setup import Setup
 
 __all__ = ["USER_SOURCE", "Timing", "best_day", "day_from_timing", "fit_day", "time_order"]
@@ -57,57 +58,123 @@ def _legs(s: Setup, chain: list[int], mode: str, speed_travel: np.ndarray) -> li
 
 @dataclass(frozen=True)
 class Timing:
-    """A day's order timed with its lunch break: per-stop (arrive, begin), back, lunch."""
+    """A day's order timed with its lunch break.
+
+    ``arrive``/``begin``/``depart`` per stop (minutes; ``depart`` includes a lunch taken at
+    the site), ``lunch_at`` when lunch starts and ``lunch_node`` where (a stop or lodging
+    node; ``-1`` as a break on the drive), ``back`` the arrival at the night's lodging,
+    ``travel`` the day's travel minutes.
+    """
 
     order: tuple[int, ...]
     arrive: tuple[float, ...]
     begin: tuple[float, ...]
+    depart: tuple[float, ...]
     lunch_at: float | None
+    lunch_node: int
     back: float
+    travel: float
+
+    def value(self, s: Setup) -> float:
+        """Score of the stops less the price of the day's travel (the objective)."""
+        return float(sum(s.score[v] for v in self.order)) - s.drive_weight * self.travel
 
 
-def time_order(
-    s: Setup, r: int, order: Sequence[int], start: int, end: int, lunch_window: tuple[float, float]
+_EPS = 1e-6
+#: where lunch may go: ("gap", k) — on the way to stop k (or to the lodging when k is the
+#: number of stops): when leaving, on the drive, or at the next stop while it is not open
+#: yet; ("visit", k) — at stop k during its visit; ("after", -1) — at the lodging on arrival
+Slot = tuple[str, int]
+
+
+def _simulate(
+    s: Setup, r: int, order: Sequence[int], start: int, end: int, slot: Slot | None
 ) -> Timing | None:
+    """Earliest-start timing of ``order`` with lunch at ``slot`` (``None``: no lunch)."""
+    lo, hi = s.lunch_window
+    m = s.lunch
+    t, prev = s.day_open, start
+    arrive: list[float] = []
+    begin: list[float] = []
+    depart: list[float] = []
+    lunch_at: float | None = None
+    lunch_node = -1
+    for k, node in enumerate([*order, end]):
+        a = t + s.travel[prev, node]
+        last = k == len(order)
+        b = a if last else max(a, s.open[r, node])
+        if slot == ("gap", k):
+            lunch_at = max(t, lo)
+            if lunch_at > hi + _EPS or lunch_at > b + _EPS:
+                return None  # no idle waiting for the lunch window
+            if lunch_at < a - _EPS or lunch_at <= t + _EPS:  # when leaving or on the drive
+                lunch_node = prev if lunch_at <= t + _EPS else -1
+                a += m
+                b = a if last else max(a, s.open[r, node])
+            else:  # at the next stop, before it opens
+                lunch_node = node
+                b = max(b, lunch_at + m)
+        if last:
+            t = a
+            break
+        if b > s.close[r, node] + _EPS:
+            return None
+        e = b + s.service[node]
+        if slot == ("visit", k):
+            lunch_at = max(b, lo)
+            if lunch_at > min(e, hi) + _EPS or b > s.close[r, node] - m + _EPS:
+                return None
+            lunch_node = node
+            e += m
+        arrive.append(a)
+        begin.append(b)
+        depart.append(e)
+        t = e
+        prev = node
+    if slot == ("after", -1):
+        lunch_at = max(t, lo)
+        if lunch_at > hi + _EPS:
+            return None
+        lunch_node = end
+    if t > s.day_close + _EPS:
+        return None
+    chain = [start, *order, end]
+    travel = float(sum(s.travel[x, y] for x, y in itertools.pairwise(chain)))
+    if travel > s.max_drive + _EPS:
+        return None
+    return Timing(
+        tuple(order), tuple(arrive), tuple(begin), tuple(depart), lunch_at, lunch_node, t, travel
+    )
+
+
+def time_order(s: Setup, r: int, order: Sequence[int], start: int, end: int) -> Timing | None:
     """Best timing of ``order`` with one lunch break, or ``None`` if no placement fits.
 
-    Lunch is taken at a stop boundary (after leaving one stop, before driving on), starting
-    no earlier than ``lunch_window[0]`` and no later than ``lunch_window[1]``; every boundary
-    is tried and the placement that gets back earliest wins.
+    Lunch starts inside the lunch window where the traveller is anyway — when leaving a
+    stop or the lodging, as a break on a drive, at a stop that is not open yet, at a stop
+    during its visit, or at the night's lodging on arrival — never by waiting for the window
+    to open. Every placement is tried; the one that gets back earliest wins (ties: lunch
+    nearest the middle of the window). Days that end before the window or start after it
+    need no lunch. The day's travel must stay within the daily limit.
     """
-    lo, hi = lunch_window
+    if s.lunch <= 0:
+        return _simulate(s, r, order, start, end, None)
+    lo, hi = s.lunch_window
+    slots: list[Slot] = [("gap", k) for k in range(len(order) + 1)]
+    slots += [("visit", k) for k in range(len(order))] + [("after", -1)]
+    mid = (lo + hi) / 2
     best: Timing | None = None
-    positions = range(len(order) + 1) if s.lunch > 0 else [None]
-    for pos in positions:
-        t, prev = s.day_open, start
-        arrive: list[float] = []
-        begin: list[float] = []
-        lunch_at = None
-        ok = True
-        for k, node in enumerate([*order, end]):
-            if pos == k:
-                lunch_at = max(t, lo)
-                if lunch_at > hi:
-                    ok = False
-                    break
-                t = lunch_at + s.lunch
-            a = t + s.travel[prev, node]
-            if node == end and k == len(order):
-                t = a
-                break
-            b = max(a, s.open[r, node])
-            if b > s.close[r, node] + 1e-6:
-                ok = False
-                break
-            arrive.append(a)
-            begin.append(b)
-            t = b + s.service[node]
-            prev = node
-        if not ok or t > s.day_close + 1e-6:
+    for slot in slots:
+        t = _simulate(s, r, order, start, end, slot)
+        if t is None or t.lunch_at is None:
             continue
-        cand = Timing(tuple(order), tuple(arrive), tuple(begin), lunch_at, t)
-        if best is None or cand.back < best.back:
-            best = cand
+        if best is None or (t.back, abs(t.lunch_at - mid)) < (
+            best.back,
+            abs((best.lunch_at or mid) - mid),
+        ):
+            best = t
+    if best is None and s.day_open > hi:  # the day starts after the lunch window
+        return _simulate(s, r, order, start, end, None)
     return best
 
 
@@ -121,19 +188,18 @@ def best_day(
     end: int,
     pool: Sequence[int],
     keep: Sequence[int],
-    cap: int,
-    lunch_window: tuple[float, float],
     require: frozenset[int] = frozenset(),
 ) -> Timing | None:
-    """The best-scoring feasible day over ``pool`` (must contain ``keep``), by enumeration.
+    """The best feasible day over ``pool`` (must contain ``keep``), by enumeration.
 
-    Subsets of at most ``cap`` stops are tried in decreasing total score; the first one
-    with a feasible order (lunch included) is optimal. With ``require``, only subsets holding
-    at least one of those nodes count. ``None`` when there are too many subsets to enumerate
-    or none fits.
+    Best = highest score less the price of travel (:meth:`Timing.value`), lunch placed and
+    the driving limit kept. Subsets of at most ``max_stops`` stops are tried in decreasing
+    score (a subset whose score cannot beat the best value so far is skipped). With
+    ``require``, only subsets holding at least one of those nodes count. ``None`` when there
+    are too many subsets to enumerate or none fits.
     """
     free = [v for v in pool if v not in keep and s.open[r, v] <= s.close[r, v]]
-    room = cap - len(keep)
+    room = s.max_stops - len(keep)
     if room < 0:
         return None
     if sum(math.comb(len(free), k) for k in range(room + 1)) > EXACT_DAY_COMBOS:
@@ -144,68 +210,77 @@ def best_day(
     if require:
         combos = [c for c in combos if require.intersection(c)]
     combos.sort(key=lambda c: (-sum(s.score[v] for v in c), len(c), c))
+    best: Timing | None = None
+    best_key = (-math.inf, 0.0)
     for combo in combos:
-        best: Timing | None = None
+        if sum(s.score[v] for v in combo) < best_key[0] - 1e-12:
+            break  # sorted by score: nothing later can beat the best value
         for order in itertools.permutations(combo):
-            t = time_order(s, r, list(order), start, end, lunch_window)
-            if t is not None and (best is None or t.back < best.back):
-                best = t
-        if best is not None:
-            return best
-    return None
+            t = time_order(s, r, list(order), start, end)
+            if t is not None and (t.value(s), -t.back) > best_key:
+                best, best_key = t, (t.value(s), -t.back)
+    return best
 
 
 def fit_day(
-    s: Setup,
-    r: int,
-    order: list[int],
-    start: int,
-    end: int,
-    lunch_window: tuple[float, float],
-    spare: list[int],
-    max_stops: int,
-) -> tuple[Timing, list[int], list[int]]:
+    s: Setup, r: int, order: list[int], start: int, end: int, spare: list[int]
+) -> tuple[Timing | None, list[int], list[int]]:
     """Time a day with lunch; drop the lowest-scoring optional stops until it fits, then try
-    to add spare candidates back (best score first). Returns (timing, removed, added)."""
+    to add spare candidates back (best score first, only if they pay for their travel).
+    Returns (timing, removed, added); the timing is ``None`` when even the must-sees of the
+    day do not fit in this order (the caller re-plans)."""
     order = list(order)
     removed: list[int] = []
-    timing = time_order(s, r, order, start, end, lunch_window)
+    timing = time_order(s, r, order, start, end)
     while timing is None:
         optional = [i for i in range(len(order)) if order[i] not in s.mandatory]
         if not optional:
-            raise PlanError("the must-see sites of a day do not fit once a lunch break is added")
+            return None, removed, []
         drop = min(optional, key=lambda i: (s.score[order[i]], i))
         removed.append(order.pop(drop))
-        timing = time_order(s, r, order, start, end, lunch_window)
+        timing = time_order(s, r, order, start, end)
     added: list[int] = []
     for node in sorted(spare, key=lambda v: (-s.score[v], v)):
-        if len(order) >= max_stops:
+        if len(order) >= s.max_stops:
             break
         if node in removed:
             continue
         trials = [
             t
             for p in range(len(order) + 1)
-            if (t := time_order(s, r, [*order[:p], node, *order[p:]], start, end, lunch_window))
+            if (t := time_order(s, r, [*order[:p], node, *order[p:]], start, end))
         ]
         if trials:
-            timing = min(trials, key=lambda t: t.back)
-            order = list(timing.order)
-            added.append(node)
+            better = max(trials, key=lambda t: (t.value(s), -t.back))
+            if better.value(s) > timing.value(s) + 1e-12:
+                timing = better
+                order = list(timing.order)
+                added.append(node)
     return timing, removed, added
 
 
 def day_from_timing(
     s: Setup, ctx: Context, r: int, timing: Timing, start: int, end: int, mode: str
 ) -> Day:
+    """The timed day as a :class:`~planner.model.Day` (stops, legs, lunch, slack)."""
     cat = ctx.catalog
     day = s.dates[r]
+    # Nobody waits at a closed gate: leave later by the first stop's wait (unless lunch
+    # comes first).
+    shift = timing.begin[0] - timing.arrive[0] if timing.order else 0.0
+    if timing.lunch_at is not None and timing.order and timing.lunch_at <= timing.begin[0]:
+        shift = 0.0
     stops = []
-    for node, a, b in zip(timing.order, timing.arrive, timing.begin, strict=True):
+    for k, node in enumerate(timing.order):
         site = cat.sites[s.ids[node]]
         notes = list(s.notes.get(site.id, ()))
         source = s.visit_source.get(site.id, "default")
         notes.append(msg("stop.visit_source", source=msg(f"source.{source}")))
+        a = timing.arrive[k] + (shift if k == 0 else 0.0)
+        b = timing.begin[k]
+        lunch_here = (
+            timing.lunch_at is not None and timing.lunch_node == node and a <= timing.lunch_at < b
+        )
         stops.append(
             Stop(
                 site_id=site.id,
@@ -215,28 +290,27 @@ def day_from_timing(
                 lon=site.lon,
                 arrive=_clock(day, a),
                 start=_clock(day, b),
-                depart=_clock(day, b + s.service[node]),
+                depart=_clock(day, timing.depart[k]),
                 visit_min=float(s.service[node]),
-                wait_min=float(b - a),
+                wait_min=float(b - a - (s.lunch if lunch_here else 0.0)),
                 score=float(s.score[node]),
                 coord_confidence=site.coord_confidence,
                 kind=site.kind,
                 notes=tuple(notes),
             )
         )
-    # Nobody waits at a closed gate: leave later by the first stop's wait (if no lunch first).
-    first_wait = timing.begin[0] - timing.arrive[0] if timing.order else 0.0
-    if timing.lunch_at is not None and timing.order and timing.lunch_at <= timing.arrive[0]:
-        first_wait = 0.0
     chain = [start, *timing.order, end]
+    lunch = timing.lunch_at
     return Day(
         date=day,
         start_id=s.ids[start],
         end_id=s.ids[end],
-        leave=_clock(day, s.day_open + first_wait),
+        leave=_clock(day, s.day_open + shift),
         back=_clock(day, timing.back),
         stops=tuple(stops),
         legs=tuple(_legs(s, chain, mode, s.travel)),
-        slack_min=float(s.day_close - timing.back),
-        lunch=_clock(day, timing.lunch_at) if timing.lunch_at is not None else None,
+        slack_min=float(s.day_close + s.params.end_slack_min - timing.back),
+        lunch=_clock(day, lunch) if lunch is not None else None,
+        lunch_at=s.ids[timing.lunch_node] if timing.lunch_node >= 0 else "",
+        lunch_min=s.lunch if lunch is not None else 0.0,
     )

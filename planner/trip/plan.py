@@ -28,6 +28,11 @@ WARN_NOTES = frozenset(
 )
 
 
+#: re-plans when a day's must-sees do not fit with lunch, each keeping this much more free
+_REPLANS = 4
+_REPLAN_STEP_MIN = 30.0
+
+
 def explain_mandatory(s: Setup, ctx: Context, sol: OPTWSolution) -> Message:
     """Why the must-sees cannot all fit: per site, what each day lacks."""
     msgs = []
@@ -77,7 +82,7 @@ class _Days:
 
 def _ordered_day(s: Setup, ctx: Context, r: int, start: int, end: int) -> Day:
     want = s.orders[r]
-    timing = time_order(s, r, want, start, end, s.lunch_window)
+    timing = time_order(s, r, want, start, end)
     if timing is None:
         sites = [ctx.catalog.sites[s.ids[x]] for x in want]
         order = Name(
@@ -85,6 +90,46 @@ def _ordered_day(s: Setup, ctx: Context, r: int, start: int, end: int) -> Day:
         )
         raise PlanError(msg("error.order_does_not_fit", day=r + 1, order=order))
     return day_from_timing(s, ctx, r, timing, start, end, str(s.req.mode))
+
+
+class _ReplanError(Exception):
+    """Day ``day`` cannot hold its must-sees in the solver's order once lunch is placed."""
+
+    def __init__(self, day: int) -> None:
+        super().__init__(day)
+        self.day = day
+
+
+def _time_day(
+    s: Setup, r: int, order: list[int], start: int, end: int, spare: list[int], out: _Days
+) -> tuple[Timing, list[int], list[int]]:
+    """One day timed with lunch: exact over its stops and the spare sites when small
+    enough, else the solver's order trimmed and refilled. Returns (timing, removed, added)."""
+    keep = [v for v in order if v in s.mandatory]
+    pool = [*order, *spare]
+    exact = best_day(s, r, start, end, pool, keep)
+    themed_wins = False
+    if s.req.theme_per_day and not s.theme_nodes.intersection(exact.order if exact else order):
+        themed = best_day(s, r, start, end, pool, keep, s.theme_nodes)
+        if themed is not None:
+            exact, themed_wins = themed, True  # the theme rule wins over a higher score
+        else:
+            out.theme_misses.append(r + 1)
+    fitted, removed, added = fit_day(s, r, order, start, end, spare)
+    if exact is not None and (
+        themed_wins or fitted is None or exact.value(s) >= fitted.value(s) - 1e-9
+    ):
+        return (
+            exact,
+            [v for v in order if v not in exact.order],
+            [v for v in exact.order if v not in order],
+        )
+    if fitted is None:
+        alone = best_day(s, r, start, end, keep, keep)  # the must-sees alone, every order
+        if alone is None:
+            raise _ReplanError(r)
+        return alone, [v for v in order if v not in alone.order], []
+    return fitted, removed, added
 
 
 def _time_days(s: Setup, ctx: Context, sol: OPTWSolution, nights: tuple[int, ...]) -> _Days:
@@ -99,30 +144,7 @@ def _time_days(s: Setup, ctx: Context, sol: OPTWSolution, nights: tuple[int, ...
             out.days.append(_ordered_day(s, ctx, r, start, end))
             continue
         order = [v.node for v in route if v.node >= len(s.towns)]  # drop the lodging ends
-        keep = [v for v in order if v in s.mandatory]
-        pool = [*order, *spare]
-        exact = best_day(s, r, start, end, pool, keep, s.max_stops, s.lunch_window)
-        themed_wins = False
-        if s.req.theme_per_day and not s.theme_nodes.intersection(exact.order if exact else order):
-            themed = best_day(
-                s, r, start, end, pool, keep, s.max_stops, s.lunch_window, s.theme_nodes
-            )
-            if themed is not None:
-                exact, themed_wins = themed, True  # the theme rule wins over a higher score
-            else:
-                out.theme_misses.append(r + 1)
-        timing: Timing
-        if exact is not None and (
-            themed_wins
-            or sum(s.score[v] for v in exact.order) >= sum(s.score[v] for v in order) - 1e-9
-        ):
-            timing = exact
-            added = [v for v in exact.order if v not in order]
-            removed = [v for v in order if v not in exact.order]
-        else:
-            timing, removed, added = fit_day(
-                s, r, order, start, end, s.lunch_window, spare, s.max_stops
-            )
+        timing, removed, added = _time_day(s, r, order, start, end, spare, out)
         spare = [k for k in spare if k not in added] + removed
         out.removed.extend(removed)
         out.days.append(day_from_timing(s, ctx, r, timing, start, end, str(s.req.mode)))
@@ -180,14 +202,18 @@ def plan_itinerary(
     must-see sites cannot all fit."""
     ctx = ctx or load_context()
     s = build_setup(req, ctx, kgraph)
-    sol, nights = solve_trip(s)
-    if sol.infeasible_mandatory:
-        raise PlanError(explain_mandatory(s, ctx, sol))
-    timed = _time_days(s, ctx, sol, nights)
-    visited = {st.site_id for d in timed.days for st in d.stops}
-    missing_must = [s.ids[m] for m in s.mandatory if s.ids[m] not in visited]
-    if missing_must:
-        lost = [site_name(ctx.catalog.sites[m]) for m in missing_must]
+    reserve: dict[int, float] = {}
+    for _attempt in range(_REPLANS + 1):
+        sol, nights = solve_trip(s, reserve)
+        if sol.infeasible_mandatory:
+            raise PlanError(explain_mandatory(s, ctx, sol))
+        try:
+            timed = _time_days(s, ctx, sol, nights)
+            break
+        except _ReplanError as exc:  # re-plan with more time kept free on that day
+            reserve[exc.day] = reserve.get(exc.day, 0.0) + _REPLAN_STEP_MIN
+    else:
+        lost = [site_name(ctx.catalog.sites[s.ids[m]]) for m in sorted(s.mandatory)]
         raise PlanError(msg("error.must_lost_to_lunch", sites=lost))
     dropped = _dropped(s, ctx, timed, nights)
     title = msg(
