@@ -190,6 +190,8 @@ def _warnings(s: Setup, timed: _Days) -> list[Message]:
                     warnings.append(msg("warn.site_note", site=site, note=note, id=st.site_id))
     if any(st.coord_confidence == "approx" for d in timed.days for st in d.stops):
         warnings.append(msg("warn.approx"))
+    if s.dm.roads is None:
+        warnings.append(msg("warn.no_roads"))
     for day_no in timed.theme_misses:
         warnings.append(msg("warn.theme_day_missing", day=day_no, theme=s.theme_day_name))
     return warnings

@@ -19,9 +19,11 @@ import numpy as np
 from kg.catalog import Catalog, Site
 from nlp.artifacts import latest_artifact
 from planner import hours as hours_mod
+from planner import providers
 from planner.messages import Message, Name, msg
 from planner.model import Dropped
-from planner.service import Context, PlanError, distance_matrix
+from planner.roads import road_matrix
+from planner.service import Context, PlanError
 from planner.themes import (
     MIXED,
     Candidate,
@@ -85,6 +87,7 @@ class TripParams:
     max_drive_hours: float
     end_slack_min: float
     drive_weight: float
+    roads: dict[str, Any] | None = None
     travel_times: dict[str, Any] | None = None
 
     def to_dict(self, nights: list[str]) -> dict[str, Any]:
@@ -118,6 +121,7 @@ class TripParams:
             "end_slack_min": self.end_slack_min,
             "drive_weight": self.drive_weight,
             "nights": nights,
+            "roads": self.roads,
         }
         if self.travel_times is not None:
             out["travel_times"] = dict(self.travel_times)
@@ -278,20 +282,18 @@ def _candidates(
 def _travel_minutes(
     req: TripRequest, ctx: Context, ids: list[str], transport: dict
 ) -> tuple[Any, np.ndarray, dict[tuple[int, int], TravelTime]]:
-    try:
-        dm = distance_matrix(ctx, ids, "auto")
+    try:  # km, minutes and sources of every leg: planner/providers.py decides
+        dm = providers.leg_table(
+            ctx,
+            ids,
+            transport=transport,
+            mode=str(req.mode),
+            travel_times=req.travel_times,
+            roads=road_matrix(),
+        )
     except RoutingError as exc:
         raise PlanError(str(exc)) from exc
-    travel = dm.km / float(transport["speed_kmh"]) * 60.0 + float(transport["overhead_min"])
-    np.fill_diagonal(travel, 0.0)
-    supplied: dict[tuple[int, int], TravelTime] = {}
-    if req.travel_times is not None:
-        pos = {sid: k for k, sid in enumerate(ids)}
-        for (a, b), t in req.travel_times.for_mode(req.mode).items():
-            if a in pos and b in pos:
-                travel[pos[a], pos[b]] = t.minutes
-                supplied[(pos[a], pos[b])] = t
-    return dm, travel, supplied
+    return dm, dm.minutes, dm.supplied
 
 
 @dataclass
@@ -469,6 +471,7 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
         max_drive_hours=cfg.max_drive_hours,
         end_slack_min=cfg.end_slack_min,
         drive_weight=cfg.drive_weight,
+        roads=providers.roads_params(dm),
         travel_times=travel_times,
     )
     return Setup(
