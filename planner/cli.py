@@ -20,6 +20,7 @@ from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
 from planner.cli_roads import app as roads_app
+from planner.model import Day
 from planner.trip.request import Effort, Lodging, Mode, Pace
 from planner.trip.request import Solver as TripSolver
 
@@ -187,6 +188,46 @@ def _theme_spec(spec: str) -> tuple[str, tuple[tuple[str, float], ...]]:
     return "mixed", _weights(spec)
 
 
+def _day_table(k: int, d: Day, names: dict[str, str]) -> Table:
+    """One day of an itinerary as a table (lunch where it is taken)."""
+    table = Table(
+        title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]} · "
+        f"{d.drive_min / 60:.1f} h travel · {d.slack_min:.0f} min spare"
+    )
+    for col in ("time", "what", "km", "min", "source"):
+        table.add_column(col)
+    where = names.get(d.lunch_at, "on the way") if d.lunch_at else "on the way"
+    lunch = (f"{d.lunch:%H:%M}", f"lunch ({where})", "", "", "") if d.lunch else None
+    table.add_row(d.leave.strftime("%H:%M"), f"leave {names[d.start_id]}", "", "", "")
+    prev = d.leave
+    for leg, stop in zip(d.legs, [*d.stops, None], strict=False):
+        nxt = stop.arrive if stop is not None else d.back
+        if lunch and d.lunch is not None and prev <= d.lunch < nxt:
+            table.add_row(*lunch)
+            lunch = None
+        table.add_row(
+            "", f"  → {names[leg.to_id]}", f"{leg.km:.1f}", f"{leg.minutes:.0f}", leg.source
+        )
+        if stop is not None:
+            table.add_row(
+                f"{stop.start:%H:%M}–{stop.depart:%H:%M}",
+                f"{stop.name_zh} ({stop.visit_min:.0f} min"
+                + (f", wait {stop.wait_min:.0f}" if stop.wait_min >= 1 else "")
+                + ")",
+                "",
+                "",
+                "",
+            )
+            if lunch and d.lunch is not None and d.lunch < stop.depart:
+                table.add_row(*lunch)
+                lunch = None
+            prev = stop.depart
+    table.add_row(d.back.strftime("%H:%M"), f"arrive {names[d.end_id]}", "", "", "")
+    if lunch:
+        table.add_row(*lunch)
+    return table
+
+
 @app.command("itinerary")
 def itinerary_cmd(
     theme: str = typer.Option(
@@ -204,6 +245,9 @@ def itinerary_cmd(
     end: str | None = typer.Option(None, "--end", help="where the last day must end"),
     lodging: Lodging = typer.Option(
         Lodging.choose, "--lodging", help="choose (best town each night) or fixed"
+    ),
+    max_drive_hours: float | None = typer.Option(
+        None, "--max-drive-hours", help="most hours of travel a day (default planning.yaml)"
     ),
     theme_per_day: str | None = typer.Option(
         None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
@@ -244,6 +288,7 @@ def itinerary_cmd(
             lodging=lodging,
             weights=weights,
             theme_per_day=theme_per_day,
+            max_drive_hours=max_drive_hours,
             effort=effort,
             solver=solver,
         )
@@ -256,35 +301,18 @@ def itinerary_cmd(
             return
         names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
         out.print(
-            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, score {it.total_score:.2f}"
+            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, "
+            f"{it.total_drive_min / 60:.1f} h of travel, score {it.total_score:.2f}"
+        )
+        p = it.params
+        out.print(
+            f"objective: score − {p.get('drive_weight', 0):g} × drive hours; at most "
+            f"{p.get('max_drive_hours', 24):g} h of travel a day; "
+            f"{p.get('end_slack_min', 0):g} min spare at the end of each day",
+            highlight=False,
         )
         for k, d in enumerate(it.days, 1):
-            table = Table(title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]}")
-            for col in ("time", "what", "km", "min", "source"):
-                table.add_column(col)
-            table.add_row(d.leave.strftime("%H:%M"), f"leave {names[d.start_id]}", "", "", "")
-            prev, lunch_shown = d.leave, d.lunch is None
-            for leg, stop in zip(d.legs, [*d.stops, None], strict=False):
-                nxt = stop.arrive if stop is not None else d.back
-                if not lunch_shown and d.lunch is not None and prev <= d.lunch < nxt:
-                    table.add_row(f"{d.lunch:%H:%M}", "lunch break", "", "", "")
-                    lunch_shown = True
-                table.add_row(
-                    "", f"  → {names[leg.to_id]}", f"{leg.km:.1f}", f"{leg.minutes:.0f}", leg.source
-                )
-                if stop is not None:
-                    table.add_row(
-                        f"{stop.start:%H:%M}–{stop.depart:%H:%M}",
-                        f"{stop.name_zh} ({stop.visit_min:.0f} min"
-                        + (f", wait {stop.wait_min:.0f}" if stop.wait_min >= 1 else "")
-                        + ")",
-                        "",
-                        "",
-                        "",
-                    )
-                    prev = stop.depart
-            table.add_row(d.back.strftime("%H:%M"), f"arrive {names[d.end_id]}", "", "", "")
-            out.print(table)
+            out.print(_day_table(k, d, names))
         if it.dropped:
             out.print("[bold]left out[/]")
             for x in it.dropped:

@@ -157,7 +157,7 @@ def time_order(s: Setup, r: int, order: Sequence[int], start: int, end: int) -> 
     nearest the middle of the window). Days that end before the window or start after it
     need no lunch. The day's travel must stay within the daily limit.
     """
-    if s.lunch <= 0:
+    if s.lunch <= 0 or not order:  # (a free day: lunch is the traveller's own business)
         return _simulate(s, r, order, start, end, None)
     lo, hi = s.lunch_window
     slots: list[Slot] = [("gap", k) for k in range(len(order) + 1)]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.messages import Message, Name, msg
 from planner.model import Day, Dropped, Itinerary
 from planner.service import Context, PlanError, load_context
+from planner.themes import load_planning
 from planner.trip.days import Timing, best_day, day_from_timing, fit_day, time_order
 from planner.trip.request import Solver, TripRequest
 from planner.trip.setup import Setup, build_setup, site_name
-from planner.trip.solve import solve_trip
+from planner.trip.solve import lodging_towns, solve_trip
 from routing.orienteering import OPTWSolution
 
 __all__ = ["WARN_NOTES", "greedy_baseline", "plan_itinerary"]
@@ -31,6 +34,8 @@ WARN_NOTES = frozenset(
 #: re-plans when a day's must-sees do not fit with lunch, each keeping this much more free
 _REPLANS = 4
 _REPLAN_STEP_MIN = 30.0
+#: the exact must-see check tries at most this many assignments of must-sees to days
+_ASSIGN_MAX = 50_000
 
 
 def explain_mandatory(s: Setup, ctx: Context, sol: OPTWSolution) -> Message:
@@ -56,6 +61,15 @@ def explain_mandatory(s: Setup, ctx: Context, sol: OPTWSolution) -> Message:
                 )
             elif rd.reason == "max_stops":
                 parts.append(msg("error.day_max_stops", **when))
+            elif rd.reason == "travel_limit":
+                parts.append(
+                    msg(
+                        "error.day_travel_limit",
+                        **when,
+                        needed=rd.needed / 60,
+                        available=rd.available / 60,
+                    )
+                )
             else:
                 parts.append(
                     msg(
@@ -173,11 +187,51 @@ def _dropped(s: Setup, ctx: Context, timed: _Days, nights: tuple[int, ...]) -> l
             for r in days
         ):
             reason, detail = "too_far", msg("dropped.too_far")
+        elif not any(
+            s.travel[day_starts[r], k] + s.travel[k, nights[r]] <= s.max_drive for r in days
+        ):
+            reason, detail = "drive_limit", msg("dropped.drive_limit")
         else:
             reason = "lower_score"
             detail = msg("dropped.lower_score", score=float(s.score[k]))
         dropped.append(Dropped(sid, site.name_zh, reason, detail))
     return dropped
+
+
+def _morning_transfers(s: Setup, ctx: Context, timed: _Days) -> list[Message]:
+    """A morning drive to the first site longer than the planning limit, and why no night
+    nearer to it was chosen (no lodging town is closer, or a closer one plans worse)."""
+    limit = float(load_planning()["day"].get("morning_transfer_warn_min", math.inf))
+    out = []
+    for k, day in enumerate(timed.days):
+        minutes = day.morning_transfer_min
+        if minutes <= limit + 1e-9:
+            continue
+        first = s.ids.index(day.stops[0].site_id)
+        here = s.ids.index(day.start_id)
+        closer = [t for t in lodging_towns(s) if s.travel[t, first] < minutes - 1e-9]
+        why: Message
+        if not closer or k == 0:  # the first morning leaves from the start the traveller chose
+            why = msg("why.no_closer_town")
+        else:
+            t = min(closer, key=lambda x: s.travel[x, first])
+            why = msg(
+                "why.closer_town_worse",
+                town=site_name(ctx.catalog.sites[s.ids[t]]),
+                minutes=float(s.travel[t, first]),
+            )
+        out.append(
+            msg(
+                "warn.morning_transfer",
+                day=k + 1,
+                town=site_name(ctx.catalog.sites[s.ids[here]]),
+                site=Name(day.stops[0].name_zh, day.stops[0].name_en),
+                minutes=minutes,
+                limit=limit,
+                why=why,
+            )
+        )
+    return out
 
 
 def _warnings(s: Setup, timed: _Days) -> list[Message]:
@@ -197,6 +251,68 @@ def _warnings(s: Setup, timed: _Days) -> list[Message]:
     return warnings
 
 
+def _solve_and_time(s: Setup, ctx: Context) -> tuple[OPTWSolution, tuple[int, ...], _Days]:
+    """Solve, then time the days with lunch; when a day's must-sees do not fit once lunch is
+    placed, re-plan (more time kept free that day), and at last check exactly whether any
+    assignment of the must-sees to the days fits — then plan with it, or explain."""
+    reserve: dict[int, float] = {}
+    for _attempt in range(_REPLANS + 1):
+        sol, nights = solve_trip(s, reserve)
+        if sol.infeasible_mandatory:
+            raise PlanError(explain_mandatory(s, ctx, sol))
+        try:
+            return sol, nights, _time_days(s, ctx, sol, nights)
+        except _ReplanError as exc:  # re-plan with more time kept free on that day
+            reserve[exc.day] = reserve.get(exc.day, 0.0) + _REPLAN_STEP_MIN
+    assign = _assign_musts(s, nights)
+    musts = [site_name(ctx.catalog.sites[s.ids[m]]) for m in sorted(s.mandatory)]
+    if assign is None:
+        raise PlanError(msg("error.musts_no_day", sites=musts))
+    locked = _lock(s, assign)
+    sol, nights = solve_trip(locked, reserve)
+    try:
+        return sol, nights, _time_days(locked, ctx, sol, nights)
+    except _ReplanError:
+        raise PlanError(msg("error.must_lost_to_lunch", sites=musts)) from None
+
+
+def _assign_musts(s: Setup, nights: tuple[int, ...]) -> dict[int, int] | None:
+    """An assignment must-see → day under which every day's must-sees fit together (lunch
+    placed, every order tried), or ``None`` when none exists (an exact check; also ``None``
+    beyond :data:`_ASSIGN_MAX` assignments)."""
+    musts = sorted(s.mandatory)
+    days = s.req.days
+    starts = [s.start, *nights[:-1]]
+    fits: dict[tuple[int, frozenset[int]], bool] = {}
+
+    def fit(r: int, group: frozenset[int]) -> bool:
+        if (r, group) not in fits:
+            day = best_day(s, r, starts[r], nights[r], sorted(group), sorted(group))
+            fits[r, group] = day is not None
+        return fits[r, group]
+
+    if days ** len(musts) > _ASSIGN_MAX:
+        return None
+    for choice in itertools.product(range(days), repeat=len(musts)):
+        groups = {
+            r: frozenset(m for m, c in zip(musts, choice, strict=True) if c == r)
+            for r in set(choice)
+        }
+        if all(fit(r, g) for r, g in groups.items()):
+            return dict(zip(musts, choice, strict=True))
+    return None
+
+
+def _lock(s: Setup, assign: dict[int, int]) -> Setup:
+    """``s`` with each must-see only open on its assigned day."""
+    opn, cls = s.open.copy(), s.close.copy()
+    for node, day in assign.items():
+        for r in range(s.req.days):
+            if r != day:
+                opn[r, node], cls[r, node] = 1.0, 0.0
+    return replace(s, open=opn, close=cls)
+
+
 def plan_itinerary(
     req: TripRequest, *, ctx: Context | None = None, kgraph: Any | None = None
 ) -> Itinerary:
@@ -204,19 +320,7 @@ def plan_itinerary(
     must-see sites cannot all fit."""
     ctx = ctx or load_context()
     s = build_setup(req, ctx, kgraph)
-    reserve: dict[int, float] = {}
-    for _attempt in range(_REPLANS + 1):
-        sol, nights = solve_trip(s, reserve)
-        if sol.infeasible_mandatory:
-            raise PlanError(explain_mandatory(s, ctx, sol))
-        try:
-            timed = _time_days(s, ctx, sol, nights)
-            break
-        except _ReplanError as exc:  # re-plan with more time kept free on that day
-            reserve[exc.day] = reserve.get(exc.day, 0.0) + _REPLAN_STEP_MIN
-    else:
-        lost = [site_name(ctx.catalog.sites[s.ids[m]]) for m in sorted(s.mandatory)]
-        raise PlanError(msg("error.must_lost_to_lunch", sites=lost))
+    sol, nights, timed = _solve_and_time(s, ctx)
     dropped = _dropped(s, ctx, timed, nights)
     title = msg(
         "plan.title",
@@ -234,7 +338,7 @@ def plan_itinerary(
         mode=str(req.mode),
         pace=str(req.pace),
         params=s.params.to_dict([s.ids[n] for n in nights]),
-        warnings=tuple(dict.fromkeys(_warnings(s, timed))),
+        warnings=tuple(dict.fromkeys(_warnings(s, timed) + _morning_transfers(s, ctx, timed))),
     )
 
 

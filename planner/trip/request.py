@@ -3,7 +3,8 @@
 Every field of a request has its constraints in :data:`CONSTRAINTS` (as scikit-learn declares
 ``_parameter_constraints``): choices are enums (:class:`Mode`, :class:`Pace`, :class:`Lodging`,
 :class:`Effort`, :class:`Solver`; plain strings are accepted and converted), numbers have
-intervals, the date a sane range (a year back to three years ahead of today), name lists a
+intervals, the date a sane range (:func:`date_bounds`: a year back, or from 2025 when the data
+were compiled, to three years ahead of today), name lists a
 length. A request that breaks one raises :class:`RequestError` with a translated one-line
 message as soon as it is built; nothing downstream re-checks these.
 """
@@ -42,6 +43,8 @@ MAX_NAME_CHARS = 100
 #: how far from today a trip may start: a year back, three years ahead
 DATE_BACK = dt.timedelta(days=365)
 DATE_AHEAD = dt.timedelta(days=3 * 365)
+#: the opening hours and closures in data/ were compiled from 2025 on
+DATA_VINTAGE = dt.date(2025, 1, 1)
 
 
 class Mode(StrEnum):
@@ -90,9 +93,11 @@ class RequestError(PlanError):
 
 
 def date_bounds(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The first and last allowed trip start dates around ``today``."""
+    """The first and last allowed trip start dates around ``today``: from a year back (or
+    :data:`DATA_VINTAGE`, if earlier, so worked examples on the data's own dates keep
+    planning) to three years ahead."""
     today = today or dt.date.today()
-    return today - DATE_BACK, today + DATE_AHEAD
+    return min(today - DATE_BACK, DATA_VINTAGE), today + DATE_AHEAD
 
 
 # --------------------------------------------------------------------------- constraints
@@ -198,7 +203,7 @@ CONSTRAINTS: dict[str, Constraint] = {
     "max_per_day": Interval(int, 1, 12, optional=True),
     "lunch_min": Interval(int, 0, 180, optional=True),
     "hot_share": Interval(float, 0, 1, optional=True),
-    "max_drive_hours": Interval(float, 0.25, 12, optional=True),
+    "max_drive_hours": Interval(float, 0.25, 24, optional=True),
     "end_slack_min": Interval(float, 0, 240, optional=True),
     "drive_weight": Interval(float, 0, 10, optional=True),
     "day_start": ClockTime(),
@@ -220,19 +225,20 @@ class TripRequest:
     """What the traveller asks for (names may be ids, Chinese names, aliases, pinyin).
 
     Validated on construction (see :data:`CONSTRAINTS` and :func:`date_bounds`); choices may be
-    given as plain strings and are stored as their enums (which compare equal to the strings).
+    given as plain strings and are stored as their enums (which compare equal to the strings;
+    hence the ``Enum | str`` annotations).
     """
 
     theme: str = "stone-carving"
     days: int = 3
     start: str = "dazu_town"
     date: dt.date = field(default_factory=dt.date.today)
-    mode: Mode = Mode.car
-    pace: Pace = Pace.normal
+    mode: Mode | str = Mode.car
+    pace: Pace | str = Pace.normal
     must: tuple[str, ...] = ()
     avoid: tuple[str, ...] = ()
     end: str | None = None
-    lodging: Lodging = Lodging.choose
+    lodging: Lodging | str = Lodging.choose
     max_per_day: int | None = None
     #: earliest start and latest return of every day (``HH:MM``; default ``planning.yaml``)
     day_start: str | None = None
@@ -251,11 +257,11 @@ class TripRequest:
     end_slack_min: float | None = None
     #: score given up per hour of travel (λ of the objective; default ``planning.yaml``)
     drive_weight: float | None = None
-    solver: Solver = Solver.auto
+    solver: Solver | str = Solver.auto
     seed: int = 0
     #: how hard the search works; deterministic (same request, same plan); ``time_limit_s``
     #: is only a safety net per solve
-    effort: Effort = Effort.normal
+    effort: Effort | str = Effort.normal
     time_limit_s: float = 10.0
     #: travel times the user supplies (planner.traveltimes): they replace the estimated
     #: minutes for the pairs they list

@@ -379,7 +379,12 @@ def _day_settings(req: TripRequest, planning: dict[str, Any]) -> _Day:
         lunch=pick(req.lunch_min, day_cfg["lunch_min"]),
         lunch_window=(day_cfg["lunch_earliest"], day_cfg["lunch_latest"]),
         max_per_day=req.max_per_day or int(day_cfg["max_sites"]),
-        max_drive_hours=pick(req.max_drive_hours, day_cfg.get("max_drive_hours", 24.0)),
+        max_drive_hours=pick(
+            req.max_drive_hours,
+            planning["transport"][req.mode].get(
+                "max_drive_hours", day_cfg.get("max_drive_hours", 24.0)
+            ),
+        ),
         end_slack_min=pick(req.end_slack_min, day_cfg.get("end_slack_min", 0.0)),
         drive_weight=pick(
             req.drive_weight, planning.get("objective", {}).get("drive_weight_per_hour", 0.0)

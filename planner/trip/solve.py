@@ -24,9 +24,10 @@ from routing.orienteering import OPTWProblem, OPTWSolution, solve_optw
 __all__ = ["EFFORT", "SCREEN_KEEP", "night_sequences", "optw_problem", "solve_trip"]
 
 SCREEN_KEEP = 3
-#: at most this many lodging towns besides the start and end (the catalog grows; the night
-#: sequences grow as towns ** (days - 1))
+#: at most this many lodging towns besides the start and end, and at most
+#: :data:`MAX_SEQUENCES` night sequences (they grow as towns ** (days - 1))
 MAX_TOWNS = 8
+MAX_SEQUENCES = 700
 #: (stall, run_stall) of the ILS per effort level; None = the solver's own budget
 EFFORT: dict[Effort, tuple[int | None, int | None]] = {
     Effort.quick: (20, 10),
@@ -95,7 +96,11 @@ def lodging_towns(s: Setup) -> list[int]:
         reach = s.travel[t, cands]
         if (reach <= 120).any():
             value.append((-float(s.score[cands][reach <= 60].sum()), float(reach.min()), t))
-    keep = {t for _, _, t in sorted(value)[:MAX_TOWNS]}
+    fixed = 1 + (s.end is not None and s.end != s.start)
+    room = MAX_TOWNS
+    while room > 1 and (room + fixed) ** max(s.req.days - 1, 1) > MAX_SEQUENCES:
+        room -= 1
+    keep = {t for _, _, t in sorted(value)[:room]}
     return [t for t in range(len(s.towns)) if t in (s.start, s.end) or t in keep]
 
 
@@ -110,7 +115,7 @@ def solve_trip(
     few are solved in full.
     """
     req = s.req
-    stall, run_stall = EFFORT[req.effort]
+    stall, run_stall = EFFORT[Effort(req.effort)]
     seqs = night_sequences(s)
 
     def solve(nights: tuple[int, ...]) -> OPTWSolution:
