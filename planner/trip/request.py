@@ -3,7 +3,8 @@
 Every field of a request has its constraints in :data:`CONSTRAINTS` (as scikit-learn declares
 ``_parameter_constraints``): choices are enums (:class:`Mode`, :class:`Pace`, :class:`Lodging`,
 :class:`Effort`, :class:`Solver`; plain strings are accepted and converted), numbers have
-intervals, the date a sane range (a year back to three years ahead of today), name lists a
+intervals, the date a sane range (:func:`date_bounds`: a year back, or from 2025 when the data
+were compiled, to three years ahead of today), name lists a
 length. A request that breaks one raises :class:`RequestError` with a translated one-line
 message as soon as it is built; nothing downstream re-checks these.
 """
@@ -42,6 +43,8 @@ MAX_NAME_CHARS = 100
 #: how far from today a trip may start: a year back, three years ahead
 DATE_BACK = dt.timedelta(days=365)
 DATE_AHEAD = dt.timedelta(days=3 * 365)
+#: the opening hours and closures in data/ were compiled from 2025 on
+DATA_VINTAGE = dt.date(2025, 1, 1)
 
 
 class Mode(StrEnum):
@@ -90,9 +93,11 @@ class RequestError(PlanError):
 
 
 def date_bounds(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The first and last allowed trip start dates around ``today``."""
+    """The first and last allowed trip start dates around ``today``: from a year back (or
+    :data:`DATA_VINTAGE`, if earlier, so worked examples on the data's own dates keep
+    planning) to three years ahead."""
     today = today or dt.date.today()
-    return today - DATE_BACK, today + DATE_AHEAD
+    return min(today - DATE_BACK, DATA_VINTAGE), today + DATE_AHEAD
 
 
 # --------------------------------------------------------------------------- constraints
