@@ -178,14 +178,17 @@ def exact_front(req: TripRequest, it: Itinerary, ctx) -> list[tuple[float, float
 
 
 def front_gap(front: list[tuple[float, float]], row: Row) -> tuple[float, float]:
-    """(score gap %, drive gap %): the best front score within 105 % of the plan's driving
-    against the plan's score, and the least front driving at ≥ 99 % of the plan's score
-    against the plan's driving (positive = the plan is worse)."""
-    reach = [sc for sc, h in front if h <= row.drive_h * 1.05 + 1e-9]
-    score_gap = (max(reach) / row.score - 1) * 100 if reach and row.score > 0 else 0.0
-    cheap = [h for sc, h in front if sc >= row.score * 0.99 - 1e-9]
-    drive_gap = (1 - min(cheap) / row.drive_h) * 100 if cheap and row.drive_h > 0 else 0.0
-    return score_gap, drive_gap
+    """Distance of the plan to the exact front: for the front point nearest to the plan
+    (smallest ``max(score gap / 1 %, drive gap / 5 %)``), the % of score the plan lacks
+    against it and the % of drive time it has in excess (``≤ 1`` and ``≤ 5``: within the
+    targets). A plan on the front has (0, 0)."""
+    best = (np.inf, 0.0, 0.0)
+    for score, hours in front:
+        sg = max(0.0, score / row.score - 1) * 100 if row.score > 0 else 0.0
+        dg = max(0.0, row.drive_h / hours - 1) * 100 if hours > 0 else 0.0
+        if max(sg / 1.0, dg / 5.0) < best[0]:
+            best = (max(sg / 1.0, dg / 5.0), sg, dg)
+    return best[1], best[2]
 
 
 def run(args: argparse.Namespace) -> dict:

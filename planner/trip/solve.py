@@ -42,6 +42,15 @@ def optw_problem(
     """The OPTW instance of the trip for one sequence of nights (``reserve``: extra minutes
     kept free on some days, when a re-plan needs them)."""
     route_start = [s.start, *nights[:-1]]
+    opn, cls = s.open, s.close
+    if s.lunch > 0:
+        # The solver's clock runs a lunch behind the real one after the lunch window: a stop
+        # that closes after the window opens, or opens after it ends, is likely visited after
+        # lunch, so its window moves earlier by the lunch (keeps the timed day feasible).
+        lo, hi = s.lunch_window
+        is_open = s.close >= s.open
+        cls = np.where(is_open & (s.close > lo), s.close - s.lunch, s.close)
+        opn = np.where(is_open & (s.open >= hi), s.open - s.lunch, s.open)
     close = np.full(len(nights), s.day_close - s.lunch)
     for r, extra in (reserve or {}).items():
         close[r] = max(close[r] - extra, s.day_open + s.travel[route_start[r], nights[r]])
@@ -49,8 +58,8 @@ def optw_problem(
         travel=s.travel,
         service=s.service,
         score=s.score,
-        open=s.open,
-        close=s.close,
+        open=opn,
+        close=cls,
         route_start=route_start,
         route_end=list(nights),
         route_open=np.full(len(nights), s.day_open),
