@@ -396,6 +396,59 @@ def _day_settings(req: TripRequest, planning: dict[str, Any]) -> _Day:
     return out
 
 
+def _params(
+    req: TripRequest,
+    ctx: Context,
+    cfg: _Day,
+    sites: _Sites,
+    transport: dict[str, Any],
+    pace_factor: float,
+    dm: Any,
+    pairs_used: int,
+) -> TripParams:
+    """What the plan was made with (stored in the plan file)."""
+    must_ids = {m.id for m in sites.must}
+    travel_times = None
+    if req.travel_times is not None:
+        travel_times = {
+            "file": req.travel_times.name,
+            "sha256": req.travel_times.sha256,
+            "rows": len(req.travel_times.rows),
+            "pairs_used": pairs_used,
+        }
+    return TripParams(
+        theme=req.theme,
+        weights=dict(req.weights),
+        days=req.days,
+        start=sites.start.id,
+        end=sites.end.id if sites.end else None,
+        date=req.date.isoformat(),
+        mode=str(req.mode),
+        speed_kmh=transport["speed_kmh"],
+        overhead_min=transport["overhead_min"],
+        pace=str(req.pace),
+        pace_factor=pace_factor,
+        day=cfg.day,
+        lunch_min=cfg.lunch,
+        lunch_window=cfg.lunch_window,
+        max_per_day=cfg.max_per_day,
+        lodging=str(req.lodging),
+        must=tuple(sorted(must_ids)),
+        locks={k: v + 1 for k, v in sorted(sites.locks.items())},
+        orders={str(r + 1): v for r, v in sorted(sites.fixed.items())},
+        avoid=tuple(sorted(sites.avoid)),
+        circuity_factor=round(ctx.circuity.factor, 4),
+        seed=req.seed,
+        effort=str(req.effort),
+        theme_per_day=req.theme_per_day,
+        max_drive_hours=cfg.max_drive_hours,
+        end_slack_min=cfg.end_slack_min,
+        drive_weight=cfg.drive_weight,
+        roads=providers.roads_params(dm),
+        travel_times=travel_times,
+    )
+
+
 def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
     """Everything the solver and the day timing need for ``req``."""
     cat = ctx.catalog
@@ -440,45 +493,7 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
     for sid in win.uncertain:
         score[ids.index(sid)] *= penalty
     must_ids = {m.id for m in sites.must}
-    travel_times = None
-    if req.travel_times is not None:
-        travel_times = {
-            "file": req.travel_times.name,
-            "sha256": req.travel_times.sha256,
-            "rows": len(req.travel_times.rows),
-            "pairs_used": len(supplied),
-        }
-    params = TripParams(
-        theme=req.theme,
-        weights=dict(req.weights),
-        days=req.days,
-        start=sites.start.id,
-        end=sites.end.id if sites.end else None,
-        date=req.date.isoformat(),
-        mode=str(req.mode),
-        speed_kmh=transport["speed_kmh"],
-        overhead_min=transport["overhead_min"],
-        pace=str(req.pace),
-        pace_factor=pace_factor,
-        day=cfg.day,
-        lunch_min=cfg.lunch,
-        lunch_window=cfg.lunch_window,
-        max_per_day=cfg.max_per_day,
-        lodging=str(req.lodging),
-        must=tuple(sorted(must_ids)),
-        locks={k: v + 1 for k, v in sorted(sites.locks.items())},
-        orders={str(r + 1): v for r, v in sorted(sites.fixed.items())},
-        avoid=tuple(sorted(sites.avoid)),
-        circuity_factor=round(ctx.circuity.factor, 4),
-        seed=req.seed,
-        effort=str(req.effort),
-        theme_per_day=req.theme_per_day,
-        max_drive_hours=cfg.max_drive_hours,
-        end_slack_min=cfg.end_slack_min,
-        drive_weight=cfg.drive_weight,
-        roads=providers.roads_params(dm),
-        travel_times=travel_times,
-    )
+    params = _params(req, ctx, cfg, sites, transport, pace_factor, dm, len(supplied))
     return Setup(
         req=req,
         params=params,
