@@ -275,7 +275,11 @@ def day_from_timing(
         site = cat.sites[s.ids[node]]
         notes = list(s.notes.get(site.id, ()))
         source = s.visit_source.get(site.id, "default")
-        notes.append(msg("stop.visit_source", source=msg(f"source.{source}")))
+        label = msg(f"source.{source}")
+        if source == "reviews":  # only ever a real export's reviews (planner.evidence)
+            export = s.params.evidence.get("visit_lengths", {}).get("files", "")
+            label = msg("source.reviews_in", export=export)
+        notes.append(msg("stop.visit_source", source=label))
         a = timing.arrive[k] + (shift if k == 0 else 0.0)
         b = timing.begin[k]
         lunch_here = (

@@ -9,7 +9,6 @@ dates. What was used is recorded once in a typed :class:`TripParams` (stored in 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from kg.catalog import Catalog, Site
-from nlp.artifacts import latest_artifact
+from planner import evidence, providers
 from planner import hours as hours_mod
-from planner import providers
 from planner.messages import Message, Name, msg
 from planner.model import Dropped
 from planner.roads import road_matrix
@@ -28,6 +26,7 @@ from planner.themes import (
     MIXED,
     Candidate,
     ThemeError,
+    default_graph,
     load_planning,
     theme_candidates,
     theme_labels,
@@ -88,6 +87,7 @@ class TripParams:
     end_slack_min: float
     drive_weight: float
     roads: dict[str, Any] | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
     travel_times: dict[str, Any] | None = None
 
     def to_dict(self, nights: list[str]) -> dict[str, Any]:
@@ -122,6 +122,7 @@ class TripParams:
             "drive_weight": self.drive_weight,
             "nights": nights,
             "roads": self.roads,
+            "evidence": dict(self.evidence),
         }
         if self.travel_times is not None:
             out["travel_times"] = dict(self.travel_times)
@@ -183,17 +184,8 @@ def _visit_minutes(
 
 
 def _duration_priors() -> dict[str, float]:
-    """Visit-hour priors per site mined from reviews (``nlp`` practicalities), if built."""
-    folder = latest_artifact("practicalities")
-    if folder is None or not (folder / "priors.csv").exists():
-        return {}
-    out: dict[str, float] = {}
-    with (folder / "priors.csv").open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            value = (row.get("visit_hours_prior") or "").strip()
-            if value:
-                out[row["site"]] = float(value)
-    return out
+    """Visit-hour priors mined from a real export's reviews (never the sample corpus)."""
+    return evidence.duration_priors().values
 
 
 @dataclass
@@ -405,6 +397,7 @@ def _params(
     pace_factor: float,
     dm: Any,
     pairs_used: int,
+    kgraph: Any | None,
 ) -> TripParams:
     """What the plan was made with (stored in the plan file)."""
     must_ids = {m.id for m in sites.must}
@@ -445,6 +438,10 @@ def _params(
         end_slack_min=cfg.end_slack_min,
         drive_weight=cfg.drive_weight,
         roads=providers.roads_params(dm),
+        evidence={
+            "visit_lengths": evidence.duration_priors().record(),
+            "popularity": evidence.popularity_origin(kgraph or default_graph()).record(),
+        },
         travel_times=travel_times,
     )
 
@@ -493,7 +490,7 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
     for sid in win.uncertain:
         score[ids.index(sid)] *= penalty
     must_ids = {m.id for m in sites.must}
-    params = _params(req, ctx, cfg, sites, transport, pace_factor, dm, len(supplied))
+    params = _params(req, ctx, cfg, sites, transport, pace_factor, dm, len(supplied), kgraph)
     return Setup(
         req=req,
         params=params,
