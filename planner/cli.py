@@ -59,6 +59,7 @@ class Provider(StrEnum):
     seed = "seed"
     estimate = "estimate"
     auto = "auto"
+    best = "best"
 
 
 @contextmanager
