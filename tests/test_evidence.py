@@ -15,7 +15,7 @@ from kg.catalog import load_catalog
 from kg.corpus_origin import CorpusOrigin, corpus_origin, sample_hashes
 from kg.store import graph_from_memory
 from planner import evidence
-from planner import itinerary as it_mod
+from planner.trip import setup as it_mod
 from planner.hours import hours_on, load_hours
 from planner.itinerary import TripRequest, plan_itinerary
 from planner.themes import designation_rank, theme_candidates
