@@ -41,6 +41,7 @@ from common.geo import haversine_km
 
 if TYPE_CHECKING:
     from kg.catalog import Catalog, Site
+    from planner.model import Dropped
     from planner.providers import LegTable
     from planner.themes import Candidate
 
@@ -57,6 +58,7 @@ __all__ = [
     "drivable",
     "drive_window",
     "night_sequences",
+    "prune",
     "prune_candidates",
     "prune_towns",
     "shortest_times",
@@ -131,6 +133,53 @@ def prune_candidates(
         else:
             kept.append(c)
     return kept, pruned
+
+
+def prune(
+    catalog: Catalog,
+    candidates: Sequence[Candidate],
+    towns: Sequence[str],
+    *,
+    start: Site,
+    end: Site | None,
+    days: int,
+    max_per_day: int,
+    keep: set[str],
+    speed_kmh: float,
+    day_minutes: float,
+    circuity: float,
+) -> tuple[list[Candidate], list[str], list[Dropped]]:
+    """:func:`prune_candidates` then :func:`prune_towns`; the sites left out as plan entries
+    (``too_far`` / ``lower_score``, with the planner's messages)."""
+    from planner.messages import msg
+    from planner.model import Dropped
+
+    kept, pruned = prune_candidates(
+        catalog,
+        candidates,
+        start=start,
+        end=end,
+        days=days,
+        max_per_day=max_per_day,
+        keep=keep,
+        speed_kmh=speed_kmh,
+        day_minutes=day_minutes,
+        circuity=circuity,
+    )
+    score = {c.site_id: c.score for c in candidates}
+    dropped = [
+        Dropped(
+            p.site_id,
+            catalog.sites[p.site_id].name_zh,
+            p.reason,
+            msg("dropped.too_far")
+            if p.reason == "too_far"
+            else msg("dropped.lower_score", score=score[p.site_id]),
+        )
+        for p in pruned
+    ]
+    anchors = [start.id, *([end.id] if end is not None else [])]
+    return kept, prune_towns(catalog, towns, kept, anchors=anchors), dropped
 
 
 def prune_towns(
