@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 SITES_FILE = "sites.csv"
+TOWNS_FILE = "towns.csv"  # lodging towns, region-wide (scripts/build_lodging_towns.py)
 LINES_FILE = "lines.yaml"
 SEED_FILE = "seed_distances.csv"
 PUBLISHED_FILE = "published_distances.csv"
@@ -408,6 +409,8 @@ def load_catalog(data_dir: str | Path | None = None) -> Catalog:
     d = _catalog_dir(data_dir)
     problems: list[str] = []
     sites = _load_sites(d / SITES_FILE, problems)
+    if (d / TOWNS_FILE).exists():  # lodging towns (scripts/build_lodging_towns.py)
+        _add_towns(sites, _load_sites(d / TOWNS_FILE, problems), d / TOWNS_FILE, problems)
     index = _NameIndex(sites.values())
     # when sites.csv itself is unusable, references to it would only repeat that one problem
     refs: list[str] = problems if sites else []
@@ -477,6 +480,27 @@ def _float(
     if minimum is not None and x < minimum:
         problems.append(f"{where}: {col} must be >= {minimum:g}, got {value!r}")
     return x
+
+
+def _add_towns(
+    sites: dict[str, Site], towns: dict[str, Site], path: Path, problems: list[str]
+) -> None:
+    """Add the rows of ``towns.csv`` (kind ``town`` only; ids and names unused in sites.csv)."""
+    names = {normalize(n): s.id for s in sites.values() for n in (s.name_zh, *s.aliases)}
+    for sid, town in towns.items():
+        where = f"{_rel(path)}: town {sid!r}"
+        clash = [n for n in (town.name_zh, *town.aliases) if normalize(n) in names]
+        if town.kind != "town":
+            problems.append(f"{where} has kind {town.kind!r}; {TOWNS_FILE} holds towns only")
+        elif sid in sites:
+            problems.append(f"{where}: the id is already used in {SITES_FILE}")
+        elif clash:
+            problems.append(
+                f"{where}: name {clash[0]!r} is already claimed by site "
+                f"{names[normalize(clash[0])]!r} of {SITES_FILE}"
+            )
+        else:
+            sites[sid] = town
 
 
 def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:

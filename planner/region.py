@@ -1,9 +1,9 @@
-"""Keeping region-scale trips fast: candidate and lodging pruning, night sequences by beam
-search, and leg tables computed once.
+"""Keeping region-scale trips fast: candidate and lodging pruning, bounds for the day search,
+and leg tables computed once.
 
 With the whole corridor in the catalog (~330 heritage units, ~200 lodging towns) the planner
-cannot give every site and every town to the orienteering solver, nor try every sequence of
-nights (towns ** (days − 1)). :mod:`planner.itinerary` calls these hooks:
+cannot give every site and every town to the orienteering solver. :mod:`planner.trip` calls
+these hooks:
 
 :func:`prune_candidates`
     keeps the must-sees, then the best-scoring candidates a round trip can reach: straight-line
@@ -15,12 +15,10 @@ nights (towns ** (days − 1)). :mod:`planner.itinerary` calls these hooks:
     keeps the start, the end and, for each kept candidate, its nearest lodging towns
     (:data:`TOWNS_PER_CANDIDATE`), ranked by the candidate score they can reach; at most
     :data:`MAX_TOWNS`.
-:func:`night_sequences`
-    when the towns allow more sequences than :data:`MAX_SEQUENCES`, a beam search over days
-    builds them: a day from town ``a`` to town ``b`` is worth the best ``max_per_day``
-    scores of the candidates not yet taken that fit the day (``travel(a, c) + visit(c) +
-    travel(c, b)`` within the day); the best :data:`BEAM` partial trips survive each day.
-    The itinerary then screens and solves the sequences found, as it does for small trips.
+:func:`day_reachable`
+    the candidates one day from town ``a`` to town ``b`` could visit at all (shortest-path
+    bounds), so the exact search of a day (:func:`planner.trip.days.best_day`) stays exact
+    while it shrinks.
 :func:`cached_leg_table`
     the km/minutes table of a set of sites, memoised per context, sites, mode and travel-time
     file, so a re-plan with the same candidates does not recompute it.
@@ -28,7 +26,6 @@ nights (towns ** (days − 1)). :mod:`planner.itinerary` calls these hooks:
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -46,18 +43,13 @@ if TYPE_CHECKING:
     from planner.themes import Candidate
 
 __all__ = [
-    "BEAM",
     "CANDIDATES_PER_SLOT",
-    "MAX_SEQUENCES",
     "MAX_TOWNS",
     "MIN_CANDIDATES",
     "TOWNS_PER_CANDIDATE",
     "Pruned",
     "cached_leg_table",
     "day_reachable",
-    "drivable",
-    "drive_window",
-    "night_sequences",
     "prune",
     "prune_candidates",
     "prune_towns",
@@ -72,12 +64,6 @@ MIN_CANDIDATES = 60
 TOWNS_PER_CANDIDATE = 2
 #: lodging towns given to the planner at most (start and end included)
 MAX_TOWNS = 16
-#: night sequences enumerated exhaustively up to this many; beam search above
-MAX_SEQUENCES = 700
-#: partial trips kept per day by the beam search
-BEAM = 24
-#: sequences the beam search returns (the itinerary screens them)
-BEAM_RESULTS = 12
 _LEG_CACHE_SIZE = 16
 
 
@@ -116,6 +102,8 @@ def prune_candidates(
 
     ``keep`` (must-sees, locked sites) is never pruned. Candidates must have coordinates.
     """
+    if len(candidates) <= MIN_CANDIDATES:
+        return list(candidates), []
     limit = reach_km(days, speed_kmh, day_minutes, circuity)
     slots = max(MIN_CANDIDATES, days * max_per_day * CANDIDATES_PER_SLOT)
     kept: list[Candidate] = []
@@ -220,101 +208,6 @@ def _haversine_vec(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -
     return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def night_sequences(
-    travel: np.ndarray,
-    service: np.ndarray,
-    score: np.ndarray,
-    *,
-    towns: Sequence[int],
-    n_towns: int,
-    start: int,
-    last: int,
-    days: int,
-    max_per_day: int,
-    day_minutes: float,
-    drive_minutes: float | None = None,
-) -> list[tuple[int, ...]]:
-    """Sequences of nights (town indices, the last one ``last``) found by beam search.
-
-    ``travel``/``service``/``score`` are the planner's matrices over all nodes; the first
-    ``n_towns`` nodes are towns, the rest candidates. ``towns`` are the lodging choices.
-    ``drive_minutes`` caps a day's drive from town to town (:func:`drive_window`).
-    """
-    drive = day_minutes if drive_minutes is None else drive_minutes
-    cand = np.arange(n_towns, travel.shape[0])
-    sc = score[cand]
-    t_out, t_in, svc = travel[:, cand], travel[cand, :], service[cand]
-
-    def day_value(a: int, b: int, taken: np.ndarray) -> tuple[float, np.ndarray]:
-        """Greedy day a → b: add the best-scoring candidate whose cheapest insertion fits."""
-        route, used, value = [a, b], float(travel[a, b]), 0.0
-        avail = ~taken & (t_out[a] + svc + t_in[:, b] <= day_minutes)
-        new = taken.copy()
-        for _ in range(max_per_day):
-            if not avail.any():
-                break
-            add = np.full(len(cand), np.inf)
-            for u, v in itertools.pairwise(route):
-                add = np.minimum(add, t_out[u] + svc + t_in[:, v] - travel[u, v])
-            fits = avail & (used + add <= day_minutes)
-            if not fits.any():
-                break
-            idx = np.flatnonzero(fits)
-            k = int(idx[np.lexsort((add[idx], -sc[idx]))[0]])
-            node = int(cand[k])
-            pos = min(
-                range(len(route) - 1),
-                key=lambda i: travel[route[i], node] + travel[node, route[i + 1]],
-            )
-            route.insert(pos + 1, node)
-            used += float(add[k])
-            value += float(sc[k])
-            avail[k] = False
-            new[k] = True
-        return value - 1e-4 * used, new
-
-    beam: list[tuple[float, tuple[int, ...], np.ndarray]] = [
-        (0.0, (), np.zeros(len(cand), dtype=bool))
-    ]
-    for d in range(days):
-        prev_options = []
-        targets = [last] if d == days - 1 else list(towns)
-        for value, nights, taken in beam:
-            a = nights[-1] if nights else start
-            for b in targets:
-                if travel[a, b] > drive:
-                    continue  # cannot even drive there in a day (with lunch)
-                v, new = day_value(a, b, taken)
-                prev_options.append((value + v - 1e-4 * travel[a, b], (*nights, b), new))
-        prev_options.sort(key=lambda x: (-x[0], x[1]))
-        beam = []
-        seen: set[tuple[int, ...]] = set()
-        for opt in prev_options:
-            if opt[1] not in seen:
-                seen.add(opt[1])
-                beam.append(opt)
-            if len(beam) >= BEAM:
-                break
-        if not beam:
-            return [tuple([start] * (days - 1) + [last])]
-    return [nights for _, nights, _ in beam[:BEAM_RESULTS]]
-
-
-def drive_window(
-    day_open: float, day_close: float, lunch: float, lunch_earliest: float, lunch_latest: float
-) -> float:
-    """The longest drive a day without visits can hold, lunch included.
-
-    Lunch is taken at a stop boundary inside its window: before driving (from
-    ``max(day_open, lunch_earliest)``) or after arriving (by ``lunch_latest``).
-    """
-    if lunch <= 0:
-        return day_close - day_open
-    before = day_close - max(day_open, lunch_earliest) - lunch
-    after = min(lunch_latest - day_open, day_close - lunch - day_open)
-    return max(before, after)
-
-
 _closure_cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
@@ -362,16 +255,6 @@ def day_reachable(
         if begin <= close[v] + 1e-6 and begin + service[v] + d[v, end] + lunch <= day_close + 1e-6:
             out.append(v)
     return out
-
-
-def drivable(nights: Sequence[int], travel: np.ndarray, start: int, window: float) -> bool:
-    """True when every day's drive from one night's town to the next fits in ``window``."""
-    prev = start
-    for t in nights:
-        if travel[prev, t] > window:
-            return False
-        prev = t
-    return True
 
 
 _leg_cache: OrderedDict[tuple[Any, ...], tuple[Any, LegTable]] = OrderedDict()
