@@ -9,8 +9,9 @@ Query parameters
 ``theme`` (``mixed`` with ``w=stone-carving:2,sichuan-opera:1``), ``days``, ``start``,
 ``end``, ``date`` (ISO), ``mode``, ``pace``, ``lodging``, ``must`` / ``avoid`` (comma-separated
 site ids or any name the catalog resolves: Chinese, alias, pinyin), ``lock=site:day,…``,
-``order1=site,site,…`` (one per day), ``hot``, ``effort``; display: ``lang``, ``map``, ``view``,
-``site`` (the open site card).
+``order1=site,site,…`` (one per day), ``hot``, ``effort``; display: ``lang``, ``map``,
+``site`` (the open site card). The open view is the page's address (``/compare`` …, see
+:mod:`planner.ui.page`); ``view=`` is still read, so links made before that open their view.
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ class PlanInputs:
 
 @dataclass(frozen=True)
 class Display:
-    """How the plan is shown (also in the URL, so a shared link opens the same view)."""
+    """How the plan is shown (in the URL too, so a shared link opens the same view: ``view`` is
+    the page's address, the rest query parameters)."""
 
     lang: str = "zh"
     basemap: str = "osm"
@@ -151,8 +153,6 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
         q["lang"] = display.lang
     if display.basemap != "osm":
         q["map"] = display.basemap
-    if display.view != "plan":
-        q["view"] = display.view
     if display.site:
         q["site"] = display.site
     return q
