@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from kg.names import has_cjk, normalize, pinyin_keys, rank_candidates
+from kg.names import echo, has_cjk, normalize, pinyin_keys, rank_candidates
 from routing.geo import in_china
 
 __all__ = [
@@ -231,7 +231,7 @@ class UnknownSiteError(LookupError):
         self.suggestions = list(suggestions)
         self.ambiguous = ambiguous
         what = "ambiguous site name" if ambiguous else "unknown site"
-        msg = f"{what} {name!r}"
+        msg = f"{what} {echo(name)}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(f"{z} ({i})" for i, z in self.suggestions) + "?"
         super().__init__(msg)

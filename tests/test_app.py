@@ -49,11 +49,12 @@ def _block(at: AppTest, key: str) -> Any:
 
 
 def _texts(node: Any) -> list[str]:
+    """Markdown and caption texts as read (names from the catalog are escaped: ``\\,``)."""
     out = []
     for n in _walk(node):
         value = getattr(n, "value", None)
         if isinstance(value, str) and type(n).__name__ in ("Markdown", "Caption"):
-            out.append(value)
+            out.append(re.sub(r"\\(.)", r"\1", value))
     return out
 
 

@@ -18,6 +18,7 @@ import streamlit as st
 from kg.catalog import UnknownSiteError
 from planner.i18n import text
 from planner.ui import cache, session, sidebar, state
+from planner.ui.markup import md, md_text
 from planner.ui.views import compare, graph, insights, plan, sites
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,22 @@ def _pages(lang: str) -> dict[str, st.Page]:
     }
 
 
+#: at most this many notices are spelt out; the rest are counted
+MAX_NOTICES = 8
+
+
 def _notices() -> None:
-    """What the link held that could not be used: one warning, however many there are."""
+    """What the link held that could not be used: one warning, however many there are (every
+    value from the link escaped)."""
     notices: list[state.Notice] = st.session_state.pop("_notices", [])
     if not notices:
         return
-    lines = [session.t(n.code, **n.values) for n in notices]
-    st.warning(lines[0] if len(lines) == 1 else "\n".join(f"- {x}" for x in lines))
+    lang = session.lang()
+    lines = [md_text(lang, n.code, **n.values) for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        lines.append(text(lang, "ui.notice.more", n=len(notices) - MAX_NOTICES))
+    body = lines[0] if len(lines) == 1 else "\n".join(f"- {x}" for x in lines)
+    st.warning(body, icon=":material/link_off:")
 
 
 def _render() -> None:
@@ -84,7 +94,7 @@ def main() -> None:
     try:
         _render()
     except UnknownSiteError as exc:
-        st.warning(str(exc))
+        st.warning(md(str(exc)))
     except Exception as exc:  # st.switch_page's control flow is a BaseException: not caught
         log.exception("the page failed")
         st.error(text(session.lang(), "ui.app.unexpected", error=type(exc).__name__))

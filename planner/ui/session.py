@@ -16,6 +16,7 @@ import streamlit as st
 from planner import messages, service
 from planner.i18n import LANGS, site_name, text
 from planner.ui import cache, components, state
+from planner.ui.markup import md
 from planner.ui.state import MIXED, Display, PlanInputs
 
 #: the session key a callback sets to open another view on the next run
@@ -56,14 +57,14 @@ def name_of(ctx: service.Context) -> Callable[[str], str]:
 
     def name(site_id: str) -> str:
         s = sites.get(site_id)
-        return site_name(s.name_zh, s.name_en, current) if s else site_id
+        return site_name(s.name_zh, s.name_en, current) if s else site_id  # plain: md() it
 
     return name
 
 
 def why(reason: messages.Message | None, lang_: str) -> str:
-    """A failure's reason in ``lang_`` (empty when there is none)."""
-    return reason.text(lang_) if reason is not None else ""
+    """A failure's reason in ``lang_``, escaped for Markdown (empty when there is none)."""
+    return reason.text(lang_, md) if reason is not None else ""
 
 
 def plan(inputs: PlanInputs) -> cache.Outcome:
@@ -162,6 +163,7 @@ def init(ctx: service.Context) -> None:
         themes=theme_ids(),
         towns=towns(ctx),
         today=dt.date.today(),
+        max_names=len(ctx.catalog.sites),
     )
     allowed = set(plannable(ctx))
     for key, sites in (("must", inputs.must), ("avoid", inputs.avoid)):

@@ -4,6 +4,7 @@ timeline, and the reset button."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import streamlit as st
@@ -87,7 +88,10 @@ def _trip(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
         key="start",
         persist_state=_KEEP,
     )
-    st.date_input(text(lang, "ui.form.date"), key="date", persist_state=_KEEP)
+    lo, hi = state.date_bounds(dt.date.today())
+    st.date_input(
+        text(lang, "ui.form.date"), min_value=lo, max_value=hi, key="date", persist_state=_KEEP
+    )
     for key, options in (("mode", state.MODES), ("pace", state.PACES)):
         st.segmented_control(
             text(lang, f"ui.form.{key}"),

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kg.names import short, too_long
 from planner.i18n import LANGS
 from planner.itinerary import LODGING, MODES, PACES, TripRequest
 
@@ -36,6 +37,22 @@ MIXED = "mixed"
 EFFORTS = ("quick", "normal", "thorough")
 VIEWS = ("plan", "compare", "sites", "insights", "graph")
 BASEMAPS = ("osm", "amap")
+#: the longest query string read: a link the app makes stays far below (every site of the
+#: catalog in ``must`` is about 4,000 characters); a longer one is ignored as a whole
+MAX_QUERY_CHARS = 20_000
+#: unknown names are looked up (with suggestions) this many times per link; later names are
+#: not read (each lookup of an unknown name ranks the whole catalog)
+MAX_UNKNOWN = 10
+#: parameter names longer than this are ignored (the app's longest is ``order5``)
+MAX_KEY_CHARS = 40
+#: trip dates the app accepts: a year back to three years ahead of today
+DATE_BACK = dt.timedelta(days=365)
+DATE_AHEAD = dt.timedelta(days=3 * 365)
+
+
+def date_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last trip date the app accepts around ``today``."""
+    return today - DATE_BACK, today + DATE_AHEAD
 
 
 def default_date(today: dt.date) -> dt.date:
@@ -161,15 +178,26 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
 class _Parser:
     """Collects notices while reading query parameters."""
 
-    def __init__(self, params: Mapping[str, Any], resolve: Callable[[str], str]):
-        self.params = {str(k): str(v) for k, v in params.items()}
+    def __init__(
+        self, params: Mapping[str, Any], resolve: Callable[[str], str], max_names: int
+    ) -> None:
+        raw = {str(k): str(v) for k, v in params.items()}
         self.resolve = resolve
+        self.max_names = max_names
         self.notices: list[Notice] = []
+        size = sum(len(k) + len(v) + 2 for k, v in raw.items())
+        if size > MAX_QUERY_CHARS:  # not a link the app made: read none of it
+            self.notices.append(
+                Notice("ui.notice.too_long", {"size": f"{size:,}", "most": f"{MAX_QUERY_CHARS:,}"})
+            )
+            raw = {}
+        self.params = {k: v for k, v in raw.items() if len(k) <= MAX_KEY_CHARS}
+        self.unknown = 0  # unknown names looked up so far
+        self.unread = 0  # names not looked up once MAX_UNKNOWN were unknown
 
-    def bad(self, key: str) -> None:
-        self.notices.append(
-            Notice("ui.notice.bad_value", {"param": key, "value": self.params[key]})
-        )
+    def bad(self, key: str, value: str | None = None) -> None:
+        shown = short(self.params[key] if value is None else value)
+        self.notices.append(Notice("ui.notice.bad_value", {"param": key, "value": shown}))
 
     def choice(self, key: str, options: Sequence[str], default: str) -> str:
         value = self.params.get(key)
@@ -195,27 +223,48 @@ class _Parser:
         return n
 
     def site(self, key: str, name: str) -> str | None:
-        """Resolve one name; an unknown one becomes a notice naming it with suggestions."""
+        """Resolve one name; an unknown one becomes a notice naming it with suggestions (a name
+        too long to be one is never matched)."""
+        if self.unknown >= MAX_UNKNOWN:
+            self.unread += 1
+            return None
+        if too_long(name):
+            self.unknown += 1
+            self.notices.append(
+                Notice("ui.notice.unknown_site_plain", {"param": key, "name": short(name)})
+            )
+            return None
         try:
             return self.resolve(name)
         except LookupError as exc:
+            self.unknown += 1
             sugg = [
                 f"{zh} ({sid})" if zh else sid
                 for sid, zh in getattr(exc, "suggestions", [])
                 if isinstance(sid, str)
             ]
             if sugg:
-                values = {"param": key, "name": name, "suggestions": ", ".join(sugg)}
+                values = {"param": key, "name": short(name), "suggestions": ", ".join(sugg)}
                 self.notices.append(Notice("ui.notice.unknown_site", values))
             else:
                 self.notices.append(
-                    Notice("ui.notice.unknown_site_plain", {"param": key, "name": name})
+                    Notice("ui.notice.unknown_site_plain", {"param": key, "name": short(name)})
                 )
             return None
 
+    def items(self, key: str) -> list[str]:
+        """The comma-separated items of ``key`` (at most ``max_names`` are read)."""
+        items = _split(self.params.get(key, ""))
+        if len(items) > self.max_names:
+            values = {"param": key, "n": f"{len(items):,}", "most": f"{self.max_names:,}"}
+            self.notices.append(Notice("ui.notice.too_many", values))
+            items = items[: self.max_names]
+        return items
+
     def sites(self, key: str) -> tuple[str, ...]:
+        """The sites a comma-separated parameter names."""
         out = []
-        for name in _split(self.params.get(key, "")):
+        for name in self.items(key):
             sid = self.site(key, name)
             if sid is not None:
                 out.append(sid)
@@ -233,21 +282,24 @@ def from_query(
     themes: Iterable[str],
     towns: Iterable[str],
     today: dt.date,
+    max_names: int = 400,
 ) -> tuple[PlanInputs, Display, list[Notice]]:
     """Read plan inputs and display settings from query parameters.
 
     ``resolve`` turns a site name into its id and raises ``LookupError`` (with a
     ``suggestions`` list of ``(id, name_zh)``, as :class:`kg.catalog.UnknownSiteError` does)
     for an unknown one; ``themes`` are the theme ids (``mixed`` is added), ``towns`` the ids a
-    trip may start or end in. Missing parameters take the defaults.
+    trip may start or end in; ``must``, ``avoid`` and each day's order name at most
+    ``max_names`` sites (the catalog's size). Missing parameters take the defaults; a query
+    string longer than :data:`MAX_QUERY_CHARS` is ignored as a whole.
     """
-    p = _Parser(params, resolve)
+    p = _Parser(params, resolve, max_names)
     theme_ids = [*themes]
     town_ids = [*towns]
     theme = p.choice("theme", [*theme_ids, MIXED], DEFAULT_THEME)
     weights: list[tuple[str, float]] = []
     if "w" in p.params:
-        for item in _split(p.params["w"]):
+        for item in p.items("w"):
             name, _, w = item.partition(":")
             try:
                 value = float(w) if w else 1.0
@@ -256,7 +308,7 @@ def from_query(
             if name in theme_ids and 0 <= value <= 10:
                 weights.append((name, value))
             else:
-                p.notices.append(Notice("ui.notice.bad_value", {"param": "w", "value": item}))
+                p.bad("w", item)
     if theme == MIXED and not any(w > 0 for _, w in weights):
         weights = [(DEFAULT_THEME, 1.0)]
     days = p.integer("days", 1, MAX_DAYS, DEFAULT_DAYS)
@@ -264,20 +316,35 @@ def from_query(
     end = _town(p, "end", town_ids, None) if p.params.get("end") else None
     date = default_date(today)
     if p.params.get("date"):
+        lo, hi = date_bounds(today)
         try:
-            date = dt.date.fromisoformat(p.params["date"])
+            asked = dt.date.fromisoformat(p.params["date"])
         except ValueError:
             p.bad("date")
+        else:
+            if lo <= asked <= hi:
+                date = asked
+            else:
+                p.notices.append(
+                    Notice(
+                        "ui.notice.date_range",
+                        {
+                            "value": short(p.params["date"]),
+                            "lo": lo.isoformat(),
+                            "hi": hi.isoformat(),
+                        },
+                    )
+                )
     mode = p.choice("mode", MODES, "car")
     pace = p.choice("pace", PACES, "normal")
     lodging = p.choice("lodging", LODGING, "choose")
     must = p.sites("must")
     avoid = p.sites("avoid")
     locks: list[tuple[str, int]] = []
-    for item in _split(p.params.get("lock", "")):
+    for item in p.items("lock"):
         name, _, d = item.rpartition(":")
-        if not name or not d.isdigit() or not 1 <= int(d) <= days:
-            p.notices.append(Notice("ui.notice.bad_value", {"param": "lock", "value": item}))
+        if not name or not (d.isdigit() and len(d) <= 2) or not 1 <= int(d) <= days:
+            p.bad("lock", item)
             continue
         sid = p.site("lock", name)
         if sid is not None:
@@ -285,7 +352,7 @@ def from_query(
     orders: list[tuple[int, tuple[str, ...]]] = []
     for key in sorted(k for k in p.params if k.startswith("order")):
         suffix = key[len("order") :]
-        if not suffix.isdigit() or not 1 <= int(suffix) <= days:
+        if not (suffix.isdigit() and len(suffix) <= 2) or not 1 <= int(suffix) <= days:
             p.bad(key)
             continue
         sites = p.sites(key)
@@ -307,6 +374,8 @@ def from_query(
         view=p.choice("view", VIEWS, "plan"),
         site=p.site("site", p.params["site"]) if p.params.get("site") else None,
     )
+    if p.unread:
+        p.notices.append(Notice("ui.notice.unread", {"n": f"{p.unread:,}"}))
     inputs = PlanInputs(
         date=date,
         theme=theme,

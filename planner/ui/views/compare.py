@@ -8,6 +8,7 @@ import streamlit as st
 from planner import service
 from planner.i18n import text
 from planner.ui import cache, session
+from planner.ui.markup import md
 from planner.ui.state import PlanInputs
 
 
@@ -52,7 +53,7 @@ def render() -> None:
             st.markdown(
                 "\n".join(
                     f"- {text(lang, 'ui.map.day', n=k)} ({d.km:.0f} {text(lang, 'ui.unit.km')}): "
-                    + " → ".join(name_of(s.site_id) for s in d.stops)
+                    + " → ".join(md(name_of(s.site_id)) for s in d.stops)
                     for k, d in enumerate(itin.days, 1)
                 )
             )
@@ -96,5 +97,5 @@ def _line_compare(ctx: service.Context, inputs: PlanInputs, lang: str) -> None:
     if g["total_km"] > 0:
         st.success(text(lang, "ui.cmp.line_saves", km=saved, pct=100 * saved / g["total_km"]))
     for title, tour in ((text(lang, "ui.cmp.line_greedy"), g), (text(lang, "ui.cmp.line_best"), b)):
-        st.markdown(f"**{title}** ({tour['solver']})")
-        st.caption(" → ".join(name_of(s["id"]) for s in tour["stops"]))
+        st.markdown(f"**{title}** ({md(tour['solver'])})")
+        st.caption(" → ".join(md(name_of(s["id"])) for s in tour["stops"]))

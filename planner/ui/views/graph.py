@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kg.names import MAX_NAME_CHARS, echo
 from planner import service
 from planner.i18n import text
 from planner.ui import cache, components, session
+from planner.ui.markup import md, md_text
 
 
 def render() -> None:
@@ -31,7 +33,7 @@ def render() -> None:
     with st.spinner(text(lang, "ui.card.loading"), show_time=True):
         card = cache.site_card(site)
     if card is None:
-        st.warning(text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
+        st.warning(md_text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
         return
     idx = 1 if lang == "zh" else 2
     dot = components.neighbourhood_dot(
@@ -55,7 +57,7 @@ def render() -> None:
         with st.container(horizontal=True, gap="small"):
             for sid in neighbours:
                 st.button(
-                    name_of(sid),
+                    md(name_of(sid)),
                     key=f"recentre-{sid}",
                     on_click=_recentre,
                     args=(sid,),
@@ -80,16 +82,18 @@ def _connection(ctx: service.Context, site: str, options: list[str], lang: str) 
     target = st.selectbox(
         text(lang, "ui.graph.connect_to"), others, format_func=name_of, key="graph_to"
     )
-    typed = st.text_input(text(lang, "ui.graph.connect_text"), key="graph_to_text").strip()
+    typed = st.text_input(
+        text(lang, "ui.graph.connect_text"), key="graph_to_text", max_chars=MAX_NAME_CHARS
+    ).strip()
     with st.spinner(text(lang, "ui.card.loading")):
         result = cache.connections(site, typed or target)
     if result.unknown is not None:
-        sugg = ", ".join(result.suggestions)
-        st.warning(text(lang, "ui.graph.unknown", name=result.unknown, suggestions=sugg))
+        sugg = ", ".join(md(x) for x in result.suggestions)
+        st.warning(text(lang, "ui.graph.unknown", name=md(echo(result.unknown)), suggestions=sugg))
         return
     if not result.paths:
         st.info(text(lang, "ui.graph.no_path"))
         return
     st.graphviz_chart(components.paths_dot(result.paths), width="stretch")
     for n, path in enumerate(result.paths, 1):
-        st.caption(f"{text(lang, 'ui.graph.path', n=n, cost=path.cost)}: {path.text()}")
+        st.caption(f"{text(lang, 'ui.graph.path', n=n, cost=path.cost)}: {md(path.text())}")

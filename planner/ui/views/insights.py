@@ -9,6 +9,7 @@ import streamlit as st
 from planner import service
 from planner.i18n import label, text
 from planner.ui import cache, data, session
+from planner.ui.markup import md, md_text
 
 
 def render() -> None:
@@ -94,7 +95,7 @@ def render() -> None:
         with st.expander(text(lang, "ui.ins.coherence")):
             st.dataframe(ins.coherence, hide_index=True, key="ins-coherence")
     for stage, folder in sorted(ins.folders.items()):
-        st.caption(f"{stage}: " + text(lang, "ui.ins.provenance", folder=folder))
+        st.caption(f"{md(stage)}: " + md_text(lang, "ui.ins.provenance", folder=folder))
 
 
 def _sentiment_tables(ctx: service.Context, ins: data.Insights, dest: str, lang: str) -> None:

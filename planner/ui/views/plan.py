@@ -11,6 +11,7 @@ from planner import service
 from planner.i18n import label, text
 from planner.model import Itinerary, itinerary_to_dict
 from planner.ui import cache, components, session, state
+from planner.ui.markup import md
 from planner.ui.state import PlanInputs
 
 
@@ -34,7 +35,7 @@ def render() -> None:
             )
         return
     it = outcome.itinerary
-    st.subheader(it.title.text(lang))
+    st.subheader(it.title.text(lang, md))
     if not it.stops:
         st.info(text(lang, "ui.plan.empty"))
     with st.container(horizontal=True, gap="small", key="metrics"):
@@ -46,7 +47,7 @@ def render() -> None:
         )
     if it.warnings:
         with st.expander(text(lang, "ui.warnings.header"), icon=":material/warning:"):
-            st.markdown("\n".join(f"- {w.text(lang)}" for w in it.warnings))
+            st.markdown("\n".join(f"- {w.text(lang, md)}" for w in it.warnings))
     _map_block(ctx, it, lang)
     _timeline(ctx, it, inputs, lang)
     _dropped(ctx, it, lang)
@@ -106,8 +107,8 @@ def _dropped(ctx: service.Context, it: Itinerary, lang: str) -> None:
             st.caption(text(lang, "ui.dropped.none"))
         for x in it.dropped:
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                reason = label(lang, "ui.reason", x.reason)
-                st.markdown(f"**{name_of(x.site_id)}** · {reason}")
+                reason = md(label(lang, "ui.reason", x.reason))
+                st.markdown(f"**{md(name_of(x.site_id))}** · {reason}")
                 site = ctx.catalog.sites.get(x.site_id)
                 if x.reason != "no_coordinates" and site is not None and site.has_coords:
                     st.button(
@@ -119,7 +120,7 @@ def _dropped(ctx: service.Context, it: Itinerary, lang: str) -> None:
                         type="tertiary",
                     )
             if x.detail is not None:
-                st.caption(x.detail.text(lang))
+                st.caption(x.detail.text(lang, md))
 
 
 def _downloads(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from planner.i18n import text
 from planner.ui import cache, components, session
+from planner.ui.markup import md_text
 
 
 def render() -> None:
@@ -28,7 +29,7 @@ def render() -> None:
     with st.spinner(text(lang, "ui.card.loading"), show_time=True):
         card = cache.site_card(site)
     if card is None:
-        st.warning(text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
+        st.warning(md_text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
         return
     with st.container(border=True, key="site-card"):
         components.render_site_card(
