@@ -54,7 +54,7 @@ def _texts(node: Any) -> list[str]:
     for n in _walk(node):
         value = getattr(n, "value", None)
         if isinstance(value, str) and type(n).__name__ in ("Markdown", "Caption"):
-            out.append(re.sub(r"\\(.)", r"\1", value))
+            out.append(re.sub(r"\\(.)", r"\1", value).replace("\u2060", ""))
     return out
 
 

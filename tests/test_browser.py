@@ -178,11 +178,15 @@ def test_app_in_chromium(server: str, tmp_path: Path) -> None:
             ctx.close()
 
 
-#: a hostile link: Markdown link and image, raw HTML, Streamlit directives, a bare URL
-_PAYLOAD = (
-    "[点此领取免费门票](https://evil.example/phish) ![x](http://127.0.0.1:{port}/b.png) "
-    "<b>bold</b><img src=x onerror=alert(1)> :red[red] www.evil.example"
-)
+#: a hostile link: a Markdown link and image, raw HTML, a Streamlit directive, a bare URL (each
+#: value short enough to be repeated whole in the notice)
+_PAYLOAD = {
+    "start": "[点此领取免费门票](https://evil.example/phish)",
+    "must": "![x](http://127.0.0.1:{port}/b.png)",
+    "avoid": "<b>bold</b><img src=x onerror=alert(1)>",
+    "mode": ":red[red] www.evil.example",
+    "order[click](https://evil.example)": "x",
+}
 
 
 def test_hostile_link_shows_text_and_views_have_addresses(server: str, tmp_path: Path) -> None:
@@ -190,9 +194,8 @@ def test_hostile_link_shows_text_and_views_have_addresses(server: str, tmp_path:
     browser asks nothing of the image's host), no HTML element; then Streamlit's navigation
     opens another view at its own address with the trip's parameters kept."""
     image_port = _free_port()
-    payload = _PAYLOAD.format(port=image_port)
-    params = ("start", "must", "avoid", "date", "mode", "lang", "view", "order[click](x)")
-    query = urllib.parse.urlencode({p: payload for p in params} | {"days": "2"})
+    payload = {k: v.format(port=image_port) for k, v in _PAYLOAD.items()}
+    query = urllib.parse.urlencode(payload | {"days": "2"})
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"),
@@ -212,14 +215,17 @@ def test_hostile_link_shows_text_and_views_have_addresses(server: str, tmp_path:
             alert.first.wait_for(timeout=RENDER_TIMEOUT_MS)
             page.locator(".st-key-timeline").wait_for(timeout=RENDER_TIMEOUT_MS)
             assert alert.count() == 1
-            shown = alert.inner_text()
-            assert "[点此领取免费门票](https://evil.example/phish)" in shown
-            assert "<b>bold</b>" in shown and ":red[red]" in shown
-            assert page.locator("a[href*='evil']").count() == 0
+            shown = alert.inner_text().replace("\u2060", "")  # word joiners are invisible
+            for value in payload.values():
+                assert value in shown or value == "x", (value, shown)
+            assert "order[click](https://evil.example)" in shown
+            links = page.locator("a[href*='//evil.example'], a[href^='mailto:']")
+            assert links.count() == 0, [a.get_attribute("href") for a in links.all()]
             assert page.locator("[data-testid='stAlertContentWarning'] a").count() == 0
             assert page.locator(f"img[src*='{image_port}'], img[src='x']").count() == 0
             assert alert.locator("b, img, span[style*='red']").count() == 0
-            assert not [u for u in requests if f":{image_port}" in u or "evil.example" in u]
+            hosts = {urllib.parse.urlsplit(u).netloc for u in requests}
+            assert not [h for h in hosts if h.endswith(f":{image_port}") or "evil" in h], hosts
             _assert_no_failure(page, page_errors)
 
             # Streamlit's own navigation: the site-card view at /sites, the trip kept

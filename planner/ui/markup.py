@@ -20,12 +20,20 @@ from planner.i18n import text
 #: also breaks Streamlit's own directives (``:icon:``, ``:colour[…]``) and autolinked URLs
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 _BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
+#: some of Streamlit's Markdown plugins work on the text *after* escapes are resolved: GitHub's
+#: autolinks (``https://…``, ``www.…``, ``a@b.c``), ``:colour[…]``, ``:icon:`` and emoji
+#: shortcodes. An invisible word joiner after ``:`` and ``@`` and inside ``www.`` breaks
+#: their patterns without changing what the reader sees.
+_JOINER = "\u2060"
+_PLUGIN_TRIGGERS = re.compile(r"([:@])|(?i:(www)(?=\.))")
 
 
 def md(value: object) -> str:
     """``value`` as literal text inside Markdown: punctuation escaped, line breaks flattened
-    (a new line could start a heading or a list)."""
-    return _PUNCT.sub(r"\\\1", _BREAKS.sub(" ", str(value)))
+    (a new line could start a heading or a list), plugin patterns broken (see above)."""
+    flat = _BREAKS.sub(" ", str(value))
+    joined = _PLUGIN_TRIGGERS.sub(lambda m: (m.group(1) or m.group(2)) + _JOINER, flat)
+    return _PUNCT.sub(r"\\\1", joined)
 
 
 def html_text(value: object) -> str:
