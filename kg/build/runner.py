@@ -146,7 +146,7 @@ def run_build(
         "graph.jsonld": jsonld,
         "shacl_report.txt": report.text,
     }
-    manifest = {
+    manifest: dict[str, Any] = {
         "stage": "kg.build",
         "key": key,
         "params": asdict(params),

@@ -19,6 +19,8 @@ from kg.names import normalize
 from kg.namespaces import DCTERMS, HR, HRID, PROV, new_graph
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kg.catalog import Catalog
 
 
@@ -121,6 +123,13 @@ class BuilderBase:
 
     def subject_uri(self, kind: str, sid: str) -> URIRef:
         return uris.site_uri(sid) if kind == "site" else uris.area_uri(sid)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The NLP table ``name`` (callers check that it is present)."""
+        df = getattr(self.nlp, name) if self.nlp is not None else None
+        if df is None:
+            raise ValueError(f"NLP table {name!r} is not present")
+        return df
 
     def nlp_activity(self, table: str) -> URIRef:
         assert self.nlp is not None

@@ -54,7 +54,7 @@ class CorpusStatements(BuilderBase):
             self.add_nlp_similarity()
 
     def add_keywords(self) -> None:
-        df = self.nlp.keywords  # type: ignore[union-attr]
+        df = self.table("keywords")
         act = self.nlp_activity("keywords")
         run = act.rsplit("/", 1)[1]
         skipped = []
@@ -84,7 +84,7 @@ class CorpusStatements(BuilderBase):
         self._skip("keywords", skipped)
 
     def add_topics(self) -> None:
-        df = self.nlp.topics  # type: ignore[union-attr]
+        df = self.table("topics")
         act = self.nlp_activity("topics")
         run = act.rsplit("/", 1)[1]
         scheme = uris.scheme_uri(f"topics.{run}")
@@ -136,7 +136,7 @@ class CorpusStatements(BuilderBase):
 
     def _add_site_topics(self, run: str, topic_ids: dict[tuple[str, str], str]) -> None:
         """Each site's (or area's) share of the topics of run ``run``."""
-        st = self.nlp.site_topics  # type: ignore[union-attr]
+        st = self.nlp.site_topics if self.nlp is not None else None
         if st is None or not len(st):
             return
         sact = self.nlp_activity("site_topics")
@@ -166,7 +166,7 @@ class CorpusStatements(BuilderBase):
         self._skip("site_topics", skipped)
 
     def add_sentiment(self) -> None:
-        df = self.nlp.sentiment  # type: ignore[union-attr]
+        df = self.table("sentiment")
         act = self.nlp_activity("sentiment")
         run = act.rsplit("/", 1)[1]
         skipped = []
@@ -195,7 +195,7 @@ class CorpusStatements(BuilderBase):
         self._skip("sentiment", skipped)
 
     def add_nlp_similarity(self) -> None:
-        df = self.nlp.similar  # type: ignore[union-attr]
+        df = self.table("similar")
         act = self.nlp_activity("similar")
         run = act.rsplit("/", 1)[1]
         skipped = []

@@ -91,11 +91,12 @@ class DerivedStatements(BuilderBase):
                 if subj and subj[0] == "site":
                     mentions[subj[1]] = mentions.get(subj[1], 0) + int(n)
         if mentions:
+            provenance = self.nlp.provenance if self.nlp is not None else {}
             act = self.nlp_activity("mentions")
             pact = self.activity(
                 "kg.popularity",
                 {"method": "corpus-mentions", "sites_not_mentioned": 0},
-                dict(self.nlp.provenance.get("mentions", {}).get("used", {})),  # type: ignore[union-attr]
+                dict(provenance.get("mentions", {}).get("used", {})),
             )
             self.add(pact, PROV.wasInformedBy, act)
             method = "corpus-mentions"

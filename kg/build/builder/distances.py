@@ -52,7 +52,12 @@ class DistanceStatements(BuilderBase):
 
     def add_great_circle(self) -> None:
         located = sorted(
-            (s for s in self.catalog.sites.values() if s.has_coords), key=lambda s: s.id
+            (
+                (s, s.lat, s.lon)
+                for s in self.catalog.sites.values()
+                if s.lat is not None and s.lon is not None
+            ),
+            key=lambda p: p[0].id,
         )
         if len(located) < 2:
             return
@@ -63,18 +68,18 @@ class DistanceStatements(BuilderBase):
         )
         # grid of cells ~near_km wide: only neighbouring cells can hold a pair within near_km
         cell = max(self.params.near_km / 111.0, 1e-6)
-        grid: dict[tuple[int, int], list[Site]] = defaultdict(list)
-        for s in located:
-            grid[(math.floor(s.lat / cell), math.floor(s.lon / cell))].append(s)  # type: ignore[operator]
-        for s in located:
-            ci, cj = math.floor(s.lat / cell), math.floor(s.lon / cell)  # type: ignore[operator]
-            lon_span = math.ceil(1 / max(math.cos(math.radians(s.lat)), 0.1))  # type: ignore[arg-type]
+        grid: dict[tuple[int, int], list[tuple[Site, float, float]]] = defaultdict(list)
+        for p in located:
+            grid[(math.floor(p[1] / cell), math.floor(p[2] / cell))].append(p)
+        for s, lat, lon in located:
+            ci, cj = math.floor(lat / cell), math.floor(lon / cell)
+            lon_span = math.ceil(1 / max(math.cos(math.radians(lat)), 0.1))
             for di in (-1, 0, 1):
                 for dj in range(-lon_span, lon_span + 1):
-                    for t in grid.get((ci + di, cj + dj), ()):
+                    for t, t_lat, t_lon in grid.get((ci + di, cj + dj), ()):
                         if t.id <= s.id:
                             continue
-                        km = haversine_km(s.lat, s.lon, t.lat, t.lon)  # type: ignore[arg-type]
+                        km = haversine_km(lat, lon, t_lat, t_lon)
                         if km <= self.params.near_km:
                             node = uris.distance_uri("great-circle", s.id, t.id)
                             self._distance(node, s.id, t.id, km, "great-circle", None)

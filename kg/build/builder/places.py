@@ -173,7 +173,9 @@ class PlaceStatements(BuilderBase):
     def add_point(self, site: Site) -> None:
         u = uris.site_uri(site.id)
         geom = uris.geometry_uri(site.id)
-        lat, lon = float(site.lat), float(site.lon)  # type: ignore[arg-type]
+        if site.lat is None or site.lon is None:
+            raise ValueError(f"site {site.id!r} has no coordinates")  # callers check has_coords
+        lat, lon = float(site.lat), float(site.lon)
         self.add(u, WGS.lat, _dec(lat))
         self.add(u, WGS.long, _dec(lon))
         self.add(u, GEO.hasGeometry, geom)
