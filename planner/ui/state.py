@@ -17,6 +17,7 @@ site ids or any name the catalog resolves: Chinese, alias, pinyin), ``lock=site:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -297,76 +298,21 @@ def from_query(
     theme_ids = [*themes]
     town_ids = [*towns]
     theme = p.choice("theme", [*theme_ids, MIXED], DEFAULT_THEME)
-    weights: list[tuple[str, float]] = []
-    if "w" in p.params:
-        for item in p.items("w"):
-            name, _, w = item.partition(":")
-            try:
-                value = float(w) if w else 1.0
-            except ValueError:
-                value = -1.0
-            if name in theme_ids and 0 <= value <= 10:
-                weights.append((name, value))
-            else:
-                p.bad("w", item)
+    weights = _weights(p, theme_ids)
     if theme == MIXED and not any(w > 0 for _, w in weights):
         weights = [(DEFAULT_THEME, 1.0)]
     days = p.integer("days", 1, MAX_DAYS, DEFAULT_DAYS)
     start = _town(p, "start", town_ids, DEFAULT_START)
     end = _town(p, "end", town_ids, None) if p.params.get("end") else None
-    date = default_date(today)
-    if p.params.get("date"):
-        lo, hi = date_bounds(today)
-        try:
-            asked = dt.date.fromisoformat(p.params["date"])
-        except ValueError:
-            p.bad("date")
-        else:
-            if lo <= asked <= hi:
-                date = asked
-            else:
-                p.notices.append(
-                    Notice(
-                        "ui.notice.date_range",
-                        {
-                            "value": short(p.params["date"]),
-                            "lo": lo.isoformat(),
-                            "hi": hi.isoformat(),
-                        },
-                    )
-                )
+    date = _date(p, today)
     mode = p.choice("mode", MODES, "car")
     pace = p.choice("pace", PACES, "normal")
     lodging = p.choice("lodging", LODGING, "choose")
     must = p.sites("must")
     avoid = p.sites("avoid")
-    locks: list[tuple[str, int]] = []
-    for item in p.items("lock"):
-        name, _, d = item.rpartition(":")
-        if not name or not (d.isdigit() and len(d) <= 2) or not 1 <= int(d) <= days:
-            p.bad("lock", item)
-            continue
-        sid = p.site("lock", name)
-        if sid is not None:
-            locks.append((sid, int(d)))
-    orders: list[tuple[int, tuple[str, ...]]] = []
-    for key in sorted(k for k in p.params if k.startswith("order")):
-        suffix = key[len("order") :]
-        if not (suffix.isdigit() and len(suffix) <= 2) or not 1 <= int(suffix) <= days:
-            p.bad(key)
-            continue
-        sites = p.sites(key)
-        if sites:
-            orders.append((int(suffix), sites))
-    hot: float | None = None
-    if p.params.get("hot"):
-        try:
-            hot = float(p.params["hot"])
-        except ValueError:
-            hot = None
-        if hot is None or not 0.0 <= hot <= 1.0:
-            p.bad("hot")
-            hot = None
+    locks = _locks(p, days)
+    orders = _orders(p, days)
+    hot = _hot(p)
     effort = p.choice("effort", EFFORTS, "normal")
     display = Display(
         lang=p.choice("lang", LANGS, "zh"),
@@ -394,6 +340,90 @@ def from_query(
         effort=effort,
     ).normalised()
     return inputs, display, p.notices
+
+
+def _weights(p: _Parser, theme_ids: Sequence[str]) -> list[tuple[str, float]]:
+    """``w=theme:weight,…`` (weights 0–10; a bare theme weighs 1)."""
+    weights: list[tuple[str, float]] = []
+    for item in p.items("w"):
+        name, _, w = item.partition(":")
+        try:
+            value = float(w) if w else 1.0
+        except ValueError:
+            value = -1.0
+        if name in theme_ids and 0 <= value <= 10:
+            weights.append((name, value))
+        else:
+            p.bad("w", item)
+    return weights
+
+
+def _date(p: _Parser, today: dt.date) -> dt.date:
+    """``date=YYYY-MM-DD`` within :func:`date_bounds`, else the next Saturday."""
+    default = default_date(today)
+    if not p.params.get("date"):
+        return default
+    lo, hi = date_bounds(today)
+    try:
+        asked = dt.date.fromisoformat(p.params["date"])
+    except ValueError:
+        p.bad("date")
+        return default
+    if lo <= asked <= hi:
+        return asked
+    values = {"value": short(p.params["date"]), "lo": lo.isoformat(), "hi": hi.isoformat()}
+    p.notices.append(Notice("ui.notice.date_range", values))
+    return default
+
+
+def _day_number(text: str, days: int) -> int | None:
+    """A day of the trip written as 1–2 digits (``int()`` never sees a 5,000-digit number)."""
+    if text.isdigit() and len(text) <= 2 and 1 <= int(text) <= days:
+        return int(text)
+    return None
+
+
+def _locks(p: _Parser, days: int) -> list[tuple[str, int]]:
+    """``lock=site:day,…``."""
+    locks: list[tuple[str, int]] = []
+    for item in p.items("lock"):
+        name, _, d = item.rpartition(":")
+        day = _day_number(d, days)
+        if not name or day is None:
+            p.bad("lock", item)
+            continue
+        sid = p.site("lock", name)
+        if sid is not None:
+            locks.append((sid, day))
+    return locks
+
+
+def _orders(p: _Parser, days: int) -> list[tuple[int, tuple[str, ...]]]:
+    """``order1=site,site,…`` (one parameter per day)."""
+    orders: list[tuple[int, tuple[str, ...]]] = []
+    for key in sorted(k for k in p.params if k.startswith("order")):
+        day = _day_number(key[len("order") :], days)
+        if day is None:
+            p.bad(key)
+            continue
+        sites = p.sites(key)
+        if sites:
+            orders.append((day, sites))
+    return orders
+
+
+def _hot(p: _Parser) -> float | None:
+    """``hot=0…1`` (the famous ↔ lesser-known balance), else the planner's default."""
+    if not p.params.get("hot"):
+        return None
+    try:
+        hot = float(p.params["hot"])
+    except ValueError:
+        hot = math.nan
+    if not 0.0 <= hot <= 1.0:
+        p.bad("hot")
+        return None
+    return hot
 
 
 def _town(p: _Parser, key: str, towns: Sequence[str], default: str | None) -> str | None:
