@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.errors import UserError
 from kg.catalog import Catalog, UnknownSiteError
 from kg.names import echo
 
@@ -46,7 +47,7 @@ MAX_LEG_MINUTES = 24 * 60.0
 MAX_LEG_KM = 24 * 150.0
 
 
-class TravelTimesError(ValueError):
+class TravelTimesError(UserError, ValueError):
     """A travel-time file that cannot be used; the message lists every problem with its line."""
 
 

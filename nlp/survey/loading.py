@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.errors import UserError
+
 KINDS = ("likert", "ordinal", "categorical", "multi", "numeric")
 ORDERED = frozenset({"likert", "ordinal", "numeric"})
 MULTI_SEPARATORS = ("┋", "|", ";", "；")
 
 
-class SurveyError(ValueError):
+class SurveyError(UserError, ValueError):
     """A questionnaire export or spec that cannot be used; the message names file and column."""
 
 
@@ -162,9 +164,9 @@ def detect_spec(
         values = [str(v).strip() for v in frame[col].dropna() if str(v).strip()]
         if not values:
             continue
-        ints = [_as_int(v) for v in values]
-        if all(i is not None for i in ints):
-            lo, hi = min(ints), max(ints)  # type: ignore[type-var]
+        ints = [i for i in map(_as_int, values) if i is not None]
+        if len(ints) == len(values):
+            lo, hi = min(ints), max(ints)
             if lo >= 1 and hi <= max_likert:
                 out[str(col)] = ColumnSpec("likert", scale=(1, 5 if hi <= 5 else max_likert))
                 continue
