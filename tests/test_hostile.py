@@ -254,7 +254,6 @@ def test_query_parsing_is_bounded() -> None:
 # ----------------------------------------------------------------------------- the CLI
 
 
-@pytest.mark.xfail(reason="the date range lands with the typed TripRequest (helper itin)")
 def test_itinerary_and_export_with_a_far_future_date(tmp_path: Path) -> None:
     for cmd in (
         ("itinerary", "--theme", "stone-carving"),
@@ -309,7 +308,6 @@ def test_a_100_kb_name_answers_at_once_with_a_short_echo(
     assert len(out) < 200
 
 
-@pytest.mark.xfail(reason="needs the one CLI error boundary (helper found)")
 def test_catalog_geocode_with_a_bad_key_or_a_non_json_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -332,7 +330,6 @@ def test_plan_reports_a_site_given_twice() -> None:
     one_line_error(run("plan", "--sites", "北山,beishan,宝顶山"), "beishan", "more than once")
 
 
-@pytest.mark.xfail(reason="goes into the typed TripRequest once it lands (helper itin)")
 def test_a_scenic_site_is_refused_as_lodging_with_town_suggestions(tmp_path: Path) -> None:
     res = run("itinerary", "--theme", "stone-carving", "--days", "2", "--start", "巴岳山")
     out = one_line_error(res, "巴岳山")

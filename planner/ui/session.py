@@ -108,6 +108,11 @@ def apply_inputs(inputs: PlanInputs, ctx: service.Context) -> None:
         inputs.hot_share if inputs.hot_share is not None else cache.default_hot_share()
     )
     ss["effort"] = inputs.effort
+    ss["drive"] = float(
+        inputs.max_drive_hours
+        if inputs.max_drive_hours is not None
+        else cache.default_drive_hours(inputs.mode)
+    )
     ss["locks"] = tuple(inputs.locks)
     ss["orders"] = tuple(inputs.orders)
 
@@ -121,6 +126,7 @@ def read_inputs() -> PlanInputs:
         weights = tuple((t, float(ss.get(f"w_{t}", 0.0))) for t in theme_ids())
     hot = float(ss["hot"])
     default_hot = cache.default_hot_share()
+    drive = float(ss.get("drive", cache.default_drive_hours(ss["mode"])))
     return PlanInputs(
         date=ss["date"],
         theme=theme,
@@ -137,6 +143,9 @@ def read_inputs() -> PlanInputs:
         orders=tuple(ss.get("orders", ())),
         hot_share=None if abs(hot - default_hot) < 1e-9 else hot,
         effort=ss["effort"],
+        max_drive_hours=None
+        if abs(drive - cache.default_drive_hours(ss["mode"])) < 1e-9
+        else drive,
     ).normalised()
 
 

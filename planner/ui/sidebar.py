@@ -11,6 +11,7 @@ import streamlit as st
 
 from planner import service
 from planner.i18n import LANG_LABELS, LANGS, text
+from planner.trip.request import date_bounds
 from planner.ui import cache, session, state
 from planner.ui.markup import md
 from planner.ui.state import MIXED
@@ -88,7 +89,7 @@ def _trip(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
         key="start",
         persist_state=_KEEP,
     )
-    lo, hi = state.date_bounds(dt.date.today())
+    lo, hi = date_bounds(dt.date.today())
     st.date_input(
         text(lang, "ui.form.date"), min_value=lo, max_value=hi, key="date", persist_state=_KEEP
     )
@@ -114,7 +115,8 @@ def _trip(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
 
 
 def _more(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> None:
-    """Lodging rule, last night, famous ↔ lesser-known balance, search effort."""
+    """Lodging rule, last night, daily driving limit, famous ↔ lesser-known balance, search
+    effort."""
     st.segmented_control(
         text(lang, "ui.form.lodging"),
         list(state.LODGING),
@@ -129,6 +131,15 @@ def _more(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
         ["", *session.towns(ctx)],
         format_func=lambda x: name_of(x) if x else text(lang, "ui.form.end_same"),
         key="end",
+        persist_state=_KEEP,
+    )
+    st.slider(
+        text(lang, "ui.form.drive"),
+        state.MIN_DRIVE_HOURS,
+        state.MAX_DRIVE_HOURS,
+        step=0.5,
+        key="drive",
+        help=text(lang, "ui.form.drive_help"),
         persist_state=_KEEP,
     )
     st.slider(

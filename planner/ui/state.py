@@ -25,6 +25,7 @@ from typing import Any
 from kg.names import short, too_long
 from planner.i18n import LANGS
 from planner.itinerary import LODGING, MODES, PACES, TripRequest
+from planner.trip.request import date_bounds
 
 DEFAULT_THEME = "stone-carving"
 DEFAULT_START = "dazu_town"
@@ -46,14 +47,6 @@ MAX_QUERY_CHARS = 20_000
 MAX_UNKNOWN = 10
 #: parameter names longer than this are ignored (the app's longest is ``order5``)
 MAX_KEY_CHARS = 40
-#: trip dates the app accepts: a year back to three years ahead of today
-DATE_BACK = dt.timedelta(days=365)
-DATE_AHEAD = dt.timedelta(days=3 * 365)
-
-
-def date_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
-    """The first and last trip date the app accepts around ``today``."""
-    return today - DATE_BACK, today + DATE_AHEAD
 
 
 def default_date(today: dt.date) -> dt.date:
@@ -67,6 +60,11 @@ class Notice:
 
     code: str
     values: dict[str, str] = field(default_factory=dict)
+
+
+#: the app's daily travel slider (hours)
+MIN_DRIVE_HOURS = 1.0
+MAX_DRIVE_HOURS = 8.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,8 @@ class PlanInputs:
     orders: tuple[tuple[int, tuple[str, ...]], ...] = ()
     hot_share: float | None = None
     effort: str = "normal"
+    #: most hours of travel a day (None: the planner's default)
+    max_drive_hours: float | None = None
 
     def normalised(self) -> PlanInputs:
         """Drop edits that point past the last day; keep lists in a canonical order."""
@@ -121,6 +121,7 @@ class PlanInputs:
             locks=self.locks,
             orders=self.orders,
             effort=self.effort,
+            max_drive_hours=self.max_drive_hours,
         )
 
 
@@ -167,6 +168,8 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
         q["hot"] = _fmt_float(inputs.hot_share)
     if inputs.effort != "normal":
         q["effort"] = inputs.effort
+    if inputs.max_drive_hours is not None:
+        q["drive"] = _fmt_float(inputs.max_drive_hours)
     if display.lang != "zh":
         q["lang"] = display.lang
     if display.basemap != "osm":
@@ -312,8 +315,9 @@ def from_query(
     avoid = p.sites("avoid")
     locks = _locks(p, days)
     orders = _orders(p, days)
-    hot = _hot(p)
+    hot = _number(p, "hot", 0.0, 1.0)
     effort = p.choice("effort", EFFORTS, "normal")
+    drive = _number(p, "drive", MIN_DRIVE_HOURS, MAX_DRIVE_HOURS)
     display = Display(
         lang=p.choice("lang", LANGS, "zh"),
         basemap=p.choice("map", BASEMAPS, "osm"),
@@ -338,6 +342,7 @@ def from_query(
         orders=tuple(orders),
         hot_share=hot,
         effort=effort,
+        max_drive_hours=drive,
     ).normalised()
     return inputs, display, p.notices
 
@@ -359,7 +364,8 @@ def _weights(p: _Parser, theme_ids: Sequence[str]) -> list[tuple[str, float]]:
 
 
 def _date(p: _Parser, today: dt.date) -> dt.date:
-    """``date=YYYY-MM-DD`` within :func:`date_bounds`, else the next Saturday."""
+    """``date=YYYY-MM-DD`` within the planner's :func:`~planner.trip.request.date_bounds`,
+    else the next Saturday."""
     default = default_date(today)
     if not p.params.get("date"):
         return default
@@ -412,18 +418,19 @@ def _orders(p: _Parser, days: int) -> list[tuple[int, tuple[str, ...]]]:
     return orders
 
 
-def _hot(p: _Parser) -> float | None:
-    """``hot=0…1`` (the famous ↔ lesser-known balance), else the planner's default."""
-    if not p.params.get("hot"):
+def _number(p: _Parser, key: str, lo: float, hi: float) -> float | None:
+    """A number in ``lo…hi`` (``hot``: the famous ↔ lesser-known balance, ``drive``: hours of
+    driving a day), else ``None``: the planner's default."""
+    if not p.params.get(key):
         return None
     try:
-        hot = float(p.params["hot"])
+        value = float(p.params[key])
     except ValueError:
-        hot = math.nan
-    if not 0.0 <= hot <= 1.0:
-        p.bad("hot")
+        value = math.nan
+    if not lo <= value <= hi:
+        p.bad(key)
         return None
-    return hot
+    return value
 
 
 def _town(p: _Parser, key: str, towns: Sequence[str], default: str | None) -> str | None:

@@ -43,6 +43,12 @@ def render() -> None:
         st.metric(text(lang, "ui.metric.stops"), len(it.stops), border=True, width="content")
         st.metric(text(lang, "ui.metric.km"), f"{it.total_km:.0f}", border=True, width="content")
         st.metric(
+            text(lang, "ui.metric.drive"),
+            f"{it.total_drive_min / 60:.1f}",
+            border=True,
+            width="content",
+        )
+        st.metric(
             text(lang, "ui.metric.score"), f"{it.total_score:.2f}", border=True, width="content"
         )
     if it.warnings:
