@@ -47,7 +47,10 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CREATOR = "heritage-routes"
 
 
-def _r(x: float) -> float:
+def _r(x: float | None) -> float:
+    """A coordinate with 6 decimals (callers pass only places that have coordinates)."""
+    if x is None:
+        raise ValueError("a place without coordinates reached a geometry")
     return round(float(x), 6)
 
 

@@ -5,7 +5,9 @@ timeline, and the reset button."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
+from typing import Final
 
 import streamlit as st
 
@@ -29,7 +31,7 @@ def _theme_changed() -> None:
 
 
 #: every input widget keeps its value when another view opens (each page has its own widgets)
-_KEEP = "session"
+_KEEP: Final = "session"
 
 
 def render(ctx: service.Context) -> None:
@@ -38,7 +40,7 @@ def render(ctx: service.Context) -> None:
         st.segmented_control(
             "语言 Language",
             LANGS,
-            format_func=LANG_LABELS.get,
+            format_func=lambda code: LANG_LABELS[code],
             key="lang",
             required=True,
             persist_state=_KEEP,
@@ -97,7 +99,7 @@ def _trip(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
         st.segmented_control(
             text(lang, f"ui.form.{key}"),
             list(options),
-            format_func=lambda x, key=key: text(lang, f"ui.{key}.{x}"),
+            format_func=functools.partial(_option, lang, key),
             key=key,
             required=True,
             persist_state=_KEEP,
@@ -112,6 +114,11 @@ def _trip(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> Non
             placeholder=text(lang, "ui.form.choose"),
             persist_state=_KEEP,
         )
+
+
+def _option(lang: str, key: str, value: str) -> str:
+    """The label of a choice (``ui.mode.car``, ``ui.pace.relaxed`` …)."""
+    return text(lang, f"ui.{key}.{value}")
 
 
 def _more(ctx: service.Context, lang: str, name_of: Callable[[str], str]) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import streamlit as st
@@ -83,9 +84,9 @@ def _timeline(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str
         k: [s.site_id for s in d.stops] for k, d in enumerate(it.days, 1)
     }
     locked = dict(inputs.locks)
-    for day, sites in inputs.orders:
+    for day_no, sites in inputs.orders:
         for s in sites:
-            locked[s] = day
+            locked[s] = day_no
     actions = session.actions(ctx)
     lunch_min = float(it.params.get("lunch_min", 0.0))
     number = 1
@@ -168,7 +169,7 @@ def _export_buttons(inputs: PlanInputs, lang: str, stem: str) -> int:
         mime, icon = _EXPORT_MIME.get(fmt, ("application/octet-stream", ":material/download:"))
         st.download_button(
             fmt.upper(),
-            lambda fmt=fmt: cache.export_bytes(inputs, fmt, lang),
+            functools.partial(cache.export_bytes, inputs, fmt, lang),
             file_name=f"{stem}.{fmt}",
             mime=mime,
             icon=icon,
