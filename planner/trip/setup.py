@@ -35,6 +35,7 @@ from planner.themes import (
 from planner.traveltimes import TravelTime
 from planner.trip.request import RequestError, TripRequest
 from routing.distances import RoutingError
+from routing.optw_model import is_metric
 
 __all__ = ["Setup", "TripParams", "build_setup", "clock_minutes", "site_name", "theme_name"]
 
@@ -165,6 +166,7 @@ class Setup:
     visit_source: dict[str, str]
     supplied: dict[tuple[int, int], TravelTime]  # (i, j) → the user's row for that leg
     orders: dict[int, list[int]] = field(default_factory=dict)  # day index → nodes in order
+    metric: bool = True  # the travel matrix obeys the triangle inequality (computed once)
 
     @property
     def candidates(self) -> range:
@@ -541,4 +543,5 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
         visit_source=visit_source,
         supplied=supplied,
         orders={r: [ids.index(x) for x in v] for r, v in sites.fixed.items()},
+        metric=is_metric(travel),
     )
