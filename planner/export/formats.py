@@ -47,7 +47,8 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CREATOR = "heritage-routes"
 
 
-def _r(x: float) -> float:
+def _r(x: float | None) -> float:
+    assert x is not None, "callers keep only places with coordinates"
     return round(float(x), 6)
 
 

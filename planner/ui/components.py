@@ -592,7 +592,7 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def neighbourhood_dot(
+def neighbourhood_dot(  # noqa: C901
     card: object,
     *,
     lang: str,

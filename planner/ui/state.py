@@ -236,7 +236,7 @@ def _split(value: str) -> list[str]:
     return [x.strip() for x in value.replace("，", ",").split(",") if x.strip()]
 
 
-def from_query(
+def from_query(  # noqa: C901
     params: Mapping[str, Any],
     *,
     resolve: Callable[[str], str],
