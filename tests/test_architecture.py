@@ -104,7 +104,7 @@ def test_only_the_cli_imports_typer_and_only_the_app_imports_streamlit() -> None
     for p in _sources():
         rel = p.relative_to(ROOT)
         is_cli = rel.parts[0] == "planner" and len(rel.parts) == 2 and p.name.startswith("cli")
-        is_ui = p.name == "app.py" and len(rel.parts) == 1 or rel.parts[:2] == ("planner", "ui")
+        is_ui = (p.name == "app.py" and len(rel.parts) == 1) or rel.parts[:2] == ("planner", "ui")
         for line, mod in _imports(p):
             if mod == "typer" and not is_cli:
                 broken.append(f"{_rel(p)}:{line} imports typer")
