@@ -97,9 +97,7 @@ class PracticalityMiner:
         self.phrase_hours = {str(k): float(v) for k, v in spec["phrase_hours"].items()}
         num = r"(?:\d+(?:\.\d+)?|[" + "".join(self.numerals) + r"]{1,3})"
         verbs = _alts(spec["duration_verbs"])
-        hedge = (
-            r"(?:了|掉|上|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有|足有)*"
-        )
+        hedge = r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有|足有)*"
         units = _alts(self.unit_hours)
         first = rf"(?P<n1>{num})(?P<half1>个半)?(?:[-~到至](?P<n2>{num}))?"
         self._dur = re.compile(
@@ -132,8 +130,14 @@ class PracticalityMiner:
         self._ticketing = re.compile(_alts(spec.get("ticketing") or ["买票"]))
         res = spec.get("reservation") or {}
         self._res_no = _regex(self.lexicon, "reservation.not_required", res.get("not_required", []))
+        self._res_strong = _regex(
+            self.lexicon, "reservation.required_strong", res.get("required_strong", [])
+        )
         self._res_yes = _regex(self.lexicon, "reservation.required", res.get("required", []))
         self._res_exclude = _regex(self.lexicon, "reservation.exclude", res.get("exclude", []))
+        self._res_weak = _regex(
+            self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
+        )
         excl = spec.get("duration_exclude") or {}
         self._not_visit = {k: re.compile(_alts(v)) for k, v in excl.items() if v}
         self._off_topic = re.compile(_alts(spec.get("off_topic") or ["菜谱"]))
@@ -164,6 +168,19 @@ class PracticalityMiner:
             return None
         return tens * 10 + ones
 
+    def _hours(self, m: re.Match[str]) -> float | None:
+        """Hours of a number-and-unit match (``n1``, ``half1``, ``n2``, ``more``, ``unit``,
+        ``half`` groups); ``None`` when the number does not parse."""
+        n1, n2 = self._number(m.group("n1")), self._number(m.group("n2"))
+        if n1 is None:
+            return None
+        if m.group("half1"):
+            n1 += 0.5
+        value = (n1 + n2) / 2 if n2 is not None else n1
+        if m.group("more") in {"多", "半"} or m.group("half"):
+            value += 0.5
+        return value * self.unit_hours[m.group("unit")]
+
     def _is_visit(self, text: str, start: int, end: int) -> bool:
         """False when a wait, transport, show or errand word is near the span (see the YAML)."""
         window = text[max(0, start - 8) : end + 6]
@@ -177,15 +194,9 @@ class PracticalityMiner:
             for m in rx.finditer(sentence):
                 if any(a <= m.start() < b for a, b in spans):
                     continue
-                n1, n2 = self._number(m.group("n1")), self._number(m.group("n2"))
-                if n1 is None:
+                hours = self._hours(m)
+                if hours is None:
                     continue
-                if m.group("half1"):
-                    n1 += 0.5
-                value = (n1 + n2) / 2 if n2 is not None else n1
-                if m.group("more") == "多" or m.group("more") == "半" or m.group("half"):
-                    value += 0.5
-                hours = value * self.unit_hours[m.group("unit")]
                 spans.append(m.span())
                 plausible = self.min_hours <= hours <= self.max_hours
                 if plausible and self._is_visit(sentence, *m.span()):
@@ -217,7 +228,11 @@ class PracticalityMiner:
         """``required``, ``not_required`` or ``None`` for one clause."""
         if self._res_no.search(clause):
             return "not_required"
-        if self._res_yes.search(clause) and not self._res_exclude.search(clause):
+        if self._res_exclude.search(clause):
+            return None
+        if self._res_strong.search(clause):
+            return "required"
+        if self._res_yes.search(clause) and not self._res_weak.search(clause):
             return "required"
         return None
 
@@ -241,6 +256,7 @@ class PracticalityMiner:
                 crowd = self.crowding(clause)
                 avoid = bool(self._avoid.search(clause)) or crowd == "crowded"
                 recommend = bool(self._recommend.search(clause)) or crowd == "quiet"
+                recommend = recommend and not self._expect.search(clause)  # 以为晚上会好看
                 for name, rx in self._avoid_times.items():
                     if avoid and rx.search(clause):
                         found.append(Finding("avoid_time", name, ev))

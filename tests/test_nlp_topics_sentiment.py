@@ -227,7 +227,11 @@ def test_practicality_label_sets_hold_no_text() -> None:
     from nlp.config import PROJECT_ROOT
 
     label = re.compile(r"^(D=\d+(\.\d+)?|C[+-]|R[+-]|[AB]:[a-z]+|W|T|S|TRIP)$")
-    for name in ("practicalities_labels.csv", "practicalities_heldout.csv"):
+    for name in (
+        "practicalities_labels.csv",
+        "practicalities_dev2.csv",
+        "practicalities_heldout.csv",
+    ):
         with open(PROJECT_ROOT / "benchmarks" / "data" / name, encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         assert list(rows[0]) == ["clause", "corpus", "row_id", "start", "end", "stratum", "labels"]
