@@ -145,7 +145,7 @@ def resample(
                     booking.setdefault(ref, []).append(item)
         picked = rng.sample(cue, n_cue)
         seen = {(p[1], p[2]) for p in picked}
-        rand = []
+        rand: list[tuple[str, str, int, int]] = []
         while len(rand) < n_rand:
             c = rng.choice(every)
             if (c[1], c[2]) not in seen:
@@ -202,7 +202,7 @@ def score(
     miner: PracticalityMiner,
 ):
     """Per kind: gold, predicted and correct counts; and the clauses of each error."""
-    counts = {k: Counter() for k in KINDS}
+    counts: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
     errors: list[dict[str, Any]] = []
     duration_on_info: Counter[str] = Counter()
     for r in rows:

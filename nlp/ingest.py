@@ -327,6 +327,8 @@ def _row_doc(
         date = parse_date(_cell(values, columns, "date"))
     except ValueError as exc:
         ctx.reject(row, "bad_date", f"{exc}; kept without date", raw, "kept")
+    dest: str | None
+    place: str | None
     if where.fixed is not None:
         dest, place = where.fixed.destination, where.fixed.place
     else:

@@ -97,7 +97,10 @@ class PracticalityMiner:
         self.phrase_hours = {str(k): float(v) for k, v in spec["phrase_hours"].items()}
         num = r"(?:\d+(?:\.\d+)?|[" + "".join(self.numerals) + r"]{1,3})"
         verbs = _alts(spec["duration_verbs"])
-        hedge = r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有|足有)*"
+        hedge = (
+            r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有"
+            r"|足有)*"
+        )
         units = _alts(self.unit_hours)
         first = rf"(?P<n1>{num})(?P<half1>个半)?(?:[-~到至](?P<n2>{num}))?"
         self._dur = re.compile(
