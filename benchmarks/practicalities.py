@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))  # the nlp package, not this folder's nlp.py
 
 import _report  # noqa: E402
 
-from nlp.config import PROJECT_ROOT  # noqa: E402
+from common.settings import PROJECT_ROOT  # noqa: E402
 from nlp.practicalities import PracticalityMiner  # noqa: E402
 from nlp.textnorm import normalize_zh  # noqa: E402
 

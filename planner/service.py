@@ -16,6 +16,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from common.errors import UserError
+from common.geo import haversine_km
 from kg.catalog import Catalog, Site, load_catalog
 from planner.messages import Message, msg
 from routing.distances import (
@@ -29,10 +31,10 @@ from routing.distances import (
     seed_graph,
     seed_matrix,
 )
-from routing.geo import haversine_km
 from routing.tsp import SOLVERS, Tour, solve_tour, tour_length
 
-DISTANCE_PROVIDERS = ("seed", "estimate", "auto")
+# ``best``: the road matrix where there is one, then the table, then estimates (providers.py)
+DISTANCE_PROVIDERS = ("seed", "estimate", "auto", "best")
 # ``given`` keeps the order as listed (to measure a route someone else proposed).
 PLAN_SOLVERS = (*SOLVERS, "given")
 # Points whose position was itself derived from road distances cannot calibrate the road/
@@ -40,7 +42,7 @@ PLAN_SOLVERS = (*SOLVERS, "given")
 _MAX_RELATIVE_UNCERTAINTY = 0.25
 
 
-class PlanError(ValueError):
+class PlanError(UserError, ValueError):
     """A plan request that cannot be answered (the message is one line, for users).
 
     Raised with a :class:`~planner.messages.Message`, it keeps it as ``message`` so the app can
@@ -146,13 +148,18 @@ def load_context(data_dir: str | None = None) -> Context:
 
 
 def distance_matrix(ctx: Context, ids: Sequence[str], provider: str) -> DistanceMatrix:
-    """Distances between ``ids`` from ``provider`` (``seed``, ``estimate`` or ``auto``)."""
+    """Distances between ``ids`` from ``provider`` (``seed``, ``estimate``, ``auto``, ``best``)."""
     if provider == "seed":
         return seed_matrix(ctx.graph, ids)
     if provider == "estimate":
         return estimate_matrix(ids, ctx.coords, ctx.circuity.factor)
     if provider == "auto":
         return auto_matrix(ctx.graph, ids, ctx.coords, ctx.circuity.factor)
+    if provider == "best":
+        from planner.providers import best_distance_matrix
+        from planner.roads import road_matrix
+
+        return best_distance_matrix(ctx, ids, road_matrix())
     raise PlanError(
         f"unknown distance provider {provider!r}; choose one of {', '.join(DISTANCE_PROVIDERS)}"
     )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.config import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from nlp.practicalities import Finding, PracticalityMiner, aggregate_priors, attribute
 from nlp.sentiment import (
     SentimentScorer,
@@ -223,8 +223,6 @@ def test_practicality_traps(miner: PracticalityMiner, text: str, expected) -> No
 
 def test_practicality_label_sets_hold_no_text() -> None:
     import csv
-
-    from nlp.config import PROJECT_ROOT
 
     label = re.compile(r"^(D=\d+(\.\d+)?|C[+-]|R[+-]|[AB]:[a-z]+|W|T|S|TRIP)$")
     for name in (

@@ -17,10 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common.geo import haversine_km
 from planner import hours as hours_mod
+from planner.export._io import ExportLookupError
 from planner.messages import Message
 from planner.model import Itinerary, Stop
-from routing.geo import haversine_km
 
 if TYPE_CHECKING:
     from kg.catalog import Catalog
@@ -118,6 +119,8 @@ class ExportData:
     line: LineInfo | None = None
     mode_names: dict[str, str] = field(default_factory=dict)
     near_km: float = 15.0
+    #: (from, to) → the leg's road geometry, (lat, lon) (planner.roads.plan_geometries)
+    road_lines: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
 
     def place(self, site_id: str) -> Place:
         """The place ``site_id``; an id unknown to the catalog gets a name-only place."""
@@ -154,6 +157,29 @@ class ExportData:
             out.extend(self.place(v) for v in leg.via)
             out.append(stops.get(leg.to_id) or self.place(leg.to_id))
         return out if len(day.legs) else ordered
+
+    def day_line(self, day_index: int) -> list[tuple[float, float]]:
+        """The day's line to draw, ``(lat, lon)``: each leg along its road geometry when the
+        plan's road matrix has one, else straight through the leg's via sites."""
+        day = self.itinerary.days[day_index]
+        stops = {s.site_id: self.stop_place(s) for s in day.stops}
+        out: list[tuple[float, float]] = []
+        for leg in day.legs:
+            seg = self.road_lines.get((leg.from_id, leg.to_id))
+            if seg is None:
+                ids = (leg.from_id, *leg.via, leg.to_id)
+                places = [stops.get(x) or self.place(x) for x in ids]
+                seg = [(float(p.lat), float(p.lon)) for p in places if p.has_coords]  # type: ignore[arg-type]
+            out.extend(seg[1:] if out and seg and seg[0] == out[-1] else seg)
+        if not day.legs:
+            chain = self.day_chain(day_index)
+            out = [(float(p.lat), float(p.lon)) for p in chain if p.has_coords]  # type: ignore[arg-type]
+        return out
+
+    def follows_roads(self, day_index: int) -> bool:
+        """True if at least one leg of the day is drawn along its road geometry."""
+        day = self.itinerary.days[day_index]
+        return any((leg.from_id, leg.to_id) in self.road_lines for leg in day.legs)
 
     def title(self, lang: str) -> str:
         """The line's name, else the itinerary's title, in ``lang``."""
@@ -311,6 +337,8 @@ def collect(
 
     transport = load_planning().get("transport", {})
     modes = {m: str(v.get("name_zh", m)) for m, v in transport.items()}
+    from planner.roads import plan_geometries
+
     return ExportData(
         itinerary=it,
         places=places,
@@ -318,6 +346,7 @@ def collect(
         line=line,
         mode_names=modes,
         near_km=near_km,
+        road_lines=plan_geometries(it),
     )
 
 
@@ -337,13 +366,13 @@ def resolve_line(catalog: Catalog, name: str) -> LineInfo:
 
     towns = [s for s in catalog.sites.values() if s.kind == "town" and s.has_coords]
     if not towns:
-        raise LookupError("the catalog has no lodging town with coordinates")
+        raise ExportLookupError("the catalog has no lodging town with coordinates")
     try:
         ln = catalog.line(name)
     except UnknownLineError:
         if name in THEMES:
             return LineInfo(name, name, name, name, towns[0].id)
-        raise LookupError(
+        raise ExportLookupError(
             f"unknown line {name!r}; lines: {', '.join(catalog.lines)}; "
             f"themes: {', '.join(sorted(THEMES))}"
         ) from None
@@ -351,7 +380,7 @@ def resolve_line(catalog: Catalog, name: str) -> LineInfo:
     specific = [(n, t) for t, n in counts.items() if t not in _GENERIC_THEMES]
     pool = specific or [(n, t) for t, n in counts.items()]
     if not pool:
-        raise LookupError(f"line {ln.id!r}: none of its sites has a theme")
+        raise ExportLookupError(f"line {ln.id!r}: none of its sites has a theme")
     theme = sorted(pool, key=lambda x: (-x[0], x[1]))[0][1]
     first = catalog.sites[ln.start or ln.sites[0]]
     if first.has_coords:
