@@ -199,7 +199,7 @@ def render(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
     """The docs block."""
     kinds = list(results)
     lines = [
-        f"Command: `{_report.command_line()}` — {_report.machine()}; osrm-bindings "
+        f"Command: `{_report.command_line()}` — {args.machine}; osrm-bindings "
         f"{_report.version('osrm-bindings')}, osmium {_report.version('osmium')}, scipy "
         f"{_report.version('scipy')}; load average at the end {_report.load_average()} "
         "(shared machine: orders of magnitude). Networks written with pyosmium, "
@@ -262,6 +262,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = ap.parse_args()
+    args.machine = _report.machine()  # with the load average at the start
     r = run(args)
     block = render(r, args)
     print(block)
