@@ -917,7 +917,8 @@ class _Builder:
                 )
         counties = []
         for c in site.counties:
-            cid = self.resolve_area(c)
+            # a county name shared by two prefectures (市中区) is told apart by its prefecture
+            cid = self.resolve_area(f"{site.city}{c}") or self.resolve_area(c)
             if cid is None:
                 self.problems.append(
                     f"{where}: unknown county {c!r} (add it to data/ontology/{AREAS_FILE})"

@@ -576,8 +576,9 @@ def calibrate_circuity(catalog: Catalog) -> list[tuple[str, str, float, float, f
 def regenerate_sites_csv(data_dir: str | Path | None = None, *, write: bool = True) -> Derivation:
     """Recompute every ``approx`` coordinate of ``sites.csv`` from the constraints.
 
-    Sourced rows (high/medium/low) are left untouched; every other row has its lat, lon and
-    coord_* columns cleared and, when derivable, refilled. Other columns are preserved.
+    Sourced rows (high/medium/low) and division-centre rows (``coord_precision`` county,
+    township or city) are left untouched; every other row has its lat, lon and coord_* columns
+    cleared and, when derivable, refilled. Other columns are preserved.
     """
     catalog = load_catalog(data_dir)
     d = catalog.data_dir or default_data_dir()
@@ -594,6 +595,8 @@ def regenerate_sites_csv(data_dir: str | Path | None = None, *, write: bool = Tr
         for row in rows:
             if row.get("coord_confidence") in CONFIDENCE_UNCERTAINTY_KM:
                 continue
+            if row.get("coord_precision", "") not in ("", "derived"):
+                continue  # a county/township/city centre from the division table
             for col in ("lat", "lon", "coord_confidence", "coord_uncertainty_km"):
                 row[col] = ""
             row["coord_method"] = row["coord_source"] = ""

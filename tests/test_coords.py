@@ -66,21 +66,32 @@ def test_town_anchors_have_coordinates(cat: Catalog) -> None:
 
 def test_sourced_points_are_the_published_ones(cat: Catalog) -> None:
     conf = {s.id: s.coord_confidence for s in cat.sites.values() if s.has_coords}
-    assert conf["wofoyuan"] == conf["xuanmiao_guan"] == "high"
+    assert conf["wofoyuan"] == conf["xuanmiao_guan"] == conf["shimenshan"] == "high"
     assert conf["baodingshan"] == conf["yuanjuedong"] == conf["kongque_dong"] == "medium"
-    assert conf["beishan"] == "low"
+    # moved in 2026-12 to independent points (../shared/data/coordinates_sourced.csv)
+    assert conf["beishan"] == conf["pilu_dong"] == "medium"
     non_approx = {k for k, v in conf.items() if v != "approx"}
     towns = {"dazu_town", "anyue_town", "lezhi_town", "ziyang_town", "tongliang_town"}
     expected = {"baodingshan", "beishan", "yuanjuedong", "wofoyuan", "xuanmiao_guan"}
-    assert non_approx == expected | {"kongque_dong"} | towns
+    expected |= {"kongque_dong", "shimenshan", "pilu_dong"} | towns
+    # national units with a verified point of the cave-temple dataset (AMap POI → WGS-84)
+    caves = {s.id for s in cat.sites.values() if "china-cave-temples-map" in s.coord_source}
+    caves -= expected
+    assert {cat.sites[i].name_zh for i in caves} >= {"乐山大佛", "皇泽寺摩崖造像", "南龛摩崖造像"}
+    assert non_approx == expected | caves
+    assert all(cat.sites[i].precision == "site" for i in non_approx)
 
 
 def test_every_approx_point_has_method_source_and_uncertainty(cat: Catalog) -> None:
     approx = [s for s in cat.sites.values() if s.coord_confidence == "approx"]
-    assert len(approx) >= 20
+    assert len([s for s in approx if s.precision == "derived"]) >= 20
     for s in approx:
         assert s.has_coords
-        assert s.coord_method.startswith("approx"), s.id
+        if s.precision == "derived":
+            assert s.coord_method.startswith("approx"), s.id
+        else:  # a division centre, never presented as the site itself
+            assert s.precision in ("county", "city", "township"), s.id
+            assert s.coord_method.startswith("centre of") and "not a site" in s.coord_method
         assert s.coord_source, s.id
         assert s.coord_uncertainty_km is not None and s.coord_uncertainty_km > 0, s.id
     for s in cat.sites.values():
@@ -93,7 +104,7 @@ def test_every_approx_point_has_method_source_and_uncertainty(cat: Catalog) -> N
 def test_sites_csv_is_up_to_date(cat: Catalog, derivation) -> None:
     """The stored approx points are exactly what the derivation produces (reproducible)."""
     derived = derivation.points
-    stored = {s.id for s in cat.sites.values() if s.coord_confidence == "approx"}
+    stored = {s.id for s in cat.sites.values() if s.precision == "derived" and s.has_coords}
     assert stored == set(derived)
     for sid, p in derived.items():
         s = cat.sites[sid]
