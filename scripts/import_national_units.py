@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pypinyin import lazy_pinyin  # noqa: E402
+from pypinyin import lazy_pinyin, load_single_dict  # noqa: E402
 
-from kg.catalog import SITE_COLUMNS, load_catalog  # noqa: E402
+from kg.catalog import SITE_COLUMNS, Catalog, CatalogError, _load_sites  # noqa: E402
 from kg.names import normalize  # noqa: E402
 from kg.units import (  # noqa: E402
     BATCH_YEARS,
@@ -63,6 +63,10 @@ def _write(path: Path, header: list[str] | tuple[str, ...], rows: list[dict[str,
     tmp.replace(path)
 
 
+# 佛 in site names is always fó (大佛, 千佛岩), never the rare fú pypinyin picks by default
+load_single_dict({ord("佛"): "fó,fú"})
+
+
 def _slug(name: str, taken: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]", "", "".join(lazy_pinyin(name)).lower()) or "unit"
     if not base[0].isalpha():
@@ -89,13 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     cave_by_name = {normalize(r["name_zh"]): r for r in caves}
     renames = {(r["listed_province"], r["listed_name"]): r for r in _read(CAT / "county_names.csv")}
     places = {r["unit_no"]: r for r in _read(CAT / "unit_places.csv")}
+    points = {normalize(r["name_zh"]): r for r in _read(CAT / "unit_points.csv")}
     centres = load_county_centres(CAT / "county_centres.csv")
     by_county = {}
     by_city = {}
     for c in centres.values():
         (by_county if c.level == "county" else by_city).setdefault(c.name, []).append(c)
 
-    catalog = load_catalog(CAT)
+    # the sites only: the other tables (world_heritage.csv …) may name units not yet imported
+    problems: list[str] = []
+    catalog = Catalog(_load_sites(CAT / "sites.csv", problems))
+    if problems:
+        raise CatalogError(problems)
     with (CAT / "sites.csv").open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         header = list(reader.fieldnames or SITE_COLUMNS)
@@ -219,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             srow["county"], srow["city"] = row["county"], row["city"]
             srow["province"] = row["province"]
         _place(srow, row, cave_by_name.get(normalize(name)), centre, by_city, report)
+        if normalize(name) in points:
+            _apply_point(srow, points[normalize(name)], report)
         units.append(row)
 
     for m in _read(CAT / "merged_items.csv"):
@@ -257,6 +268,28 @@ def main(argv: list[str] | None = None) -> int:
             for x in v:
                 print("   ", x)
     return 0
+
+
+RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+def _apply_point(srow, p, report) -> None:
+    """A unit's sourced point from ``unit_points.csv`` (Wikipedia infobox, UNESCO position …).
+
+    It replaces a division centre, and a site point only of lower confidence.
+    """
+    if RANK.get(srow.get("coord_confidence", ""), 0) >= RANK[p["confidence"]]:
+        return  # already a site point at least as trustworthy (approx ranks 0)
+    srow.update(
+        lat=f"{float(p['lat']):.6f}",
+        lon=f"{float(p['lon']):.6f}",
+        coord_confidence=p["confidence"],
+        coord_uncertainty_km=p["uncertainty_km"],
+        coord_precision="site",
+        coord_method=f"published coordinate; datum: WGS-84. {p['note']}".strip(),
+        coord_source=p["source"],
+    )
+    report["sourced_points"].append(f"{srow['id']}: {p['confidence']} (unit_points.csv)")
 
 
 def _apply_sourced(srow, c, report) -> None:

@@ -76,9 +76,11 @@ def test_sourced_points_are_the_published_ones(cat: Catalog) -> None:
     expected |= {"kongque_dong", "shimenshan", "pilu_dong"} | towns
     # national units with a verified point of the cave-temple dataset (AMap POI → WGS-84)
     caves = {s.id for s in cat.sites.values() if "china-cave-temples-map" in s.coord_source}
-    caves -= expected
     assert {cat.sites[i].name_zh for i in caves} >= {"乐山大佛", "皇泽寺摩崖造像", "南龛摩崖造像"}
-    assert non_approx == expected | caves
+    # every other sourced point belongs to a national unit with a published coordinate
+    unit_sites = {u.site_id for u in cat.units}
+    assert non_approx - expected <= unit_sites
+    assert cat.sites["zhanghuanhouci"].coord_confidence == "high"  # zh.wikipedia infobox
     assert all(cat.sites[i].precision == "site" for i in non_approx)
 
 
@@ -260,3 +262,27 @@ def test_load_constraints_reports_file_and_line(tmp_path: Path) -> None:
     assert f"{CONSTRAINTS_FILE}:2:" in text and "bearing_deg" in text
     assert f"{CONSTRAINTS_FILE}:3:" in text and "'zz'" in text and "sigma_km" in text
     assert f"{CONSTRAINTS_FILE}:4:" in text and "'teleport'" in text
+
+
+def test_placement_uses_printed_km_routing_uses_the_closure(cat: Catalog) -> None:
+    """11 of the 42 printed table-6 figures are replaced by shorter chains in routing; the
+    derivation keeps the printed figure for every one of them."""
+    from kg.coords import closure_replacements, seed_constraints
+    from routing.distances import seed_graph, seed_matrix
+
+    replaced = closure_replacements(cat.seed_edges)
+    assert len(cat.seed_edges) == 42
+    assert len(replaced) == 11
+    by_line = {(c.site, c.anchor, c.lineno): c.km for c in seed_constraints(cat.seed_edges)}
+    g = seed_graph((e.a, e.b, e.km) for e in cat.seed_edges)
+    for edge, chain in replaced:
+        assert by_line[(edge.a, edge.b, edge.lineno)] == edge.km > chain
+        dm = seed_matrix(g, [edge.a, edge.b])
+        assert dm.km[0, 1] == pytest.approx(chain)
+
+
+def test_circuity_documented_as_used() -> None:
+    import kg.coords
+
+    assert kg.coords.CIRCUITY == 1.5
+    assert "default :data:`CIRCUITY` = 1.5" in (kg.coords.__doc__ or "")
