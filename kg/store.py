@@ -5,8 +5,11 @@
 * ``"memory"`` (default): an :class:`rdflib.Graph` with the in-memory store; queries are parsed
   once and cached as prepared queries;
 * ``"oxigraph"``: a persistent embedded Oxigraph store (``pyoxigraph`` through ``oxrdflib``) in
-  ``artifacts/kg/oxigraph/``; the Turtle file is bulk-loaded only when its SHA-256 differs from
-  the one recorded in the store folder.
+  ``artifacts/kg/oxigraph/``. Each Turtle file is bulk-loaded once into a snapshot folder named
+  by its SHA-256 (built in a temporary folder and renamed into place, so a snapshot is complete
+  or absent); ``loaded_from.sha256`` names the current one. Snapshots are never written again,
+  so they are opened **read-only**: any number of processes (the app, the CLI, ``heritage kg
+  serve``) can query the same snapshot at once without fighting over the RocksDB lock.
 
 The backend is chosen by the ``store`` argument, else the ``HERITAGE_KG_STORE`` environment
 variable (``memory`` or ``oxigraph``); ``HERITAGE_KG_OXIGRAPH_DIR`` moves the Oxigraph folder.
@@ -15,12 +18,17 @@ Every query goes through :meth:`KnowledgeGraph.select`, which binds parameters w
 ``initBindings`` (rdflib) / ``substitutions`` (Oxigraph) — never by editing query text. With
 Oxigraph a bound variable must appear in the ``SELECT`` clause, so the project's queries
 project their parameters.
+
+Queries never reach the network: ``SERVICE`` (federated query) and ``FROM`` / ``FROM NAMED``
+(which rdflib would download) are refused with a :class:`QueryError` before anything runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -46,8 +54,10 @@ __all__ = [
     "KnowledgeGraph",
     "QueryError",
     "default_backend",
+    "default_oxigraph_dir",
     "load_query",
     "open_graph",
+    "snapshot_folder",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +67,8 @@ DEFAULT_OXIGRAPH_DIR = PROJECT_ROOT / "artifacts" / "kg" / "oxigraph"
 BACKENDS = ("memory", "oxigraph")
 _INIT_NS = {p: str(ns) for p, ns in PREFIXES.items()}
 _MARKER = "loaded_from.sha256"
+_COMPLETE = "complete"
+_SNAPSHOT = re.compile(r"^[0-9a-f]{16}$")
 
 _open_stores: dict[Path, Any] = {}
 _open_lock = threading.Lock()
@@ -134,6 +146,7 @@ class KnowledgeGraph:
         self.source = source
         self._prepared: dict[str, Any] = {}
         self._bound: dict[str, Any] = {}
+        self._local: set[str] = set()  # queries checked for SERVICE / FROM
         self._lock = threading.Lock()
         self.cache: dict[str, Any] = {}
 
@@ -178,6 +191,7 @@ class KnowledgeGraph:
         for k, v in init.items():
             if not isinstance(v, URIRef | Literal):
                 raise TypeError(f"binding {k} must be an rdflib URIRef or Literal, got {type(v)}")
+        self._refuse_network(text)
         try:
             if self.backend == "memory":
                 prepared = self._bind(self._prepare(text), text, init)
@@ -198,6 +212,37 @@ class KnowledgeGraph:
                 values[name] = node if raw else _to_python(node)
             rows.append(Row(values))
         return names, rows
+
+    def _refuse_network(self, text: str) -> None:
+        """Raise :class:`QueryError` if the query would fetch anything from the network."""
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._lock:
+            if key in self._local:
+                return
+        try:
+            prepared = self._prepare(text)
+        except QueryError:
+            if self.backend == "memory":
+                raise
+            # Oxigraph parses more than rdflib (e.g. SPARQL 1.2); check the words instead.
+            found = _network_keyword(text)
+            if found:
+                raise QueryError(_refusal(found, None)) from None
+        else:
+            for clause in getattr(prepared.algebra, "datasetClause", None) or []:
+                iri = clause.get("default") or clause.get("named")
+                raise QueryError(_refusal("FROM", iri))
+            services: list[Any] = []
+
+            def visit(node: Any) -> None:
+                if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+                    services.append(node.get("term"))
+
+            traverse(prepared.algebra, visitPost=visit)
+            if services:
+                raise QueryError(_refusal("SERVICE", services[0]))
+        with self._lock:
+            self._local.add(key)
 
     def _prepare(self, text: str) -> Any:
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -259,6 +304,29 @@ class KnowledgeGraph:
         return len(self.graph)
 
 
+_STRIP = re.compile(r"""#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|<[^<>\s]*>""")
+_KEYWORD = re.compile(r"(?<![?$:\w])(SERVICE|FROM)(?![:\w])", re.IGNORECASE)
+
+
+def _network_keyword(text: str) -> str | None:
+    """``SERVICE`` or ``FROM`` used as a keyword (not in strings, IRIs, comments, names)."""
+    m = _KEYWORD.search(_STRIP.sub(" ", text))
+    return m.group(1).upper() if m else None
+
+
+def _refusal(keyword: str, iri: Any) -> str:
+    where = f" <{iri}>" if iri is not None else ""
+    if keyword == "SERVICE":
+        return (
+            f"SERVICE{where} refused: queries run only over the local heritage graph and never "
+            "reach the network (copy the remote data into your own graph instead)"
+        )
+    return (
+        f"FROM{where} refused: queries run over the one local heritage graph; a dataset clause "
+        "would load another graph, possibly over the network (remove the FROM line)"
+    )
+
+
 def _order_triples(triples: list[tuple]) -> list[tuple]:
     """Greedy join order: fewest unknown variables first; ``?x a Class`` after the others.
 
@@ -307,25 +375,59 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def snapshot_folder(ttl: Path, folder: Path) -> Path:
+    """The read-only Oxigraph snapshot of ``ttl`` inside ``folder``, loaded if it is missing.
+
+    The snapshot is named by the first 16 hex digits of the file's SHA-256. It is built in a
+    temporary folder, closed and renamed into place, so a snapshot is either complete or
+    absent, and concurrent builders cannot corrupt each other (the second rename loses and
+    its copy is discarded). ``loaded_from.sha256`` then names the current snapshot and older
+    snapshots not open in this process are removed.
+    """
+    import pyoxigraph as ox
+
+    folder = folder.resolve()
+    digest = _sha256(ttl)
+    snap = folder / digest[:16]
+    if not (snap / _COMPLETE).exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".loading-{digest[:16]}-{os.getpid()}-{threading.get_ident()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        store = ox.Store(str(tmp))
+        store.bulk_load(path=str(ttl), format=ox.RdfFormat.TURTLE)
+        store.flush()
+        del store  # closes RocksDB and releases its lock
+        (tmp / _COMPLETE).write_text(digest + "\n", encoding="utf-8")
+        try:
+            tmp.rename(snap)
+        except OSError:  # another process finished first
+            if not (snap / _COMPLETE).exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    marker = folder / _MARKER
+    if not marker.exists() or marker.read_text(encoding="utf-8").strip() != digest:
+        part = marker.with_name(f".{_MARKER}.{os.getpid()}")
+        part.write_text(digest + "\n", encoding="utf-8")
+        part.replace(marker)
+    with _open_lock:
+        in_use = set(_open_stores)
+    for old in folder.iterdir():
+        stale = (_SNAPSHOT.match(old.name) and old != snap) or old.name == "db"  # older layout
+        if stale and old.is_dir() and old not in in_use:
+            shutil.rmtree(old, ignore_errors=True)
+    return snap
+
+
 def _open_oxigraph(ttl: Path, folder: Path) -> Graph:
     import pyoxigraph as ox
     from oxrdflib import OxigraphStore
 
-    folder = folder.resolve()
-    digest = _sha256(ttl)
+    snap = snapshot_folder(ttl, folder)
     with _open_lock:
-        store = _open_stores.get(folder)
+        store = _open_stores.get(snap)
         if store is None:
-            folder.mkdir(parents=True, exist_ok=True)
-            store = ox.Store(str(folder / "db"))
-            _open_stores[folder] = store
-        marker = folder / _MARKER
-        current = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
-        if current != digest or len(store) == 0:
-            store.clear()
-            store.bulk_load(path=str(ttl), format=ox.RdfFormat.TURTLE)
-            store.flush()
-            marker.write_text(digest + "\n", encoding="utf-8")
+            store = ox.Store.read_only(str(snap))
+            _open_stores[snap] = store
     g = Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
     return bind_prefixes(g)
 
@@ -391,14 +493,22 @@ def open_graph(
         g = bind_prefixes(Graph(bind_namespaces="none"))
         g.parse(ttl, format="turtle")
         return KnowledgeGraph(g, backend="memory", source=ttl)
-    folder = Path(
-        oxigraph_dir or os.environ.get("HERITAGE_KG_OXIGRAPH_DIR") or DEFAULT_OXIGRAPH_DIR
-    )
+    folder = default_oxigraph_dir(oxigraph_dir)
     return KnowledgeGraph(_open_oxigraph(ttl, folder), backend="oxigraph", source=ttl)
+
+
+def default_oxigraph_dir(folder: str | Path | None = None) -> Path:
+    """``folder``, else ``$HERITAGE_KG_OXIGRAPH_DIR``, else ``artifacts/kg/oxigraph``."""
+    return Path(folder or os.environ.get("HERITAGE_KG_OXIGRAPH_DIR") or DEFAULT_OXIGRAPH_DIR)
 
 
 def close_stores(folders: Iterable[Path] | None = None) -> None:
     """Forget open Oxigraph stores (all, or those in ``folders``) so they can be reopened."""
     with _open_lock:
-        for f in list(folders or _open_stores):
-            _open_stores.pop(Path(f).resolve(), None)
+        if folders is None:
+            _open_stores.clear()
+            return
+        for f in folders:
+            f = Path(f).resolve()
+            for snap in [s for s in _open_stores if s == f or s.parent == f]:
+                _open_stores.pop(snap, None)

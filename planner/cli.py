@@ -18,6 +18,7 @@ from planner import service
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
+from planner.cli_roads import app as roads_app
 
 app = typer.Typer(
     help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
@@ -29,6 +30,7 @@ catalog_app = typer.Typer(help="Inspect and maintain the site catalog.", no_args
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(kg_app, name="kg")
+app.add_typer(roads_app, name="roads")
 app.command("export")(export_cmd)
 
 out = Console(soft_wrap=True)
@@ -414,8 +416,14 @@ def catalog_geocode(
 
 
 @app.command("fit-circuity")
-def fit_circuity_cmd() -> None:
+def fit_circuity_cmd(
+    roads: bool = typer.Option(False, "--roads", help="re-fit on the road matrix (and speed)"),
+) -> None:
     """Show the road/straight-line factor fitted to known road distances, pair by pair."""
+    if roads:
+        from planner.cli_roads import fit_roads_cmd
+
+        return fit_roads_cmd()
     with user_errors():
         ctx = service.load_context()
         fit = ctx.circuity

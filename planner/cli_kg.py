@@ -184,6 +184,31 @@ def query_cmd(
     _emit(rows, variables, fmt, title=str(file))
 
 
+@app.command("serve")
+def serve_cmd(
+    port: int = typer.Option(7878, "--port", help="TCP port"),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="address to listen on (0.0.0.0 exposes it to the network)"
+    ),
+    graph: Path | None = _GRAPH,
+    cors: bool = typer.Option(False, "--cors", help="allow cross-origin requests"),
+    timeout: int | None = typer.Option(None, "--timeout", help="stop a query after N seconds"),
+) -> None:
+    """A read-only SPARQL 1.1 endpoint over the graph (Oxigraph's server; Ctrl-C stops it)."""
+    import os
+
+    from kg.endpoint import prepare
+
+    with user_errors():
+        ep = prepare(graph, host=host, port=port, cors=cors, timeout_s=timeout)
+    out.print(f"SPARQL endpoint (read-only): {ep.url}", markup=False, highlight=False)
+    out.print(f"snapshot: {ep.snapshot}", markup=False, highlight=False)
+    out.print("examples: docs/sparql.md · Ctrl-C stops the server", markup=False, highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(ep.command[0], list(ep.command))  # the server replaces this process
+
+
 @app.command("sites")
 def sites_cmd(
     theme: str | None = typer.Option(None, "--theme", help="theme id or name (石刻)"),

@@ -27,9 +27,11 @@ import numpy as np
 
 from kg.catalog import Site
 from planner import hours as hours_mod
+from planner import providers
 from planner.messages import Message, Name, msg
 from planner.model import Day, Dropped, Itinerary, Stop, TravelLeg
-from planner.service import Context, PlanError, distance_matrix, load_context
+from planner.roads import road_matrix
+from planner.service import Context, PlanError, load_context
 from planner.themes import (
     MIXED,
     Candidate,
@@ -250,20 +252,19 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         towns.append(end.id)
     chosen = [c for c in chosen if c.site_id not in towns]
     ids = towns + [c.site_id for c in chosen]
-    try:
-        dm = distance_matrix(ctx, ids, "auto")
+    transport = planning["transport"][req.mode]
+    try:  # km, minutes and sources of every leg: planner/providers.py decides
+        dm = providers.leg_table(
+            ctx,
+            ids,
+            transport=transport,
+            mode=req.mode,
+            travel_times=req.travel_times,
+            roads=road_matrix(),
+        )
     except RoutingError as exc:
         raise PlanError(str(exc)) from exc
-    transport = planning["transport"][req.mode]
-    travel = dm.km / float(transport["speed_kmh"]) * 60.0 + float(transport["overhead_min"])
-    np.fill_diagonal(travel, 0.0)
-    supplied: dict[tuple[int, int], TravelTime] = {}
-    if req.travel_times is not None:
-        pos = {sid: k for k, sid in enumerate(ids)}
-        for (a, b), t in req.travel_times.for_mode(req.mode).items():
-            if a in pos and b in pos:
-                travel[pos[a], pos[b]] = t.minutes
-                supplied[(pos[a], pos[b])] = t
+    travel, supplied = dm.minutes, dm.supplied
     n = len(ids)
     pace_factor = float(planning["pace"][req.pace])
     priors = _duration_priors()
@@ -343,6 +344,7 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         "effort": req.effort,
         "theme_per_day": req.theme_per_day,
     }
+    params["roads"] = providers.roads_params(dm)
     if req.travel_times is not None:
         params["travel_times"] = {
             "file": req.travel_times.name,
@@ -814,6 +816,8 @@ def plan_itinerary(
                     warnings.append(msg("warn.site_note", site=site, note=note, id=st.site_id))
     if any(st.coord_confidence == "approx" for d in days for st in d.stops):
         warnings.append(msg("warn.approx"))
+    if s.dm.roads is None:
+        warnings.append(msg("warn.no_roads"))
     for day_no in theme_misses:
         warnings.append(msg("warn.theme_day_missing", day=day_no, theme=s.theme_day_name))
     params = dict(s.params)

@@ -8,8 +8,8 @@ messages, rendered in the same language (a tuple of messages is joined into one 
 Plan files store a message as ``{"code", "args", "text"}`` so that a saved plan can be shown in
 either language later; :func:`from_json` also accepts the plain strings older files hold.
 
-Every code has a template in both languages (a test checks it), so adding a message means adding
-one line to :data:`TEMPLATES`.
+The templates live in the ``message`` section of the one bilingual catalogue
+(``planner/i18n.toml``, see :mod:`planner.i18n`): adding a message means adding one line there.
 """
 
 from __future__ import annotations
@@ -18,123 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-LANGS = ("zh", "en")
+from planner import i18n
 
-_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 #: weekday abbreviations, Monday first (also the day names of opening_hours.csv)
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS_EN = tuple(i18n.weekday(d, "en") for d in range(7))
 
-#: code → (Chinese template, English template); ``str.format`` syntax.
-TEMPLATES: dict[str, tuple[str, str]] = {
-    # free text (data notes, texts from older plan files): shown as it is in both languages
-    "text": ("{text}", "{text}"),
-    # opening hours (planner/hours.py)
-    "hours.unknown": ("开放时间不详，出发前请核实", "opening hours unknown — check before going"),
-    "hours.reported_closed": (
-        "有报道称已关闭，出发前请核实",
-        "reported closed — check before going",
-    ),
-    "hours.reported_note": ("{text}", "{text}"),  # the data's own note on a reported closure
-    "hours.closed_on_date": ("当天不开放", "closed on this date"),
-    "hours.open_days_only": ("仅{days}开放", "open {days} only"),
-    "hours.open_time_unknown": ("开门时间不详", "opening time unknown"),
-    "hours.close_time_unknown": ("关门时间不详", "closing time unknown"),
-    # a stop's visit length and where it comes from
-    "stop.visit_source": ("游览时长来源：{source}", "visit length from {source}"),
-    "source.catalog": ("资料目录", "the catalog"),
-    "source.reviews": ("游客评论", "visitor reviews"),
-    "source.default": ("同类默认值", "the default for its kind"),
-    # plan warnings
-    "warn.site_note": ("{site}：{note}", "{site}: {note}"),
-    "warn.approx": (
-        "部分遗址的位置是估算的（见资料目录），相关距离也是估计值",
-        "some positions are approximate (see the catalog); their distances are estimates",
-    ),
-    "warn.theme_day_missing": (
-        "第 {day} 天没有「{theme}」主题的遗址：当天排不下",
-        "day {day} has no {theme} site: none fits that day",
-    ),
-    # why a candidate site was left out (Dropped.detail)
-    "dropped.avoided": ("在不去的名单上", "on the avoid list"),
-    "dropped.no_coordinates": ("位置未知", "no known position"),
-    "dropped.closed_all": ("行程期间每天都不开放", "closed on every day of the trip"),
-    "dropped.lunch": ("安排午餐后放不下", "did not fit once the lunch break was placed"),
-    "dropped.too_far": (
-        "一天之内无法往返并参观",
-        "cannot be reached and visited within one day's window",
-    ),
-    "dropped.lower_score": (
-        "得分 {score:.3f}；得分更高的遗址已排满各天",
-        "score {score:.3f}; higher-scoring sites filled the days",
-    ),
-    # why a request cannot be planned (PlanError)
-    "error.musts_infeasible": (
-        "{sites}。可以增加天数、加快节奏或减少必去遗址。",
-        "{sites}. Try more days, a faster pace or fewer must-sees.",
-    ),
-    "error.must_site": (
-        "{site}需要 {hours:.1f} 小时：{days}",
-        "{site} needs {hours:.1f} h: {days}",
-    ),
-    "error.day_closed": ("第 {day} 天（{date}）不开放", "day {day} ({date}): closed"),
-    "error.day_too_late": (
-        "第 {day} 天（{date}）赶不到最晚入场时间",
-        "day {day} ({date}): cannot arrive before its latest start",
-    ),
-    "error.day_window": (
-        "第 {day} 天（{date}）连同路程需要 {needed:.1f} 小时，这一天只有 {available:.1f} 小时",
-        "day {day} ({date}): needs {needed:.1f} h with travel, the day has {available:.1f} h",
-    ),
-    "error.day_max_stops": (
-        "第 {day} 天（{date}）已排满最多的站数",
-        "day {day} ({date}): already has the maximum number of stops",
-    ),
-    "error.day_time_left": (
-        "第 {day} 天（{date}）除去路程还剩 {available:.1f} 小时，它需要 {needed:.1f} 小时",
-        "day {day} ({date}) has {available:.1f} h left after travel, it needs {needed:.1f} h",
-    ),
-    "error.order_does_not_fit": (
-        "第 {day} 天按给定顺序（{order}）排不进当天的时间和开放时间；请换个顺序或减少站点",
-        "day {day} in the order given ({order}) does not fit the day's window and opening "
-        "hours; try another order or fewer stops",
-    ),
-    "error.must_lost_to_lunch": (
-        "安排午餐后{sites}放不下了；请换一天或加快节奏",
-        "{sites} could not keep its place once lunch breaks were added; "
-        "try another day or a faster pace",
-    ),
-    "error.must_and_avoid": (
-        "{sites}既在必去名单上又在不去名单上",
-        "{sites} is both a must-see and to be avoided",
-    ),
-    "error.lock_outside_trip": (
-        "{site}被锁定在第 {day} 天，但行程只有 {days} 天",
-        "{site} is locked to day {day}, but the trip has {days}",
-    ),
-    "error.day_outside_trip": (
-        "第 {day} 天超出了行程的 {days} 天",
-        "day {day} is outside the trip's {days} days",
-    ),
-    "error.no_coordinates_anchor": (
-        "{site}没有坐标，不能作为出发或住宿地",
-        "{site} has no coordinates; it cannot anchor a trip",
-    ),
-    "error.must_no_coordinates": (
-        "必去遗址{site}还没有坐标",
-        "must-see {site} has no coordinates yet",
-    ),
-    "error.window_too_short": (
-        "每天的时间窗口太短，什么都参观不了",
-        "the daily window is too short to visit anything",
-    ),
-    # plan title
-    "plan.title": ("{theme} · {days} 天 · 从{start}出发", "{theme} · {days} day(s) from {start}"),
-}
+#: code → (Chinese template, English template): the ``message`` section of the catalogue
+TEMPLATES: Mapping[str, tuple[str, str]] = i18n.section("message")
 
-_JOIN = {"zh": "；", "en": "; "}
 #: codes whose list arguments are sentences rather than clauses
-_SENTENCES = {"error.musts_infeasible": {"zh": "。", "en": ". "}}
-_LIST = {"zh": "、", "en": ", "}
+_SENTENCES = frozenset({"error.musts_infeasible"})
 
 
 class Name(NamedTuple):
@@ -149,7 +42,7 @@ class Name(NamedTuple):
     def text(self, lang: str) -> str:
         """The name as shown in ``lang``."""
         if lang == "en" and self.en and self.en != self.zh:
-            return f"{self.zh} · {self.en}" if self.keep_zh else self.en
+            return i18n.site_name(self.zh, self.en, lang) if self.keep_zh else self.en
         return self.zh
 
 
@@ -157,15 +50,15 @@ def weekdays(days: frozenset[int] | set[int] | list[int]) -> Name:
     """Weekday numbers (Monday = 0) as a bilingual ``Mon/Sat`` / ``周一/周六`` name."""
     ordered = sorted(days)
     return Name(
-        "/".join(_WEEKDAYS_ZH[d] for d in ordered),
-        "/".join(WEEKDAYS_EN[d] for d in ordered),
+        "/".join(i18n.weekday(d, "zh") for d in ordered),
+        "/".join(i18n.weekday(d, "en") for d in ordered),
         keep_zh=False,
     )
 
 
 def names(items: list[Name] | tuple[Name, ...], lang: str) -> str:
     """Several names joined the way ``lang`` lists things."""
-    return _LIST[lang].join(n.text(lang) for n in items)
+    return i18n.text(lang, "common.join.list").join(n.text(lang) for n in items)
 
 
 @dataclass(frozen=True)
@@ -185,9 +78,10 @@ class Message:
 
     def text(self, lang: str = "en") -> str:
         """The message in ``lang`` (``zh`` or ``en``)."""
-        zh, en = TEMPLATES[self.code]
-        template = en if lang == "en" else zh
-        join = _SENTENCES.get(self.code, _JOIN)[lang]
+        template = i18n.template(lang, "message." + self.code)
+        join = i18n.text(
+            lang, "common.join.sentence" if self.code in _SENTENCES else "common.join.clause"
+        )
         values = {k: _render(v, lang, join) for k, v in self.args}
         return template.format(**values)
 

@@ -57,7 +57,7 @@ def load_planning(path: str | None = None) -> dict[str, Any]:
 
 def designation_level(site: Site) -> str:
     """``world_heritage``, ``national``, ``provincial`` or ``other`` (the graph's classes)."""
-    from kg.build import LEVEL_RANK, classify_designation
+    from kg.build.designations import LEVEL_RANK, classify_designation
 
     rank = max((LEVEL_RANK[classify_designation(d)[0]] for d in site.designations), default=0)
     return {4: "world_heritage", 3: "national", 2: "provincial"}.get(rank, "other")
@@ -70,7 +70,8 @@ def interest(site: Site, scoring: Mapping[str, Any]) -> float:
     (1961 onwards); a national site gains up to ``national_batch_bonus`` for an earlier
     listing year, nothing when the year is not documented.
     """
-    from kg.build import HR, classify_designation
+    from kg.build.designations import classify_designation
+    from kg.namespaces import HR
 
     level = designation_level(site)
     value = float(scoring["designation_weight"][level])

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import string
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner import i18n
 from planner.itinerary import TripRequest, plan_itinerary
 from planner.service import load_context
-from planner.ui import cache, state, strings
+from planner.ui import cache, state
 from planner.ui.state import Display, PlanInputs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -94,7 +94,7 @@ def _next_saturday() -> str:
 def test_default_plan_renders_map_timeline_and_link() -> None:
     at = _app()
     _ok(at)
-    assert at.title[0].value == strings.ZH["app.title"]
+    assert at.title[0].value == i18n.text("zh", "ui.app.title")
     assert _day_headers(at) == [1, 2, 3]
     assert len(_stop_names(at)) >= 3
     trip_map = _block(at, "trip-map")
@@ -107,7 +107,7 @@ def test_default_plan_renders_map_timeline_and_link() -> None:
     assert q["theme"] == "stone-carving" and q["days"] == "3" and q["start"] == "dazu_town"
     assert q["date"] == _next_saturday()
     names = [b.label for b in _block(at, "downloads").children.values()]
-    assert names[0] == strings.ZH["dl.json"]
+    assert names[0] == i18n.text("zh", "ui.dl.json")
 
 
 def test_change_theme_and_days_replans() -> None:
@@ -151,9 +151,9 @@ def test_switch_language_changes_every_string() -> None:
     zh_sidebar = [w.label for w in at.sidebar.selectbox]
     at.segmented_control(key="lang").set_value("en").run()
     _ok(at)
-    assert at.title[0].value == strings.EN["app.title"]
+    assert at.title[0].value == i18n.text("en", "ui.app.title")
     assert [w.label for w in at.sidebar.selectbox] != zh_sidebar
-    assert at.sidebar.selectbox(key="theme").label == strings.EN["form.theme"]
+    assert at.sidebar.selectbox(key="theme").label == i18n.text("en", "ui.form.theme")
     assert _day_headers(at, "en") == [1, 2, 3]
     sites = {s.name_zh: s for s in load_context().catalog.sites.values()}
     for header, name in zip(_stop_headers(at), _stop_names(at), strict=True):
@@ -206,7 +206,7 @@ def test_restore_from_query_parameters() -> None:
     assert at.segmented_control(key="lodging").value == "fixed"
     assert at.multiselect(key="avoid").value == ["yongxi_guzhen"]
     assert at.segmented_control(key="basemap").value == "amap"
-    assert at.title[0].value == strings.EN["app.title"]
+    assert at.title[0].value == i18n.text("en", "ui.app.title")
     assert _day_headers(at, "en") == [1, 2]
     assert "雍溪古镇" not in _stop_names(at)
     q = _query(at)
@@ -292,7 +292,7 @@ def test_site_card_and_graph_views() -> None:
     body = " ".join(_texts(card))
     assert "宝顶山摩崖造像" in at.subheader[0].value
     for key in ("card.era", "card.heritage", "card.similar", "card.gems"):
-        assert strings.ZH[key] in body
+        assert i18n.text("zh", f"ui.{key}") in body
     assert "UNESCO" in body or "世界" in body
     at.segmented_control(key="view").set_value("graph").run()
     _ok(at)
@@ -435,29 +435,16 @@ def replace_days(inputs: PlanInputs, days: int) -> PlanInputs:
     return replace(inputs, days=days).normalised()
 
 
-def _fields(template: str) -> set[str]:
-    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
-
-
-def test_strings_exist_in_both_languages_with_the_same_fields() -> None:
-    assert set(strings.ZH) == set(strings.EN)
-    for key in strings.ZH:
-        assert _fields(strings.ZH[key]) == _fields(strings.EN[key]), key
-    assert strings.text("en", "map.day", n=2) == "Day 2"
-    assert strings.text("zh", "map.day", n=2) == "第 2 天"
-    assert strings.label("en", "kind", "unknown_kind") == "unknown_kind"
-    assert strings.site_name("宝顶山", "Baoding", "zh") == "宝顶山"
-    assert strings.site_name("宝顶山", "Baoding", "en") == "宝顶山 · Baoding"
-    assert strings.site_name("塔坡", "", "en") == "塔坡"
-
-
-def test_strings_module_has_no_streamlit() -> None:
-    source = Path(strings.__file__).read_text(encoding="utf-8")
-    assert "streamlit" not in source.split('"""', 2)[2]
+def test_ui_has_no_strings_of_its_own() -> None:
+    """Every text comes from the one catalogue (planner/i18n.toml): no language tables here."""
+    ui = Path(cache.__file__).parent
+    for p in [*ui.glob("*.py"), Path(APP)]:
+        source = p.read_text(encoding="utf-8")
+        assert not re.search(r"^(LANGS|ZH|EN|STRINGS)\b\s*[:=]", source, re.M), p.name
 
 
 def test_no_other_module_caches() -> None:
-    ui = Path(strings.__file__).parent
+    ui = Path(cache.__file__).parent
     users = sorted(
         p.name
         for p in [*ui.glob("*.py"), Path(APP)]

@@ -13,7 +13,7 @@ from pathlib import Path
 from planner.export._io import write_atomic
 from planner.export.brand import DEFAULT_BRAND, Brand, BrandError, load_brand
 from planner.export.facts import ExportData, LineInfo, collect, resolve_line
-from planner.export.labels import LANGS
+from planner.i18n import LANGS
 
 __all__ = [
     "FORMATS",

@@ -22,8 +22,8 @@ from streamlit_folium import st_folium
 
 from kg import queries
 from kg.catalog import Site
+from planner.i18n import label, site_name, text
 from planner.model import Day, Itinerary, Stop, TravelLeg
-from planner.ui.strings import label, site_name, text
 from routing.geo import wgs84_to_gcj02
 
 DAY_COLOURS = ("#c0392b", "#1f6fb2", "#1e8449", "#b9770e", "#7d3c98", "#148f77", "#a04000")
@@ -102,20 +102,20 @@ def _stop_popup(n: int, day_no: int, stop: Stop, lang: str) -> str:
     times = html.escape(
         text(
             lang,
-            "timeline.times",
+            "ui.timeline.times",
             arrive=f"{stop.arrive:%H:%M}",
             start=f"{stop.start:%H:%M}",
             depart=f"{stop.depart:%H:%M}",
             visit=stop.visit_min,
         )
     )
-    kind = html.escape(label(lang, "kind", stop.kind)) if stop.kind else ""
+    kind = html.escape(label(lang, "ui.kind", stop.kind)) if stop.kind else ""
     approx = (
-        f"<br><i>{html.escape(text(lang, 'map.approx'))}</i>"
+        f"<br><i>{html.escape(text(lang, 'ui.map.approx'))}</i>"
         if stop.coord_confidence == "approx"
         else ""
     )
-    day = html.escape(text(lang, "map.day", n=day_no))
+    day = html.escape(text(lang, "ui.map.day", n=day_no))
     return f"<b>{n}. {name}</b><br>{day} · {kind}<br>{times}{approx}"
 
 
@@ -143,7 +143,7 @@ def route_layer_data(
         if p is None:
             continue
         name = site_name(sites[sid].name_zh, sites[sid].name_en, lang)
-        tip = html.escape(text(lang, "map.lodging", name=name))
+        tip = html.escape(text(lang, "ui.map.lodging", name=name))
         markers.append(
             {
                 "point": p,
@@ -164,10 +164,10 @@ def route_layer_data(
                 continue
             tip = text(
                 lang,
-                "map.leg",
+                "ui.map.leg",
                 km=leg.km,
                 minutes=leg.minutes,
-                source=label(lang, "source", leg.source),
+                source=label(lang, "ui.source", leg.source),
             )
             lines.append(
                 {
@@ -205,7 +205,7 @@ def build_map(it: Itinerary, sites: Mapping[str, Site], *, basemap: str, lang: s
         folium.TileLayer(
             tiles=AMAP_TILES,
             attr="© 高德地图 AutoNavi",
-            name=text(lang, "map.amap"),
+            name=text(lang, "ui.map.amap"),
             subdomains="1234",
             max_zoom=18,
         ).add_to(fmap)
@@ -213,7 +213,7 @@ def build_map(it: Itinerary, sites: Mapping[str, Site], *, basemap: str, lang: s
         folium.TileLayer(
             tiles=OSM_TILES,
             attr="© OpenStreetMap contributors",
-            name=text(lang, "map.osm"),
+            name=text(lang, "ui.map.osm"),
             max_zoom=19,
         ).add_to(fmap)
     data = route_layer_data(it, sites, basemap=basemap, lang=lang)
@@ -236,11 +236,12 @@ def render_map(fmap: folium.Map, *, key: str, height: int = 440) -> None:
 
 def render_legend(it: Itinerary, lang: str) -> None:
     """One coloured swatch per day, with its distance."""
+    km = html.escape(text(lang, "ui.unit.km"))
     spans = [
         f'<span style="white-space:nowrap;margin-right:12px">'
         f'<span style="display:inline-block;width:12px;height:12px;border-radius:50%;'
         f'background:{day_colour(k)};vertical-align:middle"></span> '
-        f"{html.escape(text(lang, 'map.day', n=k))} · {d.km:.0f} {text(lang, 'unit.km')}</span>"
+        f"{html.escape(text(lang, 'ui.map.day', n=k))} · {d.km:.0f} {km}</span>"
         for k, d in enumerate(it.days, 1)
     ]
     st.markdown(" ".join(spans), unsafe_allow_html=True)
@@ -260,10 +261,12 @@ class StopActions:
 
 
 def _leg_line(leg: TravelLeg, lang: str, name_of: Callable[[str], str]) -> str:
-    key = "timeline.leg_bus" if leg.mode == "bus" else "timeline.leg"
-    line = text(lang, key, km=leg.km, minutes=leg.minutes, source=label(lang, "source", leg.source))
+    key = "ui.timeline.leg_bus" if leg.mode == "bus" else "ui.timeline.leg"
+    line = text(
+        lang, key, km=leg.km, minutes=leg.minutes, source=label(lang, "ui.source", leg.source)
+    )
     if leg.via:
-        line += " · " + text(lang, "timeline.via", via=" → ".join(name_of(v) for v in leg.via))
+        line += " · " + text(lang, "ui.timeline.via", via=" → ".join(name_of(v) for v in leg.via))
     return line
 
 
@@ -282,35 +285,39 @@ def render_day(
     """One day: leave, each leg (km, minutes, source, via) and stop (arrive / start / leave,
     visit length and where it came from), lunch, arrival at the night's lodging, slack."""
     colour = day_colour(day_no)
-    weekday = text(lang, f"weekday.{day.date.weekday()}")
+    weekday = text(lang, f"common.weekday.{day.date.weekday()}")
     title = text(
-        lang, "timeline.day", n=day_no, date=day.date.isoformat(), weekday=weekday, km=day.km
+        lang, "ui.timeline.day", n=day_no, date=day.date.isoformat(), weekday=weekday, km=day.km
     )
     st.markdown(
         f'<div style="border-left:6px solid {colour};padding-left:8px;font-weight:600">'
         f"{html.escape(title)}</div>",
         unsafe_allow_html=True,
     )
-    st.caption(text(lang, "timeline.leave", time=f"{day.leave:%H:%M}", place=name_of(day.start_id)))
+    st.caption(
+        text(lang, "ui.timeline.leave", time=f"{day.leave:%H:%M}", place=name_of(day.start_id))
+    )
     legs = list(day.legs)
     lunch_shown = day.lunch is None
     if not day.stops:
-        st.caption(text(lang, "timeline.no_stops"))
+        st.caption(text(lang, "ui.timeline.no_stops"))
     for k, stop in enumerate(day.stops):
         if not lunch_shown and day.lunch is not None and day.lunch <= stop.arrive:
-            st.caption(text(lang, "timeline.lunch", time=f"{day.lunch:%H:%M}", minutes=lunch_min))
+            st.caption(
+                text(lang, "ui.timeline.lunch", time=f"{day.lunch:%H:%M}", minutes=lunch_min)
+            )
             lunch_shown = True
         if k < len(legs):
             st.caption(_leg_line(legs[k], lang, name_of))
         _render_stop(day_no, k, stop, first_number + k, n_days, day, lang, locked, actions, name_of)
     if not lunch_shown and day.lunch is not None:
-        st.caption(text(lang, "timeline.lunch", time=f"{day.lunch:%H:%M}", minutes=lunch_min))
+        st.caption(text(lang, "ui.timeline.lunch", time=f"{day.lunch:%H:%M}", minutes=lunch_min))
     for leg in legs[len(day.stops) :]:
         st.caption(_leg_line(leg, lang, name_of))
     st.caption(
-        text(lang, "timeline.back", time=f"{day.back:%H:%M}", place=name_of(day.end_id))
+        text(lang, "ui.timeline.back", time=f"{day.back:%H:%M}", place=name_of(day.end_id))
         + " · "
-        + text(lang, "timeline.slack", minutes=day.slack_min)
+        + text(lang, "ui.timeline.slack", minutes=day.slack_min)
     )
 
 
@@ -328,23 +335,23 @@ def _render_stop(
 ) -> None:
     with st.container(border=True, key=f"stop-{day_no}-{stop.site_id}"):
         head = text(
-            lang, "timeline.stop", n=number, name=site_name(stop.name_zh, stop.name_en, lang)
+            lang, "ui.timeline.stop", n=number, name=site_name(stop.name_zh, stop.name_en, lang)
         )
         if stop.kind:
-            head += f" · {label(lang, 'kind', stop.kind)}"
+            head += f" · {label(lang, 'ui.kind', stop.kind)}"
         if locked.get(stop.site_id) == day_no:
-            head += f" · {text(lang, 'edit.locked')}"
+            head += f" · {text(lang, 'ui.edit.locked')}"
         st.markdown(head)
         times = text(
             lang,
-            "timeline.times",
+            "ui.timeline.times",
             arrive=f"{stop.arrive:%H:%M}",
             start=f"{stop.start:%H:%M}",
             depart=f"{stop.depart:%H:%M}",
             visit=stop.visit_min,
         )
         if stop.wait_min >= 1:
-            times += text(lang, "timeline.wait", minutes=stop.wait_min)
+            times += text(lang, "ui.timeline.wait", minutes=stop.wait_min)
         st.caption(times)
         notes = [n.text(lang) for n in stop.notes if n.code != "stop.visit_source"]
         source = next((n for n in stop.notes if n.code == "stop.visit_source"), None)
@@ -357,7 +364,7 @@ def _render_stop(
         with st.container(horizontal=True, gap="small"):
             sid = stop.site_id
             st.button(
-                text(lang, "edit.up"),
+                text(lang, "ui.edit.up"),
                 key=f"up-{day_no}-{sid}",
                 icon=":material/arrow_upward:",
                 disabled=k == 0,
@@ -366,7 +373,7 @@ def _render_stop(
                 type="tertiary",
             )
             st.button(
-                text(lang, "edit.down"),
+                text(lang, "ui.edit.down"),
                 key=f"down-{day_no}-{sid}",
                 icon=":material/arrow_downward:",
                 disabled=k == len(day.stops) - 1,
@@ -376,7 +383,7 @@ def _render_stop(
             )
             is_locked = locked.get(sid) == day_no
             st.button(
-                text(lang, "edit.unlock" if is_locked else "edit.lock"),
+                text(lang, "ui.edit.unlock" if is_locked else "ui.edit.lock"),
                 key=f"lock-{day_no}-{sid}",
                 icon=":material/push_pin:",
                 on_click=actions.lock,
@@ -386,7 +393,7 @@ def _render_stop(
             for other in range(1, n_days + 1):
                 if other != day_no:
                     st.button(
-                        text(lang, "edit.move", n=other),
+                        text(lang, "ui.edit.move", n=other),
                         key=f"move-{day_no}-{sid}-{other}",
                         icon=":material/swap_horiz:",
                         on_click=actions.lock,
@@ -394,7 +401,7 @@ def _render_stop(
                         type="tertiary",
                     )
             st.button(
-                text(lang, "edit.skip"),
+                text(lang, "ui.edit.skip"),
                 key=f"skip-{day_no}-{sid}",
                 icon=":material/block:",
                 on_click=actions.skip,
@@ -402,7 +409,7 @@ def _render_stop(
                 type="tertiary",
             )
             st.button(
-                text(lang, "edit.card"),
+                text(lang, "ui.edit.card"),
                 key=f"card-{day_no}-{sid}",
                 icon=":material/info:",
                 on_click=actions.card,
@@ -432,72 +439,76 @@ def render_site_card(
     near: queries.NearbyHeritage = card.near  # type: ignore[attr-defined]
     gems: Sequence[queries.SimilarSite] = card.gems  # type: ignore[attr-defined]
     site = profile.site
-    none = text(lang, "card.none")
+    none = text(lang, "ui.card.none")
     st.subheader(site_name(site.name_zh, site.name_en, lang))
     county = next((a[1] for a in profile.areas if a[2] in ("county", "zone")), "")
     st.caption(
-        f"{label(lang, 'kind', site.kind)} · {county}" if county else label(lang, "kind", site.kind)
+        f"{label(lang, 'ui.kind', site.kind)} · {county}"
+        if county
+        else label(lang, "ui.kind", site.kind)
     )
     rows = [
-        ("card.era", _facts(profile, "era")),
-        ("card.designation", _facts(profile, "designation")),
-        ("card.hours", _facts(profile, "opening_hours")),
-        ("card.ticket", _facts(profile, "ticket")),
+        ("ui.card.era", _facts(profile, "era")),
+        ("ui.card.designation", _facts(profile, "designation")),
+        ("ui.card.hours", _facts(profile, "opening_hours")),
+        ("ui.card.ticket", _facts(profile, "ticket")),
     ]
     st.markdown("\n".join(f"- **{text(lang, k)}**: {v or none}" for k, v in rows))
 
     here = [h for h in profile.heritage if h.via == "site"]
     area = [h for h in near.items if h.via == "area"]
     nearby = [h for h in near.items if h.via == "nearby"]
-    st.markdown(f"**{text(lang, 'card.heritage')}**")
+    st.markdown(f"**{text(lang, 'ui.card.heritage')}**")
     st.markdown(
         "\n".join(
-            f"- {h.name_zh} ({label(lang, 'cat', h.category)}, {label(lang, 'rel', h.relation)})"
+            f"- {h.name_zh} ({label(lang, 'ui.cat', h.category)}, "
+            f"{label(lang, 'ui.rel', h.relation)})"
             for h in here
         )
         or none
     )
-    st.markdown(f"**{text(lang, 'card.area_heritage')}**")
+    st.markdown(f"**{text(lang, 'ui.card.area_heritage')}**")
     st.markdown(
-        ", ".join(f"{h.name_zh} ({label(lang, 'cat', h.category)})" for h in _unique_items(area))
+        ", ".join(f"{h.name_zh} ({label(lang, 'ui.cat', h.category)})" for h in _unique_items(area))
         or none
     )
     foods = [h for h in nearby if h.category == "food"]
-    st.markdown(f"**{text(lang, 'card.foods')}**")
+    st.markdown(f"**{text(lang, 'ui.card.foods')}**")
     st.markdown(
         ", ".join(
-            f"{h.name_zh} ({text(lang, 'card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
+            f"{h.name_zh} "
+            f"({text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
             for h in _unique_items(foods)
         )
         or none
     )
-    st.markdown(f"**{text(lang, 'card.bases')}**")
-    km = text(lang, "unit.km")
+    st.markdown(f"**{text(lang, 'ui.card.bases')}**")
+    km = text(lang, "ui.unit.km")
     bases = [
-        f"{name_of(b.site.id)} ({label(lang, 'kind', b.site.kind)}, {b.km:.1f} {km})"
+        f"{name_of(b.site.id)} ({label(lang, 'ui.kind', b.site.kind)}, {b.km:.1f} {km})"
         for b in near.bases
     ]
     experience = [
-        f"{h.name_zh} ({text(lang, 'card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
+        f"{h.name_zh} ({text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
         for h in _unique_items(nearby)
         if h.category != "food"
     ]
     st.markdown("\n".join(f"- {x}" for x in [*bases, *experience]) or none)
 
-    st.markdown(f"**{text(lang, 'card.keywords')}**")
+    st.markdown(f"**{text(lang, 'ui.card.keywords')}**")
     if profile.keywords:
         st.markdown(" · ".join(f"{w} ({s:.1f})" for w, s in profile.keywords))
     else:
-        st.caption(text(lang, "card.no_nlp"))
+        st.caption(text(lang, "ui.card.no_nlp"))
     if profile.topics:
-        st.markdown(f"**{text(lang, 'card.topics')}**")
+        st.markdown(f"**{text(lang, 'ui.card.topics')}**")
         areas = {aid: name for aid, name, _ in profile.areas}
         for t in profile.topics[:4]:
             terms = ", ".join(w for w, _ in t["terms"][:8])
             where = areas.get(t["subject"]) or name_of(t["subject"])
-            st.markdown(f"- {text(lang, 'ins.topic', n=t['topic'])} ({where}): {terms}")
+            st.markdown(f"- {text(lang, 'ui.ins.topic', n=t['topic'])} ({where}): {terms}")
     if profile.sentiment:
-        st.markdown(f"**{text(lang, 'card.sentiment')}**")
+        st.markdown(f"**{text(lang, 'ui.card.sentiment')}**")
         own = [s for s in profile.sentiment if s["subject"] == site.id]
         if not own:  # fall back to the site's county
             areas = {aid: name for aid, name, _ in profile.areas}
@@ -506,21 +517,21 @@ def render_site_card(
         st.dataframe(
             [
                 {
-                    text(lang, "ins.aspect"): label(lang, "aspect", s["aspect"]),
-                    text(lang, "ins.mean"): round(float(s["score"]), 3),
-                    text(lang, "ins.clauses"): int(s["n"] or 0),
+                    text(lang, "ui.ins.aspect"): label(lang, "ui.aspect", s["aspect"]),
+                    text(lang, "ui.ins.mean"): round(float(s["score"]), 3),
+                    text(lang, "ui.ins.clauses"): int(s["n"] or 0),
                 }
                 for s in own
             ],
             hide_index=True,
             column_config={
-                text(lang, "ins.mean"): st.column_config.ProgressColumn(
+                text(lang, "ui.ins.mean"): st.column_config.ProgressColumn(
                     min_value=0.0, max_value=1.0, format="%.2f"
                 )
             },
         )
-    _similar_list("card.similar", profile.similar, lang, name_of, on_add, f"{key}-sim", False)
-    _similar_list("card.gems", gems, lang, name_of, on_add, f"{key}-gem", True)
+    _similar_list("ui.card.similar", profile.similar, lang, name_of, on_add, f"{key}-sim", False)
+    _similar_list("ui.card.gems", gems, lang, name_of, on_add, f"{key}-gem", True)
 
 
 def _unique_items(items: Sequence[queries.HeritageHit]) -> list[queries.HeritageHit]:
@@ -541,19 +552,19 @@ def _similar_list(
 ) -> None:
     st.markdown(f"**{text(lang, title)}**")
     if not items:
-        st.caption(text(lang, "card.none"))
+        st.caption(text(lang, "ui.card.none"))
         return
     for s in items:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-            extra = text(lang, "card.similarity", score=s.score)
+            extra = text(lang, "ui.card.similarity", score=s.score)
             if show_popularity and s.popularity is not None:
-                extra += " · " + text(lang, "card.popularity", n=s.popularity)
+                extra += " · " + text(lang, "ui.card.popularity", n=s.popularity)
                 if s.reference_popularity is not None:
                     extra += f" (vs {s.reference_popularity:.0f})"
             st.markdown(f"{name_of(s.site.id)} · {extra}")
             if on_add is not None and s.site.has_coords:
                 st.button(
-                    text(lang, "card.add"),
+                    text(lang, "ui.card.add"),
                     key=f"{key}-{s.site.id}",
                     icon=":material/add:",
                     on_click=on_add,
@@ -623,12 +634,12 @@ def neighbourhood_dot(
             f'shape=ellipse, style=filled, fillcolor="{colours.get(h.category, "#ffffff")}"',
         )
         if h.via == "site":
-            edge("s:" + me.id, nid, label(lang, "rel", h.relation))
+            edge("s:" + me.id, nid, label(lang, "ui.rel", h.relation))
         elif h.via == "area":
-            edge("a:" + h.via_id, nid, label(lang, "rel", h.relation))
+            edge("a:" + h.via_id, nid, label(lang, "ui.rel", h.relation))
         else:
             node("s:" + h.via_id, name_of(h.via_id), "shape=box")
-            edge("s:" + h.via_id, nid, label(lang, "rel", h.relation))
+            edge("s:" + h.via_id, nid, label(lang, "ui.rel", h.relation))
             edge("s:" + me.id, "s:" + h.via_id, f"{h.distance_km or 0:.1f} km", "style=dotted")
     for b in near.bases:
         nid = "s:" + b.site.id

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from planner.i18n import LANGS
 from planner.itinerary import LODGING, MODES, PACES, TripRequest
 
 DEFAULT_THEME = "stone-carving"
@@ -34,7 +35,6 @@ MIXED = "mixed"
 EFFORTS = ("quick", "normal", "thorough")
 VIEWS = ("plan", "compare", "sites", "insights", "graph")
 BASEMAPS = ("osm", "amap")
-LANGS = ("zh", "en")
 
 
 def default_date(today: dt.date) -> dt.date:
@@ -167,7 +167,9 @@ class _Parser:
         self.notices: list[Notice] = []
 
     def bad(self, key: str) -> None:
-        self.notices.append(Notice("notice.bad_value", {"param": key, "value": self.params[key]}))
+        self.notices.append(
+            Notice("ui.notice.bad_value", {"param": key, "value": self.params[key]})
+        )
 
     def choice(self, key: str, options: Sequence[str], default: str) -> str:
         value = self.params.get(key)
@@ -204,10 +206,10 @@ class _Parser:
             ]
             if sugg:
                 values = {"param": key, "name": name, "suggestions": ", ".join(sugg)}
-                self.notices.append(Notice("notice.unknown_site", values))
+                self.notices.append(Notice("ui.notice.unknown_site", values))
             else:
                 self.notices.append(
-                    Notice("notice.unknown_site_plain", {"param": key, "name": name})
+                    Notice("ui.notice.unknown_site_plain", {"param": key, "name": name})
                 )
             return None
 
@@ -254,7 +256,7 @@ def from_query(
             if name in theme_ids and 0 <= value <= 10:
                 weights.append((name, value))
             else:
-                p.notices.append(Notice("notice.bad_value", {"param": "w", "value": item}))
+                p.notices.append(Notice("ui.notice.bad_value", {"param": "w", "value": item}))
     if theme == MIXED and not any(w > 0 for _, w in weights):
         weights = [(DEFAULT_THEME, 1.0)]
     days = p.integer("days", 1, MAX_DAYS, DEFAULT_DAYS)
@@ -275,7 +277,7 @@ def from_query(
     for item in _split(p.params.get("lock", "")):
         name, _, d = item.rpartition(":")
         if not name or not d.isdigit() or not 1 <= int(d) <= days:
-            p.notices.append(Notice("notice.bad_value", {"param": "lock", "value": item}))
+            p.notices.append(Notice("ui.notice.bad_value", {"param": "lock", "value": item}))
             continue
         sid = p.site("lock", name)
         if sid is not None:

@@ -18,10 +18,10 @@ import streamlit as st
 
 from kg.catalog import UnknownSiteError
 from planner import messages, service
+from planner.i18n import LANG_LABELS, LANGS, label, site_name, text
 from planner.model import Itinerary, itinerary_to_dict
 from planner.ui import cache, components, data, state
 from planner.ui.state import MIXED, Display, PlanInputs
-from planner.ui.strings import LANG_LABELS, LANGS, label, site_name, text
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _init(ctx: service.Context) -> None:
             if sid not in plannable:  # a town, or a site without a known position
                 site = ctx.catalog.sites[sid]
                 notices.append(
-                    state.Notice("notice.not_plannable", {"param": key, "name": site.name_zh})
+                    state.Notice("ui.notice.not_plannable", {"param": key, "name": site.name_zh})
                 )
     _apply(inputs, ctx)
     _apply_display(display)
@@ -249,12 +249,12 @@ def _sidebar(ctx: service.Context) -> None:
             required=True,
         )
         lang = _lang()
-        st.header(text(lang, "form.header"))
+        st.header(text(lang, "ui.form.header"))
         st.selectbox(
-            text(lang, "form.theme"),
+            text(lang, "ui.form.theme"),
             [*themes, MIXED],
             format_func=lambda t: (
-                text(lang, "form.theme_mixed")
+                text(lang, "ui.form.theme_mixed")
                 if t == MIXED
                 else themes[t][0 if lang == "zh" else 1]
             ),
@@ -262,7 +262,7 @@ def _sidebar(ctx: service.Context) -> None:
             on_change=_theme_changed,
         )
         if ss["theme"] == MIXED:
-            st.caption(text(lang, "form.weights"))
+            st.caption(text(lang, "ui.form.weights"))
             for t, (zh, en) in themes.items():
                 st.slider(
                     zh if lang == "zh" else en,
@@ -272,96 +272,96 @@ def _sidebar(ctx: service.Context) -> None:
                     key=f"w_{t}",
                     persist_state="session",
                 )
-        st.number_input(text(lang, "form.days"), 1, state.MAX_DAYS, step=1, key="days")
+        st.number_input(text(lang, "ui.form.days"), 1, state.MAX_DAYS, step=1, key="days")
         towns = _towns(ctx)
-        st.selectbox(text(lang, "form.start"), towns, format_func=name_of, key="start")
-        st.date_input(text(lang, "form.date"), key="date")
+        st.selectbox(text(lang, "ui.form.start"), towns, format_func=name_of, key="start")
+        st.date_input(text(lang, "ui.form.date"), key="date")
         st.segmented_control(
-            text(lang, "form.mode"),
+            text(lang, "ui.form.mode"),
             list(state.MODES),
-            format_func=lambda m: text(lang, f"mode.{m}"),
+            format_func=lambda m: text(lang, f"ui.mode.{m}"),
             key="mode",
             required=True,
         )
         st.segmented_control(
-            text(lang, "form.pace"),
+            text(lang, "ui.form.pace"),
             list(state.PACES),
-            format_func=lambda p: text(lang, f"pace.{p}"),
+            format_func=lambda p: text(lang, f"ui.pace.{p}"),
             key="pace",
             required=True,
         )
         plannable = _plannable(ctx)
         for key in ("must", "avoid"):
             st.multiselect(
-                text(lang, f"form.{key}"),
+                text(lang, f"ui.form.{key}"),
                 plannable,
                 format_func=name_of,
                 key=key,
-                placeholder=text(lang, "form.choose"),
+                placeholder=text(lang, "ui.form.choose"),
             )
-        with st.expander(text(lang, "form.more")):
+        with st.expander(text(lang, "ui.form.more")):
             st.segmented_control(
-                text(lang, "form.lodging"),
+                text(lang, "ui.form.lodging"),
                 list(state.LODGING),
-                format_func=lambda x: text(lang, f"lodging.{x}"),
+                format_func=lambda x: text(lang, f"ui.lodging.{x}"),
                 key="lodging",
                 required=True,
-                help=text(lang, "form.lodging_help"),
+                help=text(lang, "ui.form.lodging_help"),
             )
             st.selectbox(
-                text(lang, "form.end"),
+                text(lang, "ui.form.end"),
                 ["", *towns],
-                format_func=lambda x: name_of(x) if x else text(lang, "form.end_same"),
+                format_func=lambda x: name_of(x) if x else text(lang, "ui.form.end_same"),
                 key="end",
             )
             st.slider(
-                text(lang, "form.hot"),
+                text(lang, "ui.form.hot"),
                 0.0,
                 1.0,
                 step=0.1,
                 key="hot",
-                help=text(lang, "form.hot_help"),
+                help=text(lang, "ui.form.hot_help"),
             )
             st.segmented_control(
-                text(lang, "form.effort"),
+                text(lang, "ui.form.effort"),
                 list(state.EFFORTS),
-                format_func=lambda x: text(lang, f"effort.{x}"),
+                format_func=lambda x: text(lang, f"ui.effort.{x}"),
                 key="effort",
                 required=True,
-                help=text(lang, "form.effort_help"),
+                help=text(lang, "ui.form.effort_help"),
             )
         locks = ss.get("locks", ())
         orders = ss.get("orders", ())
         if locks or orders:
-            st.subheader(text(lang, "form.edits"))
+            st.subheader(text(lang, "ui.form.edits"))
             for site, day in locks:
-                st.caption(text(lang, "form.lock_item", site=name_of(site), day=day))
+                st.caption(text(lang, "ui.form.lock_item", site=name_of(site), day=day))
             for day, sites in orders:
                 st.caption(
-                    text(lang, "form.order_item", day=day, sites=" → ".join(map(name_of, sites)))
+                    text(lang, "ui.form.order_item", day=day, sites=" → ".join(map(name_of, sites)))
                 )
             st.button(
-                text(lang, "form.clear_edits"),
+                text(lang, "ui.form.clear_edits"),
                 icon=":material/undo:",
                 on_click=_clear_edits,
                 args=(ctx,),
                 key="clear_edits",
             )
         st.button(
-            text(lang, "form.reset"),
+            text(lang, "ui.form.reset"),
             icon=":material/restart_alt:",
             on_click=_reset,
             args=(ctx,),
             key="reset",
         )
-        st.caption(text(lang, "form.share"))
+        st.caption(text(lang, "ui.form.share"))
 
 
 # ----------------------------------------------------------------------------- plan view
 
 
 def _plan(inputs: PlanInputs) -> cache.Outcome:
-    with st.spinner(_t("plan.spinner"), show_time=True):
+    with st.spinner(_t("ui.plan.spinner"), show_time=True):
         return cache.plan(inputs)
 
 
@@ -373,11 +373,11 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
     lang = _lang()
     outcome = _plan(inputs)
     if outcome.itinerary is None:
-        st.error(text(lang, "plan.failed", reason=_why(outcome.error, lang)))
-        st.caption(text(lang, "plan.failed_hint"))
+        st.error(text(lang, "ui.plan.failed", reason=_why(outcome.error, lang)))
+        st.caption(text(lang, "ui.plan.failed_hint"))
         if inputs.locks or inputs.orders:  # an edit may be what broke it: offer the undo here
             st.button(
-                text(lang, "form.clear_edits"),
+                text(lang, "ui.form.clear_edits"),
                 icon=":material/undo:",
                 on_click=_clear_edits,
                 args=(ctx,),
@@ -387,14 +387,16 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
     it = outcome.itinerary
     st.subheader(it.title.text(lang))
     if not it.stops:
-        st.info(text(lang, "plan.empty"))
+        st.info(text(lang, "ui.plan.empty"))
     with st.container(horizontal=True, gap="small", key="metrics"):
-        st.metric(text(lang, "metric.days"), len(it.days), border=True, width="content")
-        st.metric(text(lang, "metric.stops"), len(it.stops), border=True, width="content")
-        st.metric(text(lang, "metric.km"), f"{it.total_km:.0f}", border=True, width="content")
-        st.metric(text(lang, "metric.score"), f"{it.total_score:.2f}", border=True, width="content")
+        st.metric(text(lang, "ui.metric.days"), len(it.days), border=True, width="content")
+        st.metric(text(lang, "ui.metric.stops"), len(it.stops), border=True, width="content")
+        st.metric(text(lang, "ui.metric.km"), f"{it.total_km:.0f}", border=True, width="content")
+        st.metric(
+            text(lang, "ui.metric.score"), f"{it.total_score:.2f}", border=True, width="content"
+        )
     if it.warnings:
-        with st.expander(text(lang, "warnings.header"), icon=":material/warning:"):
+        with st.expander(text(lang, "ui.warnings.header"), icon=":material/warning:"):
             st.markdown("\n".join(f"- {w.text(lang)}" for w in it.warnings))
     _map_block(ctx, it, lang)
     _timeline(ctx, it, inputs, lang)
@@ -404,9 +406,9 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
 
 def _map_block(ctx: service.Context, it: Itinerary, lang: str) -> None:
     st.segmented_control(
-        text(lang, "map.basemap"),
+        text(lang, "ui.map.basemap"),
         list(state.BASEMAPS),
-        format_func=lambda b: text(lang, f"map.{b}"),
+        format_func=lambda b: text(lang, f"ui.map.{b}"),
         key="basemap",
         required=True,
         persist_state="session",
@@ -416,11 +418,11 @@ def _map_block(ctx: service.Context, it: Itinerary, lang: str) -> None:
     with st.container(key="trip-map"):
         components.render_map(fmap, key=f"map-{basemap}")
     components.render_legend(it, lang)
-    st.caption(text(lang, "map.offline"))
+    st.caption(text(lang, "ui.map.offline"))
 
 
 def _timeline(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str) -> None:
-    st.subheader(text(lang, "timeline.header"))
+    st.subheader(text(lang, "ui.timeline.header"))
     st.session_state["_day_orders"] = {
         k: [s.site_id for s in d.stops] for k, d in enumerate(it.days, 1)
     }
@@ -450,17 +452,17 @@ def _timeline(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str
 def _dropped(ctx: service.Context, it: Itinerary, lang: str) -> None:
     name_of = _name_of(ctx)
     add = _add_must(ctx)
-    with st.expander(f"{text(lang, 'dropped.header')} ({len(it.dropped)})"):
+    with st.expander(f"{text(lang, 'ui.dropped.header')} ({len(it.dropped)})"):
         if not it.dropped:
-            st.caption(text(lang, "dropped.none"))
+            st.caption(text(lang, "ui.dropped.none"))
         for x in it.dropped:
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                reason = label(lang, "reason", x.reason)
+                reason = label(lang, "ui.reason", x.reason)
                 st.markdown(f"**{name_of(x.site_id)}** · {reason}")
                 site = ctx.catalog.sites.get(x.site_id)
                 if x.reason != "no_coordinates" and site is not None and site.has_coords:
                     st.button(
-                        text(lang, "edit.add"),
+                        text(lang, "ui.edit.add"),
                         key=f"add-{x.site_id}",
                         icon=":material/add:",
                         on_click=add,
@@ -472,11 +474,11 @@ def _dropped(ctx: service.Context, it: Itinerary, lang: str) -> None:
 
 
 def _downloads(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: str) -> None:
-    st.subheader(text(lang, "dl.header"))
+    st.subheader(text(lang, "ui.dl.header"))
     stem = f"heritage-{inputs.theme}-{inputs.date.isoformat()}-{len(it.days)}d"
     with st.container(horizontal=True, gap="small", key="downloads"):
         st.download_button(
-            text(lang, "dl.json"),
+            text(lang, "ui.dl.json"),
             json.dumps(itinerary_to_dict(it), ensure_ascii=False, indent=2).encode("utf-8"),
             file_name=f"{stem}.json",
             mime="application/json",
@@ -485,8 +487,8 @@ def _downloads(ctx: service.Context, it: Itinerary, inputs: PlanInputs, lang: st
         )
         offered = _export_buttons(inputs, lang, stem)
     if not offered:
-        st.caption(text(lang, "dl.more"))
-    st.caption(text(lang, "form.share"))
+        st.caption(text(lang, "ui.dl.more"))
+    st.caption(text(lang, "ui.form.share"))
 
 
 _EXPORT_MIME = {
@@ -527,41 +529,41 @@ def _export_buttons(inputs: PlanInputs, lang: str, stem: str) -> int:
 def _compare_view(ctx: service.Context, inputs: PlanInputs) -> None:
     lang = _lang()
     name_of = _name_of(ctx)
-    st.subheader(text(lang, "cmp.header"))
-    st.caption(text(lang, "cmp.caption"))
+    st.subheader(text(lang, "ui.cmp.header"))
+    st.caption(text(lang, "ui.cmp.caption"))
     opt = _plan(inputs)
-    with st.spinner(_t("plan.spinner")):
+    with st.spinner(_t("ui.plan.spinner")):
         base = cache.baseline(inputs)
     if opt.itinerary is None or base.itinerary is None:
-        st.error(text(lang, "cmp.failed", reason=_why(opt.error or base.error, lang)))
+        st.error(text(lang, "ui.cmp.failed", reason=_why(opt.error or base.error, lang)))
     else:
         a, b = opt.itinerary, base.itinerary
         rows = [
             {
-                "": text(lang, "cmp.optimised"),
-                text(lang, "cmp.score"): round(a.total_score, 3),
-                text(lang, "cmp.km"): round(a.total_km, 1),
-                text(lang, "cmp.stops"): len(a.stops),
+                "": text(lang, "ui.cmp.optimised"),
+                text(lang, "ui.cmp.score"): round(a.total_score, 3),
+                text(lang, "ui.cmp.km"): round(a.total_km, 1),
+                text(lang, "ui.cmp.stops"): len(a.stops),
             },
             {
-                "": text(lang, "cmp.greedy"),
-                text(lang, "cmp.score"): round(b.total_score, 3),
-                text(lang, "cmp.km"): round(b.total_km, 1),
-                text(lang, "cmp.stops"): len(b.stops),
+                "": text(lang, "ui.cmp.greedy"),
+                text(lang, "ui.cmp.score"): round(b.total_score, 3),
+                text(lang, "ui.cmp.km"): round(b.total_km, 1),
+                text(lang, "ui.cmp.stops"): len(b.stops),
             },
         ]
         st.dataframe(rows, hide_index=True, key="cmp-table")
         d_score = a.total_score - b.total_score
         d_km = b.total_km - a.total_km
         if abs(d_score) < 1e-9 and abs(d_km) < 0.05:
-            st.info(text(lang, "cmp.same"))
+            st.info(text(lang, "ui.cmp.same"))
         else:
-            st.success(text(lang, "cmp.gain", score=d_score, km=d_km))
-        for title, itin in ((text(lang, "cmp.optimised"), a), (text(lang, "cmp.greedy"), b)):
+            st.success(text(lang, "ui.cmp.gain", score=d_score, km=d_km))
+        for title, itin in ((text(lang, "ui.cmp.optimised"), a), (text(lang, "ui.cmp.greedy"), b)):
             st.markdown(f"**{title}**")
             st.markdown(
                 "\n".join(
-                    f"- {text(lang, 'map.day', n=k)} ({d.km:.0f} {text(lang, 'unit.km')}): "
+                    f"- {text(lang, 'ui.map.day', n=k)} ({d.km:.0f} {text(lang, 'ui.unit.km')}): "
                     + " → ".join(name_of(s.site_id) for s in d.stops)
                     for k, d in enumerate(itin.days, 1)
                 )
@@ -571,39 +573,41 @@ def _compare_view(ctx: service.Context, inputs: PlanInputs) -> None:
 
 def _line_compare(ctx: service.Context, inputs: PlanInputs, lang: str) -> None:
     name_of = _name_of(ctx)
-    st.subheader(text(lang, "cmp.line_header"))
-    st.caption(text(lang, "cmp.line_caption"))
+    st.subheader(text(lang, "ui.cmp.line_header"))
+    st.caption(text(lang, "ui.cmp.line_caption"))
     lines = ctx.catalog.lines
     ids = list(lines)
     if "line" not in st.session_state or st.session_state["line"] not in ids:
         st.session_state["line"] = inputs.theme if inputs.theme in ids else ids[0]
     line = st.selectbox(
-        text(lang, "cmp.line"),
+        text(lang, "ui.cmp.line"),
         ids,
         format_func=lambda k: lines[k].name_zh if lang == "zh" else lines[k].name_en or k,
         key="line",
         persist_state="session",
     )
-    with st.spinner(_t("plan.spinner")):
+    with st.spinner(_t("ui.plan.spinner")):
         tours = cache.line_tours(line)
     if tours.greedy is None or tours.best is None:
-        st.error(text(lang, "cmp.failed", reason=_why(tours.error, lang)))
+        st.error(text(lang, "ui.cmp.failed", reason=_why(tours.error, lang)))
         return
     g, b = tours.greedy, tours.best
     with st.container(horizontal=True, gap="small"):
-        st.metric(text(lang, "cmp.line_greedy"), f"{g['total_km']:.1f} km", border=True)
+        st.metric(text(lang, "ui.cmp.line_greedy"), f"{g['total_km']:.1f} km", border=True)
         st.metric(
-            text(lang, "cmp.line_best"),
+            text(lang, "ui.cmp.line_best"),
             f"{b['total_km']:.1f} km",
             delta=f"{b['total_km'] - g['total_km']:+.1f} km",
             delta_color="inverse",
             border=True,
-            help=text(lang, "cmp.line_proved" if b["proved_optimal"] else "cmp.line_heuristic"),
+            help=text(
+                lang, "ui.cmp.line_proved" if b["proved_optimal"] else "ui.cmp.line_heuristic"
+            ),
         )
     saved = g["total_km"] - b["total_km"]
     if g["total_km"] > 0:
-        st.success(text(lang, "cmp.line_saves", km=saved, pct=100 * saved / g["total_km"]))
-    for title, tour in ((text(lang, "cmp.line_greedy"), g), (text(lang, "cmp.line_best"), b)):
+        st.success(text(lang, "ui.cmp.line_saves", km=saved, pct=100 * saved / g["total_km"]))
+    for title, tour in ((text(lang, "ui.cmp.line_greedy"), g), (text(lang, "ui.cmp.line_best"), b)):
         st.markdown(f"**{title}** ({tour['solver']})")
         st.caption(" → ".join(name_of(s["id"]) for s in tour["stops"]))
 
@@ -627,16 +631,16 @@ def _sites_view(ctx: service.Context, inputs: PlanInputs) -> None:
     if ss.get("card_site") not in options:
         ss["card_site"] = options[0]
     site = st.selectbox(
-        text(lang, "card.pick"),
+        text(lang, "ui.card.pick"),
         options,
         format_func=lambda s: ("★ " if s in in_plan else "") + name_of(s),
         key="card_site",
         persist_state="session",
     )
-    with st.spinner(text(lang, "card.loading"), show_time=True):
+    with st.spinner(text(lang, "ui.card.loading"), show_time=True):
         card = cache.site_card(site)
     if card is None:
-        st.warning(text(lang, "graph.unknown", name=name_of(site), suggestions=""))
+        st.warning(text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
         return
     with st.container(border=True, key="site-card"):
         components.render_site_card(
@@ -649,14 +653,14 @@ def _sites_view(ctx: service.Context, inputs: PlanInputs) -> None:
 
 def _insights_view(ctx: service.Context) -> None:
     lang = _lang()
-    st.subheader(text(lang, "ins.header"))
+    st.subheader(text(lang, "ui.ins.header"))
     ins = cache.insights(data.artifact_folders())
     if ins.empty:
-        st.info(text(lang, "ins.missing"))
+        st.info(text(lang, "ui.ins.missing"))
         return
     dests = ins.destinations
     if not dests:
-        st.info(text(lang, "ins.missing"))
+        st.info(text(lang, "ui.ins.missing"))
         return
 
     def dest_label(g: str) -> str:
@@ -666,7 +670,7 @@ def _insights_view(ctx: service.Context) -> None:
     if ss.get("ins_dest") not in dests:
         ss["ins_dest"] = dests[0]
     dest = st.selectbox(
-        text(lang, "ins.destination"),
+        text(lang, "ui.ins.destination"),
         dests,
         format_func=dest_label,
         key="ins_dest",
@@ -678,12 +682,12 @@ def _insights_view(ctx: service.Context) -> None:
             st.caption(
                 text(
                     lang,
-                    "ins.docs",
+                    "ui.ins.docs",
                     n=int(row["n_docs"].iloc[0]),
                     share=float(row["doc_share"].iloc[0]),
                 )
             )
-    st.markdown(f"**{text(lang, 'ins.tfidf')}**")
+    st.markdown(f"**{text(lang, 'ui.ins.tfidf')}**")
     kw = ins.keywords[ins.keywords["group"] == dest] if not ins.keywords.empty else ins.keywords
     if not kw.empty:
         st.dataframe(
@@ -691,27 +695,27 @@ def _insights_view(ctx: service.Context) -> None:
             hide_index=True,
             key="ins-tfidf",
             column_config={
-                "rank": st.column_config.NumberColumn(text(lang, "ins.col_rank")),
-                "term": st.column_config.TextColumn(text(lang, "ins.col_term")),
+                "rank": st.column_config.NumberColumn(text(lang, "ui.ins.col_rank")),
+                "term": st.column_config.TextColumn(text(lang, "ui.ins.col_term")),
                 "tfidf_sum": st.column_config.NumberColumn("TF-IDF", format="%.2f"),
                 "doc_share": st.column_config.ProgressColumn(
-                    text(lang, "ins.col_share"), min_value=0.0, max_value=1.0, format="%.2f"
+                    text(lang, "ui.ins.col_share"), min_value=0.0, max_value=1.0, format="%.2f"
                 ),
-                "docs_with_term": st.column_config.NumberColumn(text(lang, "ins.col_docs")),
+                "docs_with_term": st.column_config.NumberColumn(text(lang, "ui.ins.col_docs")),
             },
         )
     if dest in ins.wordclouds:
-        st.markdown(f"**{text(lang, 'ins.wordcloud')}**")
+        st.markdown(f"**{text(lang, 'ui.ins.wordcloud')}**")
         st.image(cache.file_bytes(ins.wordclouds[dest]), caption=dest_label(dest), width=640)
     topics = ins.topics[ins.topics["group"] == dest] if not ins.topics.empty else ins.topics
     if not topics.empty:
         k = int(topics["k"].iloc[0])
-        st.markdown(f"**{text(lang, 'ins.topics', k=k)}**")
+        st.markdown(f"**{text(lang, 'ui.ins.topics', k=k)}**")
         st.dataframe(
             [
                 {
-                    "": text(lang, "ins.topic", n=int(t)),
-                    text(lang, "ins.col_terms"): ", ".join(
+                    "": text(lang, "ui.ins.topic", n=int(t)),
+                    text(lang, "ui.ins.col_terms"): ", ".join(
                         grp.sort_values("rank")["term"].astype(str).head(10)
                     ),
                 }
@@ -722,13 +726,13 @@ def _insights_view(ctx: service.Context) -> None:
         )
     _sentiment_tables(ctx, ins, dest, lang)
     if not ins.report_table.empty:
-        with st.expander(text(lang, "ins.report_table")):
+        with st.expander(text(lang, "ui.ins.report_table")):
             st.dataframe(ins.report_table, hide_index=True, key="ins-report")
     if not ins.coherence.empty:
-        with st.expander(text(lang, "ins.coherence")):
+        with st.expander(text(lang, "ui.ins.coherence")):
             st.dataframe(ins.coherence, hide_index=True, key="ins-coherence")
     for stage, folder in sorted(ins.folders.items()):
-        st.caption(f"{stage}: " + text(lang, "ins.provenance", folder=folder))
+        st.caption(f"{stage}: " + text(lang, "ui.ins.provenance", folder=folder))
 
 
 def _sentiment_tables(ctx: service.Context, ins: data.Insights, dest: str, lang: str) -> None:
@@ -736,23 +740,25 @@ def _sentiment_tables(ctx: service.Context, ins: data.Insights, dest: str, lang:
         return
     overall = ins.aspects[ins.aspects["site"] == "*"]
     if not overall.empty:
-        st.markdown(f"**{text(lang, 'ins.sentiment')}**")
+        st.markdown(f"**{text(lang, 'ui.ins.sentiment')}**")
         chart = pd.DataFrame(
             {
-                text(lang, "ins.aspect"): [label(lang, "aspect", a) for a in overall["aspect"]],
-                text(lang, "ins.mean"): overall["mean_score"].astype(float).to_list(),
+                text(lang, "ui.ins.aspect"): [
+                    label(lang, "ui.aspect", a) for a in overall["aspect"]
+                ],
+                text(lang, "ui.ins.mean"): overall["mean_score"].astype(float).to_list(),
             }
         )
-        st.bar_chart(chart, x=text(lang, "ins.aspect"), y=text(lang, "ins.mean"), height=260)
+        st.bar_chart(chart, x=text(lang, "ui.ins.aspect"), y=text(lang, "ui.ins.mean"), height=260)
     in_dest = {s.id for s in ctx.catalog.sites_in_county(dest)}
     per_site = ins.aspects[ins.aspects["site"].isin(in_dest)]
     if per_site.empty:
         return
     name_of = _name_of(ctx)
-    st.markdown(f"**{text(lang, 'ins.site_sentiment')}**")
+    st.markdown(f"**{text(lang, 'ui.ins.site_sentiment')}**")
     table = per_site.pivot_table(index="site", columns="aspect", values="mean_score")
     table.index = [name_of(s) for s in table.index]
-    table.columns = [label(lang, "aspect", c) for c in table.columns]
+    table.columns = [label(lang, "ui.aspect", c) for c in table.columns]
     st.dataframe(table.round(2), key="ins-site-sentiment")
 
 
@@ -763,22 +769,22 @@ def _graph_view(ctx: service.Context, inputs: PlanInputs) -> None:
     lang = _lang()
     name_of = _name_of(ctx)
     ss = st.session_state
-    st.subheader(text(lang, "graph.header"))
+    st.subheader(text(lang, "ui.graph.header"))
     options, in_plan = _site_options(ctx, inputs)
     if ss.get("graph_site") not in options:
         ss["graph_site"] = ss.get("card_site") if ss.get("card_site") in options else options[0]
     site = st.selectbox(
-        text(lang, "graph.centre"),
+        text(lang, "ui.graph.centre"),
         options,
         format_func=lambda s: ("★ " if s in in_plan else "") + name_of(s),
         key="graph_site",
         persist_state="session",
     )
-    keywords = st.toggle(text(lang, "graph.keywords"), key="graph_kw", persist_state="session")
-    with st.spinner(text(lang, "card.loading"), show_time=True):
+    keywords = st.toggle(text(lang, "ui.graph.keywords"), key="graph_kw", persist_state="session")
+    with st.spinner(text(lang, "ui.card.loading"), show_time=True):
         card = cache.site_card(site)
     if card is None:
-        st.warning(text(lang, "graph.unknown", name=name_of(site), suggestions=""))
+        st.warning(text(lang, "ui.graph.unknown", name=name_of(site), suggestions=""))
         return
     idx = 1 if lang == "zh" else 2
     dot = components.neighbourhood_dot(
@@ -789,7 +795,7 @@ def _graph_view(ctx: service.Context, inputs: PlanInputs) -> None:
         theme_names={t[0]: t[idx] for t in cache.theme_table()},
     )
     st.graphviz_chart(dot, width="stretch")
-    st.caption(text(lang, "graph.legend"))
+    st.caption(text(lang, "ui.graph.legend"))
     neighbours = list(
         dict.fromkeys(
             [s.site.id for s in card.profile.similar]
@@ -798,7 +804,7 @@ def _graph_view(ctx: service.Context, inputs: PlanInputs) -> None:
         )
     )
     if neighbours:
-        st.markdown(f"**{text(lang, 'graph.recentre')}**")
+        st.markdown(f"**{text(lang, 'ui.graph.recentre')}**")
         with st.container(horizontal=True, gap="small"):
             for sid in neighbours:
                 st.button(
@@ -819,27 +825,27 @@ def _recentre(site: str) -> None:
 
 def _connection(ctx: service.Context, site: str, options: list[str], lang: str) -> None:
     name_of = _name_of(ctx)
-    st.markdown(f"**{text(lang, 'graph.connect_header')}**")
+    st.markdown(f"**{text(lang, 'ui.graph.connect_header')}**")
     others = [s for s in options if s != site]
     ss = st.session_state
     if ss.get("graph_to") not in others:
         ss["graph_to"] = others[0]
     target = st.selectbox(
-        text(lang, "graph.connect_to"), others, format_func=name_of, key="graph_to"
+        text(lang, "ui.graph.connect_to"), others, format_func=name_of, key="graph_to"
     )
-    typed = st.text_input(text(lang, "graph.connect_text"), key="graph_to_text").strip()
-    with st.spinner(text(lang, "card.loading")):
+    typed = st.text_input(text(lang, "ui.graph.connect_text"), key="graph_to_text").strip()
+    with st.spinner(text(lang, "ui.card.loading")):
         result = cache.connections(site, typed or target)
     if result.unknown is not None:
         sugg = ", ".join(result.suggestions)
-        st.warning(text(lang, "graph.unknown", name=result.unknown, suggestions=sugg))
+        st.warning(text(lang, "ui.graph.unknown", name=result.unknown, suggestions=sugg))
         return
     if not result.paths:
-        st.info(text(lang, "graph.no_path"))
+        st.info(text(lang, "ui.graph.no_path"))
         return
     st.graphviz_chart(components.paths_dot(result.paths), width="stretch")
     for n, path in enumerate(result.paths, 1):
-        st.caption(f"{text(lang, 'graph.path', n=n, cost=path.cost)}: {path.text()}")
+        st.caption(f"{text(lang, 'ui.graph.path', n=n, cost=path.cost)}: {path.text()}")
 
 
 # ----------------------------------------------------------------------------- page
@@ -853,9 +859,9 @@ def _notices() -> None:
 def _view_selector() -> str:
     lang = _lang()
     st.segmented_control(
-        text(lang, "view.label"),
+        text(lang, "ui.view.label"),
         list(state.VIEWS),
-        format_func=lambda v: f"{_ICONS[v]} {text(lang, f'view.{v}')}",
+        format_func=lambda v: f"{_ICONS[v]} {text(lang, f'ui.view.{v}')}",
         key="view",
         required=True,
         label_visibility="collapsed",
@@ -868,8 +874,8 @@ def _render() -> None:
     _init(ctx)
     _sidebar(ctx)
     lang = _lang()
-    st.title(text(lang, "app.title"))
-    st.caption(text(lang, "app.caption"))
+    st.title(text(lang, "ui.app.title"))
+    st.caption(text(lang, "ui.app.caption"))
     _notices()
     view = _view_selector()
     inputs = _read_inputs()
@@ -899,7 +905,7 @@ def main() -> None:
         st.warning(str(exc))
     except Exception as exc:
         log.exception("the page failed")
-        st.error(text(_lang(), "app.unexpected", error=type(exc).__name__))
+        st.error(text(_lang(), "ui.app.unexpected", error=type(exc).__name__))
 
 
 __all__ = ["main"]

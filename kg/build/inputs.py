@@ -1,0 +1,62 @@
+"""The files a build reads and the code that builds: their hashes make the build's key."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from kg.build.core import (
+    AREAS_FILE,
+    ITEMS_FILE,
+    LINKS_FILE,
+    SHAPES_FILE,
+    THEMES_FILE,
+    VOCABULARY_FILE,
+    _rel,
+    sha256_file,
+)
+from kg.build.nlp_tables import _nlp_files
+
+#: modules of ``kg`` (besides the ``kg/build`` package) whose code shapes the graph
+_CODE_MODULES = ("uris.py", "namespaces.py", "validate.py", "catalog.py")
+
+
+def _code_hash() -> str:
+    """SHA-256 over the build package's sources and the kg modules it relies on."""
+    build_dir = Path(__file__).resolve().parent
+    kg_dir = build_dir.parent
+    files = sorted(build_dir.rglob("*.py")) + [kg_dir / name for name in _CODE_MODULES]
+    digest = hashlib.sha256()
+    for p in files:
+        if p.exists():
+            digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+CATALOG_FILES = (
+    "sites.csv",
+    "lines.yaml",
+    "seed_distances.csv",
+    "published_distances.csv",
+    ITEMS_FILE,
+    LINKS_FILE,
+)
+ONTOLOGY_FILES = (VOCABULARY_FILE, THEMES_FILE, SHAPES_FILE, AREAS_FILE)
+
+
+def _input_hashes(paths: Mapping[str, Path], nlp_paths: Iterable[Path]) -> dict[str, str]:
+    """SHA-256 of every file the build reads: catalog, ontology and NLP tables."""
+    hashes: dict[str, str] = {}
+    for name in CATALOG_FILES:
+        f = Path(paths["catalog"]) / name
+        if f.exists():
+            hashes[name] = sha256_file(f)
+    for name in ONTOLOGY_FILES:
+        f = Path(paths["ontology"]) / name
+        if f.exists():
+            hashes[f"ontology/{name}"] = sha256_file(f)
+    for p in nlp_paths:
+        for f in _nlp_files(Path(p)):
+            hashes[f"nlp:{_rel(f)}"] = sha256_file(f)
+    return hashes

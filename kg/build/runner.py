@@ -1,0 +1,164 @@
+"""``run_build``: hash the inputs, skip an unchanged build, validate, write the outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.build.builder import build_graph
+from kg.build.core import (
+    BUILD_PARAMS,
+    PROJECT_ROOT,
+    BuildParams,
+    _json,
+    _sha256_bytes,
+    sha256_file,
+)
+from kg.build.inputs import _code_hash, _input_hashes
+from kg.build.nlp_tables import find_nlp_tables, load_nlp_tables
+from kg.build.records import default_paths
+from kg.build.serialize import serialize_jsonld, serialize_turtle
+
+
+@dataclass
+class BuildResult:
+    """What :func:`run_build` did."""
+
+    out_dir: Path
+    rebuilt: bool
+    triples: int
+    conforms: bool
+    warnings: list[str]
+    manifest: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def graph_path(self) -> Path:
+        return self.out_dir / "graph.ttl"
+
+
+@contextlib.contextmanager
+def _atomic_dir_writes(out_dir: Path) -> Iterator[dict[str, str]]:
+    """Collect ``{name: text}``; write each to a temp file, then rename all into place."""
+    pending: dict[str, str] = {}
+    yield pending
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps = []
+    try:
+        for name, text in pending.items():
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            temps.append((tmp, out_dir / name))
+        # manifest last: a folder whose manifest matches its files is complete
+        temps.sort(key=lambda t: t[1].name == "manifest.json")
+        for tmp, final in temps:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def run_build(
+    data_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    nlp_paths: Iterable[str | Path] | None = None,
+    params: BuildParams = BUILD_PARAMS,
+    force: bool = False,
+) -> BuildResult:
+    """Build, validate and write the graph unless the manifest shows identical inputs.
+
+    Parameters
+    ----------
+    data_dir
+        Catalog folder (default: :func:`kg.catalog.default_data_dir`).
+    out_dir
+        Output folder (default ``artifacts/kg``).
+    nlp_paths
+        NLP artifact folders or table files; ``None`` discovers them under ``artifacts/nlp``
+        (:func:`find_nlp_tables`); an empty list builds without NLP.
+    params
+        Derivation parameters.
+    force
+        Rebuild even if nothing changed.
+
+    Raises
+    ------
+    kg.catalog.CatalogError, KGBuildError
+        Invalid inputs.
+    kg.validate.ShaclViolationError
+        The built graph violates the shapes; nothing is written except ``shacl_report.txt``.
+    """
+    import time
+
+    from kg.catalog import load_catalog
+    from kg.validate import ShaclViolationError, load_shapes, validate_graph
+
+    out = Path(out_dir) if out_dir else PROJECT_ROOT / "artifacts" / "kg"
+    paths = default_paths(data_dir)
+    nlp_list = [Path(p) for p in (find_nlp_tables() if nlp_paths is None else nlp_paths)]
+    inputs = _input_hashes(paths, nlp_list)
+    key_material = {"inputs": inputs, "params": asdict(params), "code": _code_hash()}
+    key = hashlib.sha256(_json(key_material).encode()).hexdigest()[:16]
+    manifest_path = out / "manifest.json"
+    if not force and manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            old = {}
+        outputs_ok = all(
+            (out / name).exists() and sha256_file(out / name) == digest
+            for name, digest in old.get("outputs", {}).items()
+        )
+        if old.get("key") == key and outputs_ok and old.get("outputs"):
+            return BuildResult(
+                out, False, old.get("triples", 0), True, old.get("warnings", []), old
+            )
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    catalog = load_catalog(paths["catalog"])
+    nlp = load_nlp_tables(nlp_list) if nlp_list else None
+    warnings: list[str] = []
+    g = build_graph(catalog, nlp=nlp, params=params, inputs=inputs, warnings=warnings)
+    seconds["build"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = validate_graph(g, shapes=load_shapes())
+    seconds["validate"] = time.perf_counter() - t0
+    if not report.conforms:
+        with _atomic_dir_writes(out) as files:
+            files["shacl_report.txt"] = report.text
+        raise ShaclViolationError(report)
+    t0 = time.perf_counter()
+    ttl = serialize_turtle(g)
+    jsonld = serialize_jsonld(g)
+    seconds["serialize"] = time.perf_counter() - t0
+    outputs = {
+        "graph.ttl": ttl,
+        "graph.jsonld": jsonld,
+        "shacl_report.txt": report.text,
+    }
+    manifest: dict[str, Any] = {
+        "stage": "kg.build",
+        "key": key,
+        "params": asdict(params),
+        "inputs": inputs,
+        "nlp_tables": nlp.present() if nlp else [],
+        "code_sha256": key_material["code"],
+        "triples": len(g),
+        "conforms": True,
+        "warnings": warnings + [i.line() for i in report.issues],
+        "outputs": {k: _sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
+    }
+    with _atomic_dir_writes(out) as files:
+        files.update(outputs)
+        files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    return BuildResult(out, True, len(g), True, manifest["warnings"], manifest, seconds)

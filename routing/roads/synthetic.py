@@ -1,0 +1,124 @@
+"""Synthetic OpenStreetMap road networks (written with pyosmium) for tests and benchmarks.
+
+A grid of ``highway=<grid_tag>`` ways covers the bounding box of the points given (plus a
+margin), and each point gets a short ``highway=<spur_tag>`` spur from the nearest grid crossing
+that ends :data:`SPUR_GAP_DEG` before the point, so the point's nearest road is unambiguous
+(the grid is shifted until no point lies near a grid line — no ties between two roads).
+Points listed in ``far`` get no spur and lie outside the grid's box: the engine has to snap
+them a long way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SPUR_GAP_DEG = 0.0001  # ~10 m
+_MIN_LINE_GAP_DEG = 0.0005  # no point within ~50 m of a grid line
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SyntheticNetwork:
+    """What was written: node and way counts, the grid's box and spacing."""
+
+    path: Path
+    nodes: int
+    ways: int
+    box: tuple[float, float, float, float]  # min lat, min lon, max lat, max lon
+    spacing_deg: float
+
+
+def _grid_origin(lo: float, points: Sequence[float], spacing: float) -> float:
+    for k in range(64):  # bounded: shift by spacing/67 until every point is clear of the lines
+        origin = lo - spacing * (0.5 + k / 67.0)
+        if all(
+            min((p - origin) % spacing, spacing - (p - origin) % spacing) > _MIN_LINE_GAP_DEG
+            for p in points
+        ):
+            return origin
+    raise ValueError("cannot place a grid clear of every point; use another spacing")
+
+
+def write_grid_network(
+    path: Path,
+    points: Sequence[Point],
+    *,
+    spacing_deg: float = 0.02,
+    margin_deg: float = 0.03,
+    far: Sequence[int] = (),
+    grid_tag: str = "primary",
+    spur_tag: str = "primary",
+    min_size: tuple[int, int] = (0, 0),
+) -> SyntheticNetwork:
+    """Write an ``.osm.pbf`` grid network serving ``points`` (indices in ``far`` left out).
+
+    ``min_size`` = (rows, cols) enlarges the grid (for benchmarks of a given node count).
+    """
+    import osmium
+
+    near = [p for k, p in enumerate(points) if k not in set(far)]
+    if not near:
+        raise ValueError("no points to serve")
+    lat0 = _grid_origin(min(p[0] for p in near) - margin_deg, [p[0] for p in near], spacing_deg)
+    lon0 = _grid_origin(min(p[1] for p in near) - margin_deg, [p[1] for p in near], spacing_deg)
+    rows = max(min_size[0], math.ceil((max(p[0] for p in near) + margin_deg - lat0) / spacing_deg))
+    cols = max(min_size[1], math.ceil((max(p[1] for p in near) + margin_deg - lon0) / spacing_deg))
+    rows, cols = rows + 1, cols + 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    writer = osmium.SimpleWriter(str(path))
+    n_nodes = n_ways = 0
+    try:
+
+        def node_id(r: int, c: int) -> int:
+            return 1 + r * cols + c
+
+        for r in range(rows):
+            for c in range(cols):
+                loc = osmium.osm.Location(lon0 + c * spacing_deg, lat0 + r * spacing_deg)
+                writer.add_node(osmium.osm.mutable.Node(id=node_id(r, c), location=loc, version=1))
+                n_nodes += 1
+        spur_nodes: list[tuple[int, float, float]] = []
+        for lat, lon in near:
+            r = min(rows - 1, max(0, round((lat - lat0) / spacing_deg)))
+            c = min(cols - 1, max(0, round((lon - lon0) / spacing_deg)))
+            glat, glon = lat0 + r * spacing_deg, lon0 + c * spacing_deg
+            d = math.hypot(lat - glat, lon - glon)
+            if d <= SPUR_GAP_DEG:
+                continue
+            f = (d - SPUR_GAP_DEG) / d
+            spur_nodes.append((node_id(r, c), glat + (lat - glat) * f, glon + (lon - glon) * f))
+        nid = rows * cols + 1
+        spur_ways: list[list[int]] = []
+        for anchor, lat, lon in spur_nodes:
+            loc = osmium.osm.Location(lon, lat)
+            writer.add_node(osmium.osm.mutable.Node(id=nid, location=loc, version=1))
+            spur_ways.append([anchor, nid])
+            nid += 1
+            n_nodes += 1
+        wid = 1
+        for r in range(rows):
+            nodes = [node_id(r, c) for c in range(cols)]
+            writer.add_way(
+                osmium.osm.mutable.Way(id=wid, nodes=nodes, version=1, tags={"highway": grid_tag})
+            )
+            wid += 1
+        for c in range(cols):
+            nodes = [node_id(r, c) for r in range(rows)]
+            writer.add_way(
+                osmium.osm.mutable.Way(id=wid, nodes=nodes, version=1, tags={"highway": grid_tag})
+            )
+            wid += 1
+        for nodes in spur_ways:
+            writer.add_way(
+                osmium.osm.mutable.Way(id=wid, nodes=nodes, version=1, tags={"highway": spur_tag})
+            )
+            wid += 1
+        n_ways = wid - 1
+    finally:
+        writer.close()
+    box = (lat0, lon0, lat0 + (rows - 1) * spacing_deg, lon0 + (cols - 1) * spacing_deg)
+    return SyntheticNetwork(path, n_nodes, n_ways, box, spacing_deg)
