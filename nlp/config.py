@@ -45,6 +45,8 @@ class NlpConfig:
     sentiment_words
         Segmentation fed to snownlp's sentiment model: ``"snownlp"`` (its own, as trained) or
         ``"jieba"`` (the pipeline segmenter; ~6× faster, slightly lower AUC).
+    key_dir
+        Where per-corpus author-hash keys are kept (outside the artifacts, mode 0600).
     sentiment_model
         ``"auto"``: learn sentiment from the corpus's star ratings when there are enough and
         the learnt model beats the bundled one out of fold; ``"bundled"``: never learn;
@@ -63,6 +65,7 @@ class NlpConfig:
     min_token_chars: int = 2
     sentiment_words: str = "snownlp"
     sentiment_model: str = "auto"
+    key_dir: Path = Path.home() / ".config" / "heritage-routes" / "corpus-keys"
 
 
 def config_from_env(**overrides: object) -> NlpConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ConfigError", "IngestError", "LexiconError", "NlpError"]
+__all__ = ["ConfigError", "IngestError", "LexiconError", "NlpError", "ThinDataError"]
 
 
 class NlpError(Exception):
@@ -37,3 +37,11 @@ class ConfigError(NlpError, ValueError):
 
 class LexiconError(NlpError, ValueError):
     """A lexicon file (user dictionary, stopwords, aspects) is malformed."""
+
+
+class ThinDataError(NlpError, ValueError):
+    """Too little input for a stage (no documents, no shared terms, fewer than two sites …).
+
+    :func:`nlp.pipeline.run_all` skips the stage (and those needing it) with this one-line
+    reason; a single-stage command reports it and exits 2.
+    """

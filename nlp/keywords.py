@@ -21,6 +21,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from nlp.errors import ThinDataError
+
 __all__ = ["KeywordTables", "fit_keywords", "jieba_keywords", "tfidf_in_memory"]
 
 Chunk = Sequence[tuple[Sequence[str], Sequence[str]]]  # (groups of the doc, tokens)
@@ -108,11 +110,11 @@ def fit_keywords(
             df.update(set(tokens))
             group_sizes.update(dict.fromkeys(groups, 1))
     if n_docs == 0:
-        raise ValueError("no documents to compute keywords from")
+        raise ThinDataError("no documents to compute keywords from")
     max_count = max_df * n_docs
     vocab = sorted(t for t, c in df.items() if c >= min_df and c <= max_count)
     if not vocab:
-        raise ValueError(f"no term occurs in at least min_df={min_df} documents")
+        raise ThinDataError(f"no term occurs in at least min_df={min_df} documents")
     group_names = sorted(group_sizes)
     gindex = {g: i for i, g in enumerate(group_names)}
     vec = TfidfVectorizer(analyzer=_identity, vocabulary=vocab, lowercase=False)

@@ -205,7 +205,8 @@ def load_stopwords(
     protected: Iterable[str] = (),
     maintained: bool = True,
 ) -> frozenset[str]:
-    """Stopwords: ``stopwordsiso`` Chinese + ``stopwords_domain.txt`` − ``protected``.
+    """Stopwords: ``stopwordsiso`` Chinese + ``stopwords_domain.txt`` + ``filler.txt`` −
+    ``protected``.
 
     Parameters
     ----------
@@ -222,6 +223,8 @@ def load_stopwords(
     """
     folder = Path(lexicon_dir) if lexicon_dir else NlpConfig().lexicon_dir
     words = _read_word_list(folder / "stopwords_domain.txt")
+    if (folder / "filler.txt").is_file():
+        words |= _read_word_list(folder / "filler.txt")
     if maintained:
         import stopwordsiso
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from nlp.errors import ThinDataError
+
 __all__ = ["SweepResult", "TopicModel", "coherence_sweep", "parse_k_range"]
 
 TokenDocs = Callable[[], Iterator[Sequence[str]]]
@@ -134,7 +136,10 @@ class TopicModel:
 
         self.dictionary_ = dictionary if dictionary is not None else build_dictionary(docs, self)
         if len(self.dictionary_) == 0:
-            raise ValueError("the dictionary is empty after pruning: lower no_below")
+            raise ThinDataError(
+                f"no term occurs in at least no_below={self.no_below} documents (dictionary "
+                "empty after pruning)"
+            )
         with tempfile.TemporaryDirectory() as tmp:
             path = bow_path or serialize_bow(docs, self.dictionary_, Path(tmp) / "bow.mm")
             corpus = _mm(path)
@@ -297,7 +302,10 @@ def coherence_sweep(
     )
     dictionary = build_dictionary(docs, base)
     if len(dictionary) == 0:
-        raise ValueError("the dictionary is empty after pruning: lower no_below")
+        raise ThinDataError(
+            f"no term occurs in at least no_below={no_below} documents (dictionary empty after "
+            "pruning)"
+        )
     # seeded reservoir sample of documents for coherence
     rng = random.Random(seed)
     sample: list[list[str]] = []

@@ -55,6 +55,7 @@ class Provider(StrEnum):
     seed = "seed"
     estimate = "estimate"
     auto = "auto"
+    best = "best"
 
 
 @contextmanager

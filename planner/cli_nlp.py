@@ -38,8 +38,30 @@ InputOpt = Annotated[
     typer.Option(
         "--input",
         "-i",
-        help="Export file(s): CSV/TSV (any encoding), XLSX, JSONL. "
+        help="Export files or folders (searched recursively): CSV/TSV (any encoding), JSONL, "
+        "XLSX, XLS, ODS — the format is read from the content. Several may follow one -i. "
         "Default: the embedded sample corpus.",
+    ),
+]
+MoreInputs = Annotated[
+    list[Path] | None,
+    typer.Argument(help="More export files or folders (as after -i).", show_default=False),
+]
+PlaceFromOpt = Annotated[
+    str,
+    typer.Option(
+        "--place-from",
+        help="Where each review's destination comes from: column, filename, sheet, folder, or "
+        "auto (a place column if one maps, else a sheet/file/folder name that is a catalog "
+        "site or county).",
+    ),
+]
+PlaceMapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--place-map",
+        help="CSV (name,site) or YAML (name: site) mapping spot names the catalog does not know "
+        "to catalog ids or names.",
     ),
 ]
 SourceOpt = Annotated[
@@ -137,8 +159,38 @@ def _print_sentiment(results: dict) -> None:
         out.print(f"sentiment: bundled model{against}{why}")
 
 
-def _inputs(inputs: list[Path] | None) -> list[Path]:
-    return list(inputs) if inputs else [SAMPLE]
+def _inputs(inputs: list[Path] | None, more: list[Path] | None = None) -> list[Path]:
+    given = [*(inputs or []), *(more or [])]
+    return given or [SAMPLE]
+
+
+def _print_corpus_notes(results: dict) -> None:
+    """Notices, unresolved place names and stripped/masked counts of an ingest."""
+    for f in results.get("files", []):
+        for note in f.get("notices", []):
+            err.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
+        for label, sugg in f.get("unresolved_places", {}).items():
+            err.print(
+                f"[yellow]warning:[/] place {escape(label)!r} is not in the catalog (kept as "
+                f"written); closest: {escape(', '.join(sugg))} — map it with --place-map",
+                highlight=False,
+            )
+    stripped: dict[str, int] = {}
+    masked: dict[str, int] = {}
+    for f in results.get("files", []):
+        for k, v in f.get("stripped", {}).items():
+            stripped[k] = stripped.get(k, 0) + v
+        for k, v in f.get("masked", {}).items():
+            masked[k] = masked.get(k, 0) + v
+    if stripped:
+        out.print("stripped: " + ", ".join(f"{k} {v}" for k, v in sorted(stripped.items())))
+    if masked:
+        out.print("masked: " + ", ".join(f"{k} {v}" for k, v in sorted(masked.items())))
+    dests = results.get("destinations", {})
+    if dests:
+        out.print(
+            "destinations: " + ", ".join(f"{escape(k)} {v}" for k, v in sorted(dests.items()))
+        )
 
 
 def _copy_out(stage_dir: Path, dest: Path) -> None:
@@ -163,8 +215,11 @@ def _ks(spec: str) -> list[int]:
 
 @app.command()
 def run(
+    more: MoreInputs = None,
     inputs: InputOpt = None,
     source: SourceOpt = None,
+    place_from: PlaceFromOpt = "auto",
+    place_map: PlaceMapOpt = None,
     artifacts: ArtifactsOpt = None,
     seed: SeedOpt = None,
     workers: WorkersOpt = None,
@@ -180,9 +235,11 @@ def run(
     ks = _ks(sweep)
     with _session() as rep:
         outs = run_all(
-            _inputs(inputs),
+            _inputs(inputs, more),
             cfg,
             source=source,
+            place_from=place_from,
+            place_map=place_map,
             ks=ks,
             passes=passes,
             backend=backend,
@@ -200,8 +257,14 @@ def run(
             str(f["rejected"]),
         )
     out.print(table)
-    _print_sentiment(outs["sentiment"].results)
+    _print_corpus_notes(outs["corpus"].results)
+    if "sentiment" in outs:
+        _print_sentiment(outs["sentiment"].results)
+    for stage, reason in outs.skipped.items():
+        err.print(f"[yellow]warning:[/] {stage} skipped: {escape(reason)}", highlight=False)
     out.print(f"artifacts: {escape(str(cfg.artifacts_dir))}")
+    if outs.report_path is not None:
+        out.print(f"run report: {escape(str(outs.report_path))}")
 
 
 @app.command()
@@ -214,12 +277,18 @@ def ingest(
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet name.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Force an encoding.")] = None,
     authors: Annotated[str, typer.Option(help="hash or drop author handles.")] = "hash",
+    place_from: PlaceFromOpt = "auto",
+    place_map: PlaceMapOpt = None,
 ) -> None:
-    """Add export files to a corpus folder (re-ingesting a file adds nothing)."""
-    from nlp.ingest import ingest_file
+    """Add export files and folders to a corpus folder (re-ingesting a file adds nothing;
+    concurrent ingests into one corpus wait for each other)."""
+    from nlp.ingest import expand_inputs, ingest_file
+    from nlp.placefrom import PlaceResolver
 
     with _session():
-        for f in files:
+        cfg = config_from_env()
+        resolver = PlaceResolver(cfg.catalog_dir, place_map)
+        for f in expand_inputs(files):
             r = ingest_file(
                 f,
                 corpus,
@@ -227,7 +296,10 @@ def ingest(
                 sheet=sheet,
                 encoding=encoding,
                 authors=authors,
-                cfg=config_from_env(),
+                place_from=place_from,
+                place_map=place_map,
+                cfg=cfg,
+                resolver=resolver,
             )
             if r.already_ingested:
                 out.print(f"{escape(str(f))}: already ingested, nothing added")
@@ -240,12 +312,28 @@ def ingest(
                 + (f"; kept with notes: {escape(noted)}" if noted else "")
             )
             out.print(f"  rejects: {escape(str(corpus / (r.rejects_file or '')))}")
+            _print_corpus_notes(
+                {
+                    "files": [
+                        {
+                            "notices": r.notices,
+                            "unresolved_places": r.unresolved,
+                            "stripped": dict(r.stripped),
+                            "masked": dict(r.masked),
+                        }
+                    ],
+                    "destinations": dict(r.destinations),
+                }
+            )
 
 
 @app.command()
 def keywords(
+    more: MoreInputs = None,
     inputs: InputOpt = None,
     source: SourceOpt = None,
+    place_from: PlaceFromOpt = "auto",
+    place_map: PlaceMapOpt = None,
     artifacts: ArtifactsOpt = None,
     group_by: Annotated[str, typer.Option(help="destination, site or place.")] = "destination",
     top: Annotated[int, typer.Option(help="Terms shown per group.")] = 10,
@@ -258,7 +346,14 @@ def keywords(
 
     cfg = _cfg(artifacts, None, None)
     with _session() as rep:
-        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        c = p.stage_corpus(
+            _inputs(inputs, more),
+            cfg,
+            source=source,
+            place_from=place_from,
+            place_map=place_map,
+            rep=rep,
+        )
         u = p.stage_userdict(cfg, rep=rep)
         t = p.stage_segment(c, u, cfg, rep=rep)
         k = p.stage_keywords(c, t, u, cfg, group_by=(group_by,), rep=rep)
@@ -277,8 +372,11 @@ def keywords(
 
 @app.command()
 def topics(
+    more: MoreInputs = None,
     inputs: InputOpt = None,
     source: SourceOpt = None,
+    place_from: PlaceFromOpt = "auto",
+    place_map: PlaceMapOpt = None,
     artifacts: ArtifactsOpt = None,
     seed: SeedOpt = None,
     sweep: Annotated[str, typer.Option(help="Topic counts to try: 2:12, 2:12:2 or 3,4,6.")] = "2:8",
@@ -295,7 +393,14 @@ def topics(
     cfg = _cfg(artifacts, seed, None)
     ks = _ks(sweep)
     with _session() as rep:
-        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        c = p.stage_corpus(
+            _inputs(inputs, more),
+            cfg,
+            source=source,
+            place_from=place_from,
+            place_map=place_map,
+            rep=rep,
+        )
         u = p.stage_userdict(cfg, rep=rep)
         t = p.stage_segment(c, u, cfg, rep=rep)
         tp = p.stage_topics(c, t, u, cfg, ks=ks, passes=passes, rep=rep)
@@ -322,7 +427,7 @@ def topics(
 
         _copy_out(tp.path, out_dir)
         cmd = ["heritage", "nlp", "topics"]
-        for f in inputs or []:
+        for f in [*(inputs or []), *(more or [])]:
             cmd += ["-i", str(f)]
         cmd += ["--sweep", sweep, "--passes", str(passes), "--seed", str(cfg.seed)]
         write_topics_report(out_dir, corpus_dir=c.path, command=[*cmd, "--out", str(out_dir)])
@@ -334,8 +439,11 @@ def topics(
 
 @app.command()
 def sentiment(
+    more: MoreInputs = None,
     inputs: InputOpt = None,
     source: SourceOpt = None,
+    place_from: PlaceFromOpt = "auto",
+    place_map: PlaceMapOpt = None,
     artifacts: ArtifactsOpt = None,
     workers: WorkersOpt = None,
     sentiment_model: SentimentModelOpt = None,
@@ -348,7 +456,14 @@ def sentiment(
 
     cfg = _cfg(artifacts, None, workers, sentiment_model)
     with _session() as rep:
-        c = p.stage_corpus(_inputs(inputs), cfg, source=source, rep=rep)
+        c = p.stage_corpus(
+            _inputs(inputs, more),
+            cfg,
+            source=source,
+            place_from=place_from,
+            place_map=place_map,
+            rep=rep,
+        )
         u = p.stage_userdict(cfg, rep=rep)
         t = p.stage_segment(c, u, cfg, rep=rep)
         s = p.stage_sentiment(c, t, u, cfg, rep=rep)

@@ -5,7 +5,8 @@ A row is a rule ``site_id, days, open, close, valid_from, valid_to, status``. ``
 validity period) or ``reported_closed`` (a source said it was closed; current status unknown).
 For a date, :func:`hours_on` says whether the site is open, closed or unknown, with the
 window and the notes a traveller should see (:class:`~planner.messages.Message` s; a row's
-``note`` is data and is shown as written). A site with no rule has unknown hours.
+``note`` (English) and ``note_zh`` (Chinese) are data, shown as written in the reader's
+language; a note needs both). A site with no rule has unknown hours.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from kg.catalog import CatalogError, default_data_dir
 from planner.messages import WEEKDAYS_EN as _DAYS
-from planner.messages import Message, msg, weekdays
+from planner.messages import Message, Name, msg, weekdays
 
 HOURS_FILE = "opening_hours.csv"
 _STATUSES = {"open", "closed", "reported_closed"}
@@ -38,6 +39,12 @@ class HoursRule:
     source: str
     note: str
     lineno: int
+    note_zh: str = ""
+
+    @property
+    def note_text(self) -> Name:
+        """The note in both languages (Chinese in the Chinese UI, English in the English one)."""
+        return Name(self.note_zh or self.note, self.note, keep_zh=False)
 
     def applies(self, day: dt.date) -> bool:
         """True when ``day`` lies in the rule's validity period."""
@@ -106,6 +113,10 @@ def load_hours(
                     raise ValueError("valid_to is before valid_from")
                 if not row["source"].strip():
                     raise ValueError("no source")
+                note_en = (row.get("note") or "").strip()
+                note_zh = (row.get("note_zh") or "").strip()
+                if bool(note_en) != bool(note_zh):
+                    raise ValueError("a note needs both note (English) and note_zh (Chinese)")
                 rule = HoursRule(
                     site_id=site,
                     days=_parse_days(row["days"]),
@@ -116,7 +127,8 @@ def load_hours(
                     status=status,
                     confidence=row.get("confidence", "").strip(),
                     source=row["source"].strip(),
-                    note=(row.get("note") or "").strip(),
+                    note=note_en,
+                    note_zh=note_zh,
                     lineno=ln,
                 )
             except ValueError as exc:
@@ -135,7 +147,7 @@ def hours_on(rules: list[HoursRule] | None, day: dt.date) -> DayHours:
     active = [r for r in rules if r.applies(day)]
     for r in active:
         if r.status == "closed" and day.weekday() in r.days:
-            note = msg("text", text=r.note) if r.note else msg("hours.closed_on_date")
+            note = msg("text", text=r.note_text) if r.note else msg("hours.closed_on_date")
             return DayHours("closed", notes=(note,), sources=(r.source,))
     notes: list[Message] = []
     sources: list[str] = []
@@ -143,7 +155,7 @@ def hours_on(rules: list[HoursRule] | None, day: dt.date) -> DayHours:
         if r.status == "reported_closed":
             notes.append(msg("hours.reported_closed"))
             if r.note:
-                notes.append(msg("hours.reported_note", text=r.note))
+                notes.append(msg("hours.reported_note", text=r.note_text))
             sources.append(r.source)
     timed = [r for r in active if r.status == "open"]
     if timed:
@@ -156,7 +168,7 @@ def hours_on(rules: list[HoursRule] | None, day: dt.date) -> DayHours:
             )
         r = today[0]
         if r.note:
-            notes.append(msg("text", text=r.note))
+            notes.append(msg("text", text=r.note_text))
         if r.open is None:
             notes.append(msg("hours.open_time_unknown"))
         if r.close is None:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from kg.catalog import Site
+from planner import evidence, providers
 from planner import hours as hours_mod
-from planner import providers
 from planner.messages import Message, Name, msg
 from planner.model import Day, Dropped, Itinerary, Stop, TravelLeg
 from planner.roads import road_matrix
@@ -36,6 +36,7 @@ from planner.themes import (
     MIXED,
     Candidate,
     ThemeError,
+    default_graph,
     load_planning,
     theme_candidates,
     theme_labels,
@@ -151,21 +152,8 @@ def _visit_minutes(
 
 
 def _duration_priors() -> dict[str, float]:
-    """Visit-hour priors per site mined from reviews (``nlp`` practicalities), if built."""
-    import csv
-
-    from nlp.artifacts import latest_artifact
-
-    folder = latest_artifact("practicalities")
-    if folder is None or not (folder / "priors.csv").exists():
-        return {}
-    out: dict[str, float] = {}
-    with (folder / "priors.csv").open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            value = (row.get("visit_hours_prior") or "").strip()
-            if value:
-                out[row["site"]] = float(value)
-    return out
+    """Visit-hour priors mined from a real export's reviews (never the sample corpus)."""
+    return evidence.duration_priors().values
 
 
 def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
@@ -345,6 +333,10 @@ def _setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> _Setup:
         "theme_per_day": req.theme_per_day,
     }
     params["roads"] = providers.roads_params(dm)
+    params["evidence"] = {
+        "visit_lengths": evidence.duration_priors().record(),
+        "popularity": evidence.popularity_origin(kgraph or default_graph()).record(),
+    }
     if req.travel_times is not None:
         params["travel_times"] = {
             "file": req.travel_times.name,
@@ -629,7 +621,11 @@ def _day_from_timing(
         site = cat.sites[s.ids[node]]
         notes = list(s.notes.get(site.id, ()))
         source = s.visit_source.get(site.id, "default")
-        notes.append(msg("stop.visit_source", source=msg(f"source.{source}")))
+        label = msg(f"source.{source}")
+        if source == "reviews":  # only ever a real export's reviews (planner.evidence)
+            export = s.params["evidence"]["visit_lengths"].get("files", "")
+            label = msg("source.reviews_in", export=export)
+        notes.append(msg("stop.visit_source", source=label))
         stops.append(
             Stop(
                 site_id=site.id,

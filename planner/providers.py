@@ -16,6 +16,7 @@ mode the km ÷ the mode's planning speed + the overhead. Every leg keeps its sou
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 
 from planner.service import Context, distance_matrix
 from planner.traveltimes import TravelTime, TravelTimes
-from routing.distances import ESTIMATE, SEED, Hop, Leg, estimate_km
+from routing.distances import ESTIMATE, SEED, DistanceMatrix, Hop, Leg, estimate_km
 from routing.geo import haversine_km
 from routing.roads.matrix import RoadMatrix
 
@@ -187,3 +188,31 @@ def roads_params(table: LegTable) -> dict[str, Any] | None:
         "flagged": rm.flagged,
         "legs_by_source": table.source_counts(),
     }
+
+
+def best_distance_matrix(
+    ctx: Context, ids: Sequence[str], roads: RoadMatrix | None
+) -> DistanceMatrix:
+    """``heritage plan --distances best``: the same order of sources as itineraries (no user
+    times), as a :class:`~routing.distances.DistanceMatrix` for the tour solvers.
+
+    The tour solvers take symmetric distances: a pair's km is the mean of both directions
+    (road figures differ slightly each way; the table and estimates do not).
+    """
+    table = leg_table(ctx, ids, transport={"speed_kmh": 1.0, "overhead_min": 0.0}, roads=roads)
+    direct = _direct_table(ctx)
+    km = (table.km + table.km.T) / 2.0
+    paths: dict[tuple[int, int], tuple[Hop, ...]] = {}
+    n = len(ids)
+    for i in range(n):
+        for j in range(i + 1, n):
+            src = table.sources[i][j]
+            chain = [ids[i], *table.via.get((i, j), ()), ids[j]]
+            if len(chain) == 2:
+                paths[(i, j)] = (Hop(ids[i], ids[j], float(km[i, j]), src),)
+            else:
+                paths[(i, j)] = tuple(
+                    Hop(a, b, direct.get((a, b), math.nan), src)
+                    for a, b in itertools.pairwise(chain)
+                )
+    return DistanceMatrix(list(ids), km, paths, "best")

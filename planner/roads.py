@@ -381,3 +381,30 @@ def fit_from_roads(
         source=rm.source,
         pairs=len(rows),
     )
+
+
+def plan_geometries(it: Any) -> dict[tuple[str, str], list[Point]]:
+    """Road geometry (simplified, WGS-84 ``(lat, lon)``) of each road leg of plan ``it``.
+
+    Only when the road matrix in use is the one the plan was made with (same source and
+    extract hash as the plan's ``params["roads"]``) and it holds geometries (OSRM); otherwise
+    empty, and maps draw straight segments as before.
+    """
+    used = (getattr(it, "params", None) or {}).get("roads")
+    if not used:
+        return {}
+    rm = road_matrix()
+    if rm is None or not rm.geometry or rm.source != used.get("source"):
+        return {}
+    extract = rm.provenance.get("extract") or {}
+    if extract.get("sha256") != used.get("extract_sha256"):
+        return {}
+    out: dict[tuple[str, str], list[Point]] = {}
+    for day in it.days:
+        for leg in day.legs:
+            if leg.source != rm.source:
+                continue
+            line = rm.line(leg.from_id, leg.to_id)
+            if line is not None:
+                out[(leg.from_id, leg.to_id)] = line
+    return out

@@ -32,7 +32,8 @@ from routing.distances import (
 from routing.geo import haversine_km
 from routing.tsp import SOLVERS, Tour, solve_tour, tour_length
 
-DISTANCE_PROVIDERS = ("seed", "estimate", "auto")
+# ``best``: the road matrix where there is one, then the table, then estimates (providers.py)
+DISTANCE_PROVIDERS = ("seed", "estimate", "auto", "best")
 # ``given`` keeps the order as listed (to measure a route someone else proposed).
 PLAN_SOLVERS = (*SOLVERS, "given")
 # Points whose position was itself derived from road distances cannot calibrate the road/
@@ -146,13 +147,18 @@ def load_context(data_dir: str | None = None) -> Context:
 
 
 def distance_matrix(ctx: Context, ids: Sequence[str], provider: str) -> DistanceMatrix:
-    """Distances between ``ids`` from ``provider`` (``seed``, ``estimate`` or ``auto``)."""
+    """Distances between ``ids`` from ``provider`` (``seed``, ``estimate``, ``auto``, ``best``)."""
     if provider == "seed":
         return seed_matrix(ctx.graph, ids)
     if provider == "estimate":
         return estimate_matrix(ids, ctx.coords, ctx.circuity.factor)
     if provider == "auto":
         return auto_matrix(ctx.graph, ids, ctx.coords, ctx.circuity.factor)
+    if provider == "best":
+        from planner.providers import best_distance_matrix
+        from planner.roads import road_matrix
+
+        return best_distance_matrix(ctx, ids, road_matrix())
     raise PlanError(
         f"unknown distance provider {provider!r}; choose one of {', '.join(DISTANCE_PROVIDERS)}"
     )

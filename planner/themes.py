@@ -7,9 +7,10 @@ Each candidate gets a score in ``[0, 1]``:
     from the site's designation (World Heritage > national > provincial > other), weights in
     ``data/catalog/planning.yaml``, national units listed in earlier batches a little higher;
 ``popularity``
-    the graph's popularity figure (corpus mentions when the NLP artifacts exist, else the
-    designation level — the graph records which), on a log scale normalised over the
-    candidates (mentions have a long tail);
+    the graph's popularity figure on a log scale normalised over the candidates (mentions have
+    a long tail): corpus mentions when the graph was built from a real export's NLP artifacts,
+    else the designation level. Mentions counted in the embedded sample corpus (written for
+    the project) are never used (:mod:`planner.evidence`);
 ``score``
     ``Σ_theme weight × interest × mix`` with
     ``mix = hot_share × popularity + (1 − hot_share) × (1 − popularity)``: ``hot_share`` 1
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 
 from kg.catalog import Catalog, Site, default_data_dir
+from planner.evidence import popularity_origin
 
 MIXED = "mixed"
 
@@ -53,6 +55,13 @@ def load_planning(path: str | None = None) -> dict[str, Any]:
     p = Path(path) if path else default_data_dir() / "planning.yaml"
     with p.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def designation_rank(site: Site) -> int:
+    """World Heritage 4, national 3, provincial 2, other titles 1, none 0 (as in the graph)."""
+    from kg.build import LEVEL_RANK, classify_designation
+
+    return max((LEVEL_RANK[classify_designation(d)[0]] for d in site.designations), default=0)
 
 
 def designation_level(site: Site) -> str:
@@ -94,6 +103,11 @@ def _graph() -> Any:
     from kg.store import open_graph
 
     return open_graph()
+
+
+def default_graph() -> Any:
+    """The built graph (``artifacts/kg/graph.ttl``), opened once per process."""
+    return _graph()
 
 
 def available_themes(kgraph: Any | None = None) -> list[str]:
@@ -143,10 +157,15 @@ def theme_candidates(
         raise ThemeError("hot_share must lie between 0 and 1")
     members: dict[str, list[str]] = {}
     popularity: dict[str, float] = {}
+    methods: set[str | None] = set()
     for t in mix:
         for ref in queries.sites_by(kgraph, theme=t):
             members.setdefault(ref.id, []).append(t)
             popularity[ref.id] = float(ref.popularity or 0.0)
+            methods.add(ref.popularity_method)
+    if "corpus-mentions" in methods and not popularity_origin(kgraph).used:
+        # mentions counted in sample text (or in texts of unknown origin) are not evidence
+        popularity = {sid: float(designation_rank(catalog.sites[sid])) for sid in popularity}
     # Mentions follow a long tail: compare them on a log scale.
     top = math.log1p(max(popularity.values(), default=0.0)) or 1.0
     total_w = sum(mix.values())

@@ -5,11 +5,18 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from planner.cli_nlp import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _keys_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-corpus author-hash keys go to the test's folder, not to $HOME."""
+    monkeypatch.setenv("HERITAGE_NLP_KEY_DIR", str(tmp_path / "keys"))
 
 
 def test_ingest_gbk_then_reingest(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,11 @@ LONG_B = "安岳卧佛院游客很少，卧佛安详宁静，圆觉洞也值得�
 LONG_C = "北山石刻比宝顶山安静，造像精美，下午光线好，拍照很出片，门票九十元，建议提前预约。"
 
 
+KEYS = Path(tempfile.mkdtemp(prefix="heritage-test-keys-"))  # author-hash keys, not in $HOME
+
+
 def _cfg(**kw: object) -> NlpConfig:
-    return NlpConfig(**{"chunk_docs": 3, **kw})  # type: ignore[arg-type]
+    return NlpConfig(**{"chunk_docs": 3, "key_dir": KEYS, **kw})  # type: ignore[arg-type]
 
 
 def _write_csv(path: Path, rows: list[list[object]], encoding: str) -> Path:

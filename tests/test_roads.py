@@ -261,3 +261,80 @@ def test_geometry_is_stored_for_usable_pairs(built: dict) -> None:
     assert line is not None and len(line) >= 2
     assert np.allclose(line[0], rm.points[rm.ids.index("beishan")])
     assert rm.line("bayueshan", "baodingshan") is None
+
+
+def test_maps_and_exports_follow_the_roads(built: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xml.etree.ElementTree as ET
+
+    import gpxpy
+
+    from planner.export import collect
+    from planner.export.formats import KML_NS, geojson_dict, to_gpx, to_kml
+    from planner.model import itinerary_from_dict, itinerary_to_dict
+    from planner.ui.components import route_layer_data
+
+    monkeypatch.setenv("HERITAGE_ROADS_DIR", str(built["root"]))
+    rm: RoadMatrix = built["matrix"]
+    it = plan_itinerary(TripRequest(theme="stone-carving", days=2, date=DAY0))
+    it = itinerary_from_dict(json.loads(json.dumps(itinerary_to_dict(it))))  # a saved plan
+    data = collect(it, with_facts=False)
+    legs = [leg for d in it.days for leg in d.legs]
+    assert set(data.road_lines) == {(leg.from_id, leg.to_id) for leg in legs}
+    # GeoJSON: each day's line is the concatenation of its legs' road geometries
+    gj = geojson_dict(data)
+    days = [f for f in gj["features"] if f["properties"]["role"] == "day"]
+    assert days and all("along the road" in f["properties"]["geometry_note"] for f in days)
+    for f, day in zip(days, it.days, strict=True):
+        want: list[tuple[float, float]] = []
+        for leg in day.legs:
+            seg = rm.line(leg.from_id, leg.to_id)
+            assert seg is not None
+            want.extend(seg[1:] if want and seg[0] == want[-1] else seg)
+        got = [(lat, lon) for lon, lat in f["geometry"]["coordinates"]]
+        assert got == [pytest.approx((round(a, 6), round(b, 6)), abs=1e-6) for a, b in want]
+        assert len(got) > len(day.stops) + 2  # bends of the road, not stop to stop
+    # GPX: the stops' route stays, plus one track per day along the road
+    gpx = gpxpy.parse(to_gpx(data).decode("utf-8"))
+    assert len(gpx.routes) == len(it.days) == len(gpx.tracks)
+    assert len(gpx.tracks[0].segments[0].points) == len(days[0]["geometry"]["coordinates"])
+    # KML: the day's LineString has the road's vertices
+    root = ET.fromstring(to_kml(data))
+    lines = root.findall(f".//{{{KML_NS}}}LineString/{{{KML_NS}}}coordinates")
+    assert len(lines[0].text.split()) == len(days[0]["geometry"]["coordinates"])  # type: ignore[union-attr]
+    # the app's map: road legs solid, along the geometry
+    ctx = load_context()
+    layer = route_layer_data(it, ctx.catalog.sites, basemap="osm", lang="en")
+    first = legs[0]
+    start = list(ctx.coords[first.from_id] or ())
+    line = next(x for x in layer["lines"] if x["points"][0] == start)  # type: ignore[index]
+    assert len(line["points"]) == len(rm.line(first.from_id, first.to_id))  # type: ignore[arg-type]
+    assert line["dash"] is None
+
+
+def test_maps_stay_straight_without_road_data() -> None:
+    from planner.export import collect
+    from planner.export.formats import geojson_dict
+
+    it = plan_itinerary(TripRequest(theme="stone-carving", days=2, date=DAY0))
+    data = collect(it, with_facts=False)
+    assert data.road_lines == {}
+    gj = geojson_dict(data)
+    notes = {f["properties"].get("geometry_note") for f in gj["features"]}
+    assert "straight segments through documented via sites, not roads" in notes
+
+
+def test_plan_with_best_distances_uses_the_road_matrix(
+    built: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.service import plan_route
+
+    without = plan_route(line="stone-carving-report", distances="best")
+    assert {leg.source for leg in without.legs} <= {"seed", "estimate"}
+    monkeypatch.setenv("HERITAGE_ROADS_DIR", str(built["root"]))
+    plan = plan_route(line="stone-carving-report", distances="best")
+    rm: RoadMatrix = built["matrix"]
+    assert {leg.source for leg in plan.legs} == {"road:osrm"}
+    for leg in plan.legs:
+        ab, ba = rm.pair(leg.from_id, leg.to_id), rm.pair(leg.to_id, leg.from_id)
+        assert ab is not None and ba is not None
+        assert leg.km == pytest.approx((ab[0] + ba[0]) / 2)

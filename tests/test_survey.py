@@ -1,6 +1,6 @@
 """Survey segmentation: loading and errors, association measures, Gower + PAM, presets.
 
-The questionnaire used here is SYNTHETIC (planner.survey_synth) with two planted segments.
+The questionnaire used here is SYNTHETIC (nlp.survey.synthetic) with two planted segments.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from planner.survey import (
+from nlp.survey import (
     ColumnSpec,
     SurveyError,
     association_matrix,
@@ -32,7 +32,7 @@ from planner.survey import (
     spearman,
     top_differences,
 )
-from planner.survey_synth import (
+from nlp.survey.synthetic import (
     SYNTH_RULES,
     SYNTH_SPEC,
     synthesize_survey,

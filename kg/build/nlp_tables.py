@@ -187,7 +187,10 @@ def _provenance(folder: Path, table: str, files: list[Path]) -> dict[str, Any]:
     if m.get("key"):
         info["key"] = str(m["key"])
     if inputs.get("corpus"):
-        info["corpus"] = {"artifact_key": inputs["corpus"]}
+        from kg.corpus_origin import corpus_origin
+
+        origin = corpus_origin(folder)  # which files; the embedded sample or a user's export
+        info["corpus"] = origin.to_json() if origin else {"artifact_key": inputs["corpus"]}
     return info
 
 

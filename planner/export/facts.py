@@ -118,6 +118,8 @@ class ExportData:
     line: LineInfo | None = None
     mode_names: dict[str, str] = field(default_factory=dict)
     near_km: float = 15.0
+    #: (from, to) → the leg's road geometry, (lat, lon) (planner.roads.plan_geometries)
+    road_lines: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
 
     def place(self, site_id: str) -> Place:
         """The place ``site_id``; an id unknown to the catalog gets a name-only place."""
@@ -154,6 +156,29 @@ class ExportData:
             out.extend(self.place(v) for v in leg.via)
             out.append(stops.get(leg.to_id) or self.place(leg.to_id))
         return out if len(day.legs) else ordered
+
+    def day_line(self, day_index: int) -> list[tuple[float, float]]:
+        """The day's line to draw, ``(lat, lon)``: each leg along its road geometry when the
+        plan's road matrix has one, else straight through the leg's via sites."""
+        day = self.itinerary.days[day_index]
+        stops = {s.site_id: self.stop_place(s) for s in day.stops}
+        out: list[tuple[float, float]] = []
+        for leg in day.legs:
+            seg = self.road_lines.get((leg.from_id, leg.to_id))
+            if seg is None:
+                ids = (leg.from_id, *leg.via, leg.to_id)
+                places = [stops.get(x) or self.place(x) for x in ids]
+                seg = [(float(p.lat), float(p.lon)) for p in places if p.has_coords]  # type: ignore[arg-type]
+            out.extend(seg[1:] if out and seg and seg[0] == out[-1] else seg)
+        if not day.legs:
+            chain = self.day_chain(day_index)
+            out = [(float(p.lat), float(p.lon)) for p in chain if p.has_coords]  # type: ignore[arg-type]
+        return out
+
+    def follows_roads(self, day_index: int) -> bool:
+        """True if at least one leg of the day is drawn along its road geometry."""
+        day = self.itinerary.days[day_index]
+        return any((leg.from_id, leg.to_id) in self.road_lines for leg in day.legs)
 
     def title(self, lang: str) -> str:
         """The line's name, else the itinerary's title, in ``lang``."""
@@ -311,6 +336,8 @@ def collect(
 
     transport = load_planning().get("transport", {})
     modes = {m: str(v.get("name_zh", m)) for m, v in transport.items()}
+    from planner.roads import plan_geometries
+
     return ExportData(
         itinerary=it,
         places=places,
@@ -318,6 +345,7 @@ def collect(
         line=line,
         mode_names=modes,
         near_km=near_km,
+        road_lines=plan_geometries(it),
     )
 
 

@@ -144,7 +144,8 @@ def geojson_dict(data: ExportData, *, lang: str = "zh") -> dict[str, Any]:
         )
     for d, day in enumerate(it.days):
         chain = [p for p in data.day_chain(d, with_via=True) if p.has_coords]
-        if len(chain) < 2:
+        line = data.day_line(d)
+        if len(chain) < 2 or len(line) < 2:
             continue
         features.append(
             {
@@ -152,7 +153,7 @@ def geojson_dict(data: ExportData, *, lang: str = "zh") -> dict[str, Any]:
                 "id": f"day-{d + 1}",
                 "geometry": {
                     "type": "LineString",
-                    "coordinates": [[_r(p.lon), _r(p.lat)] for p in chain],
+                    "coordinates": [[_r(lon), _r(lat)] for lat, lon in line],
                 },
                 "properties": {
                     "role": "day",
@@ -168,7 +169,12 @@ def geojson_dict(data: ExportData, *, lang: str = "zh") -> dict[str, Any]:
                     "km": round(day.km, 2),
                     "travel_min": round(sum(leg.minutes for leg in day.legs), 1),
                     "distance_sources": sorted({leg.source for leg in day.legs if leg.source}),
-                    "geometry_note": "straight segments through documented via sites, not roads",
+                    "geometry_note": (
+                        "road legs along the road (OSRM, simplified); other legs straight "
+                        "through documented via sites"
+                        if data.follows_roads(d)
+                        else "straight segments through documented via sites, not roads"
+                    ),
                 },
             }
         )
@@ -262,6 +268,15 @@ def to_gpx(data: ExportData, *, lang: str = "zh", generated: dt.datetime | None 
         for p in chain:
             pt = _sub(rte, f"{g}rtept", lat=f"{_r(p.lat)}", lon=f"{_r(p.lon)}")
             _sub(pt, f"{g}name", p.name(lang))
+    for d, day in enumerate(data.itinerary.days):  # the roads themselves, when known
+        if not data.follows_roads(d):
+            continue
+        trk = _sub(root, f"{g}trk")
+        _sub(trk, f"{g}name", f"{label('day_n', lang, n=d + 1)} {day.date.isoformat()}")
+        _sub(trk, f"{g}number", str(d + 1))
+        seg = _sub(trk, f"{g}trkseg")
+        for lat, lon in data.day_line(d):
+            _sub(seg, f"{g}trkpt", lat=f"{_r(lat)}", lon=f"{_r(lon)}")
     return _xml_bytes(root)
 
 
@@ -320,7 +335,7 @@ def to_kml(data: ExportData, *, lang: str = "zh", day_colours: tuple[str, ...] =
                 _sub(_sub(ext, f"{k}Data", name=key), f"{k}value", value)
             pt = _sub(pm, f"{k}Point")
             _sub(pt, f"{k}coordinates", f"{_r(place.lon)},{_r(place.lat)},0")
-        chain = [p for p in data.day_chain(d, with_via=True) if p.has_coords]
+        chain = data.day_line(d)
         if len(chain) >= 2:
             pm = _sub(folder, f"{k}Placemark", id=f"day-{d + 1}")
             _sub(pm, f"{k}name", f"{label('day_n', lang, n=d + 1)} · {km_text(day.km, lang)}")
@@ -328,7 +343,7 @@ def to_kml(data: ExportData, *, lang: str = "zh", day_colours: tuple[str, ...] =
             _sub(pm, f"{k}styleUrl", f"#day{d + 1}")
             ls = _sub(pm, f"{k}LineString")
             _sub(ls, f"{k}tessellate", "1")
-            _sub(ls, f"{k}coordinates", " ".join(f"{_r(p.lon)},{_r(p.lat)},0" for p in chain))
+            _sub(ls, f"{k}coordinates", " ".join(f"{_r(lon)},{_r(lat)},0" for lat, lon in chain))
     folder = _sub(doc, f"{k}Folder")
     _sub(folder, f"{k}name", label("lodging", lang))
     for town in _lodgings(data):

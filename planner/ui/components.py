@@ -24,6 +24,7 @@ from kg import queries
 from kg.catalog import Site
 from planner.i18n import label, site_name, text
 from planner.model import Day, Itinerary, Stop, TravelLeg
+from planner.roads import plan_geometries
 from routing.geo import wgs84_to_gcj02
 
 DAY_COLOURS = ("#c0392b", "#1f6fb2", "#1e8449", "#b9770e", "#7d3c98", "#148f77", "#a04000")
@@ -124,9 +125,10 @@ def route_layer_data(
 ) -> dict[str, list[dict[str, object]]]:
     """Markers and lines of a trip, in the base map's datum (GCJ-02 for AMap, else WGS-84).
 
-    Lines follow each leg's ``via`` chain (the report's table routes through intermediate
-    sites); estimated legs are dashed. Stops are numbered across the trip and coloured by
-    day; lodging towns are dark squares. Texts are HTML-escaped.
+    Lines follow the road for road legs when the plan's road matrix has their geometry
+    (``planner.roads.plan_geometries``), else each leg's ``via`` chain (the report's table
+    routes through intermediate sites); estimated legs are dashed. Stops are numbered across
+    the trip and coloured by day; lodging towns are dark squares. Texts are HTML-escaped.
     """
     proj = _project(basemap)
 
@@ -136,6 +138,7 @@ def route_layer_data(
             return None
         return list(proj(s.lat, s.lon))  # type: ignore[arg-type]
 
+    roads = plan_geometries(it)  # road legs drawn along the road when the matrix has them
     lines: list[dict[str, object]] = []
     markers: list[dict[str, object]] = []
     for sid in dict.fromkeys(x for d in it.days for x in (d.start_id, d.end_id)):
@@ -159,6 +162,9 @@ def route_layer_data(
         colour = day_colour(day_no)
         for leg in day.legs:
             chain = [where(x) for x in (leg.from_id, *leg.via, leg.to_id)]
+            road = roads.get((leg.from_id, leg.to_id))
+            if road is not None:
+                chain = [list(proj(lat, lon)) for lat, lon in road]
             points = [c for c in chain if c is not None]
             if len(points) < 2:
                 continue
@@ -173,7 +179,7 @@ def route_layer_data(
                 {
                     "points": points,
                     "colour": colour,
-                    "dash": None if leg.source == "seed" else "8 6",
+                    "dash": None if leg.source == "seed" or road is not None else "8 6",
                     "tip": html.escape(tip),
                     "day": day_no,
                 }

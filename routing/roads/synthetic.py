@@ -29,9 +29,13 @@ class SyntheticNetwork:
     ways: int
     box: tuple[float, float, float, float]  # min lat, min lon, max lat, max lon
     spacing_deg: float
+    #: per point: the node its spur ends at (the grid node itself for a point on it); None: far
+    point_nodes: tuple[int | None, ...] = ()
 
 
-def _grid_origin(lo: float, points: Sequence[float], spacing: float) -> float:
+def _grid_origin(lo: float, points: Sequence[float], spacing: float, clear: bool) -> float:
+    if not clear:
+        return lo - spacing * 0.5
     for k in range(64):  # bounded: shift by spacing/67 until every point is clear of the lines
         origin = lo - spacing * (0.5 + k / 67.0)
         if all(
@@ -52,18 +56,25 @@ def write_grid_network(
     grid_tag: str = "primary",
     spur_tag: str = "primary",
     min_size: tuple[int, int] = (0, 0),
+    clear_of_points: bool = True,
 ) -> SyntheticNetwork:
     """Write an ``.osm.pbf`` grid network serving ``points`` (indices in ``far`` left out).
 
-    ``min_size`` = (rows, cols) enlarges the grid (for benchmarks of a given node count).
+    ``min_size`` = (rows, cols) enlarges the grid (for benchmarks of a given node count);
+    ``clear_of_points=False`` skips the tie-avoiding shift (many random points, benchmarks).
     """
     import osmium
 
-    near = [p for k, p in enumerate(points) if k not in set(far)]
+    far_set = set(far)
+    near = [p for k, p in enumerate(points) if k not in far_set]
     if not near:
         raise ValueError("no points to serve")
-    lat0 = _grid_origin(min(p[0] for p in near) - margin_deg, [p[0] for p in near], spacing_deg)
-    lon0 = _grid_origin(min(p[1] for p in near) - margin_deg, [p[1] for p in near], spacing_deg)
+    lat0 = _grid_origin(
+        min(p[0] for p in near) - margin_deg, [p[0] for p in near], spacing_deg, clear_of_points
+    )
+    lon0 = _grid_origin(
+        min(p[1] for p in near) - margin_deg, [p[1] for p in near], spacing_deg, clear_of_points
+    )
     rows = max(min_size[0], math.ceil((max(p[0] for p in near) + margin_deg - lat0) / spacing_deg))
     cols = max(min_size[1], math.ceil((max(p[1] for p in near) + margin_deg - lon0) / spacing_deg))
     rows, cols = rows + 1, cols + 1
@@ -81,22 +92,25 @@ def write_grid_network(
                 loc = osmium.osm.Location(lon0 + c * spacing_deg, lat0 + r * spacing_deg)
                 writer.add_node(osmium.osm.mutable.Node(id=node_id(r, c), location=loc, version=1))
                 n_nodes += 1
-        spur_nodes: list[tuple[int, float, float]] = []
-        for lat, lon in near:
+        nid = rows * cols + 1
+        spur_ways: list[list[int]] = []
+        point_nodes: list[int | None] = []
+        for k, (lat, lon) in enumerate(points):
+            if k in far_set:
+                point_nodes.append(None)
+                continue
             r = min(rows - 1, max(0, round((lat - lat0) / spacing_deg)))
             c = min(cols - 1, max(0, round((lon - lon0) / spacing_deg)))
             glat, glon = lat0 + r * spacing_deg, lon0 + c * spacing_deg
             d = math.hypot(lat - glat, lon - glon)
             if d <= SPUR_GAP_DEG:
+                point_nodes.append(node_id(r, c))
                 continue
             f = (d - SPUR_GAP_DEG) / d
-            spur_nodes.append((node_id(r, c), glat + (lat - glat) * f, glon + (lon - glon) * f))
-        nid = rows * cols + 1
-        spur_ways: list[list[int]] = []
-        for anchor, lat, lon in spur_nodes:
-            loc = osmium.osm.Location(lon, lat)
+            loc = osmium.osm.Location(glon + (lon - glon) * f, glat + (lat - glat) * f)
             writer.add_node(osmium.osm.mutable.Node(id=nid, location=loc, version=1))
-            spur_ways.append([anchor, nid])
+            spur_ways.append([node_id(r, c), nid])
+            point_nodes.append(nid)
             nid += 1
             n_nodes += 1
         wid = 1
@@ -121,4 +135,4 @@ def write_grid_network(
     finally:
         writer.close()
     box = (lat0, lon0, lat0 + (rows - 1) * spacing_deg, lon0 + (cols - 1) * spacing_deg)
-    return SyntheticNetwork(path, n_nodes, n_ways, box, spacing_deg)
+    return SyntheticNetwork(path, n_nodes, n_ways, box, spacing_deg, tuple(point_nodes))
