@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import _report  # noqa: E402
 import numpy as np  # noqa: E402
 
-from routing.geo import haversine_km  # noqa: E402
+from common.geo import haversine_km  # noqa: E402
 from routing.roads import engine as osrm_engine  # noqa: E402
 from routing.roads.synthetic import write_grid_network  # noqa: E402
 

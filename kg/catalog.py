@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,9 @@ from typing import Any
 import yaml
 
 import kg.units as units_mod
+from common import settings
+from common.errors import UserError
+from common.geo import in_china
 from kg.names import has_cjk, normalize, pinyin_keys, rank_candidates
 from kg.units import (
     APPROX_CLASSES,
@@ -33,7 +35,6 @@ from kg.units import (
     load_units,
     load_world_heritage,
 )
-from routing.geo import in_china
 
 __all__ = [
     "COORD_CONFIDENCE",
@@ -243,7 +244,7 @@ class PublishedDistance:
 # --------------------------------------------------------------------------- errors
 
 
-class CatalogError(ValueError):
+class CatalogError(UserError, ValueError):
     """Invalid catalog data; ``problems`` holds one ``path:line: message`` string per defect."""
 
     def __init__(self, problems: list[str]):
@@ -253,7 +254,7 @@ class CatalogError(ValueError):
         super().__init__("\n".join([head, *self.problems]))
 
 
-class UnknownSiteError(LookupError):
+class UnknownSiteError(UserError, LookupError):
     """A name that matches no site (or, for pinyin, several); carries the closest matches."""
 
     def __init__(self, name: str, suggestions: list[tuple[str, str]], *, ambiguous: bool = False):
@@ -270,7 +271,7 @@ class UnknownSiteError(LookupError):
         return str(self.args[0])
 
 
-class UnknownLineError(LookupError):
+class UnknownLineError(UserError, LookupError):
     """A line name that matches no built-in line; lists the known ones."""
 
     def __init__(self, name: str, known: list[str]):
@@ -422,10 +423,7 @@ class _NameIndex:
 
 def default_data_dir() -> Path:
     """``$HERITAGE_DATA_DIR/catalog`` if the variable is set, else ``<repo>/data/catalog``."""
-    env = os.environ.get("HERITAGE_DATA_DIR")
-    if env:
-        return Path(env).expanduser() / "catalog"
-    return Path(__file__).resolve().parents[1] / "data" / "catalog"
+    return settings.catalog_dir()
 
 
 def _catalog_dir(data_dir: str | Path | None) -> Path:

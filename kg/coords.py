@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
+from common.geo import EARTH_RADIUS_KM, destination_point, haversine_km
 from kg.catalog import (
     SITE_COLUMNS,
     Catalog,
@@ -48,7 +49,6 @@ from kg.catalog import (
     default_data_dir,
     load_catalog,
 )
-from routing.geo import EARTH_RADIUS_KM, destination_point, haversine_km
 
 __all__ = [
     "CIRCUITY",

@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -22,13 +20,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from routing.geo import gcj02_to_wgs84, haversine_km
+from common.artifacts import atomic_path
+from common.errors import UserError
+from common.geo import gcj02_to_wgs84, haversine_km
 
 AMAP_PLACE_URL = "https://restapi.amap.com/v3/place/text"
 Fetch = Callable[[str, dict[str, str]], dict[str, Any]]
 
 
-class GeocodeError(RuntimeError):
+class GeocodeError(UserError, RuntimeError):
     """The map service refused the request or answered something unusable."""
 
 
@@ -125,16 +125,10 @@ def geocode_sites(
 
 
 def _atomic_write_rows(path: Path, fieldnames: list[str], rows: Iterable[dict]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fieldnames, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def write_candidates(path: Path, candidates: list[Candidate]) -> None:

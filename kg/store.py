@@ -46,6 +46,9 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node, Variable
 
+from common import settings
+from common.artifacts import atomic_write_text, sha256_file
+from common.errors import UserError
 from kg.namespaces import PREFIXES, bind_prefixes
 
 __all__ = [
@@ -60,11 +63,9 @@ __all__ = [
     "snapshot_folder",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-QUERY_DIR = Path(__file__).resolve().parent / "queries"
-DEFAULT_TTL = PROJECT_ROOT / "artifacts" / "kg" / "graph.ttl"
-DEFAULT_OXIGRAPH_DIR = PROJECT_ROOT / "artifacts" / "kg" / "oxigraph"
-BACKENDS = ("memory", "oxigraph")
+QUERY_DIR = settings.KG_QUERY_DIR
+DEFAULT_TTL = settings.KG_ARTIFACTS_DIR / "graph.ttl"
+BACKENDS = settings.KG_BACKENDS
 _INIT_NS = {p: str(ns) for p, ns in PREFIXES.items()}
 _MARKER = "loaded_from.sha256"
 _COMPLETE = "complete"
@@ -74,16 +75,13 @@ _open_stores: dict[Path, Any] = {}
 _open_lock = threading.Lock()
 
 
-class QueryError(ValueError):
+class QueryError(UserError, ValueError):
     """A query that cannot be run (unknown name, unreadable file, SPARQL syntax error)."""
 
 
 def default_backend() -> str:
     """``$HERITAGE_KG_STORE`` if set (``memory`` or ``oxigraph``), else ``memory``."""
-    value = os.environ.get("HERITAGE_KG_STORE", "memory").strip().lower() or "memory"
-    if value not in BACKENDS:
-        raise ValueError(f"HERITAGE_KG_STORE must be one of {', '.join(BACKENDS)}, got {value!r}")
-    return value
+    return settings.kg_store()
 
 
 def load_query(name: str) -> str:
@@ -371,10 +369,6 @@ def _copy_algebra(e: Any) -> Any:
 # ============================================================================ opening
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def snapshot_folder(ttl: Path, folder: Path) -> Path:
     """The read-only Oxigraph snapshot of ``ttl`` inside ``folder``, loaded if it is missing.
 
@@ -387,7 +381,7 @@ def snapshot_folder(ttl: Path, folder: Path) -> Path:
     import pyoxigraph as ox
 
     folder = folder.resolve()
-    digest = _sha256(ttl)
+    digest = sha256_file(ttl)
     snap = folder / digest[:16]
     if not (snap / _COMPLETE).exists():
         folder.mkdir(parents=True, exist_ok=True)
@@ -406,9 +400,7 @@ def snapshot_folder(ttl: Path, folder: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
     marker = folder / _MARKER
     if not marker.exists() or marker.read_text(encoding="utf-8").strip() != digest:
-        part = marker.with_name(f".{_MARKER}.{os.getpid()}")
-        part.write_text(digest + "\n", encoding="utf-8")
-        part.replace(marker)
+        atomic_write_text(marker, digest + "\n")
     with _open_lock:
         in_use = set(_open_stores)
     for old in folder.iterdir():
@@ -480,7 +472,7 @@ def open_graph(
     """
     backend = (store or default_backend()).lower()
     if backend not in BACKENDS:
-        raise ValueError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
+        raise QueryError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
     ttl = Path(path) if path else DEFAULT_TTL
     if not ttl.exists():
         if path is None and build_if_missing:
@@ -499,7 +491,7 @@ def open_graph(
 
 def default_oxigraph_dir(folder: str | Path | None = None) -> Path:
     """``folder``, else ``$HERITAGE_KG_OXIGRAPH_DIR``, else ``artifacts/kg/oxigraph``."""
-    return Path(folder or os.environ.get("HERITAGE_KG_OXIGRAPH_DIR") or DEFAULT_OXIGRAPH_DIR)
+    return Path(folder) if folder else settings.kg_oxigraph_dir()
 
 
 def close_stores(folders: Iterable[Path] | None = None) -> None:

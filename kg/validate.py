@@ -22,6 +22,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
+from common import settings
+from common.errors import UserError
 from kg.namespaces import HRID, PREFIXES, SH
 
 __all__ = [
@@ -32,7 +34,7 @@ __all__ = [
     "validate_graph",
 ]
 
-SHAPES_PATH = Path(__file__).resolve().parents[1] / "data" / "ontology" / "shapes.ttl"
+SHAPES_PATH = settings.ONTOLOGY_DIR / "shapes.ttl"
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ class ValidationReport:
         return [i for i in self.issues if i.severity == "Violation"]
 
 
-class ShaclViolationError(ValueError):
+class ShaclViolationError(UserError, ValueError):
     """The graph violates its shapes; ``report`` holds every result."""
+
+    hint = "full report: shacl_report.txt in the output folder"
 
     def __init__(self, report: ValidationReport):
         self.report = report

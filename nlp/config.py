@@ -2,7 +2,8 @@
 
 Every field can be overridden from the environment with the prefix ``HERITAGE_NLP_`` (for
 example ``HERITAGE_NLP_SEED=7`` or ``HERITAGE_NLP_WORKERS=1``) through :func:`config_from_env`,
-or by passing keyword arguments to :class:`NlpConfig`.
+or by passing keyword arguments to :class:`NlpConfig`. The folders' defaults come from
+:mod:`common.settings` (the one place that knows the project's paths and variables).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "NlpConfig", "config_from_env"]
+from common import settings
+from nlp.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["NlpConfig", "config_from_env"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ class NlpConfig:
         ``"rated"``: always learn (an error without enough ratings).
     """
 
-    lexicon_dir: Path = PROJECT_ROOT / "data" / "lexicon"
-    catalog_dir: Path = PROJECT_ROOT / "data" / "catalog"
-    artifacts_dir: Path = PROJECT_ROOT / "artifacts" / "nlp"
+    lexicon_dir: Path = settings.LEXICON_DIR
+    catalog_dir: Path = field(default_factory=settings.catalog_dir)
+    artifacts_dir: Path = field(default_factory=settings.nlp_artifacts_dir)
     seed: int = 42
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     chunk_docs: int = 2000
@@ -79,20 +81,31 @@ def config_from_env(**overrides: object) -> NlpConfig:
     Returns
     -------
     NlpConfig
+
+    Raises
+    ------
+    ConfigError
+        A variable that does not parse as its field's type.
     """
     values: dict[str, object] = {}
+    defaults = NlpConfig()
     for f in dataclasses.fields(NlpConfig):
-        raw = os.environ.get(f"HERITAGE_NLP_{f.name.upper()}")
+        raw = settings.nlp_env(f.name)
         if raw is None:
             continue
-        default = getattr(NlpConfig(), f.name)
+        default = getattr(defaults, f.name)
         if isinstance(default, Path):
             values[f.name] = Path(raw)
-        elif isinstance(default, float):
-            values[f.name] = float(raw)
         elif isinstance(default, str):
             values[f.name] = raw
         else:
-            values[f.name] = int(raw)
+            kind = float if isinstance(default, float) else int
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                what = "an integer" if kind is int else "a number"
+                raise ConfigError(
+                    f"HERITAGE_NLP_{f.name.upper()} must be {what}, got {raw!r}"
+                ) from None
     values.update({k: v for k, v in overrides.items() if v is not None})
     return NlpConfig(**values)  # type: ignore[arg-type]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.errors import UserError
+
 __all__ = ["ConfigError", "IngestError", "LexiconError", "NlpError", "ThinDataError"]
 
 
-class NlpError(Exception):
+class NlpError(UserError):
     """Base class for errors of the ``nlp`` package."""
 
 

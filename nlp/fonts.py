@@ -8,8 +8,9 @@ whose character map covers a probe of common characters.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
+
+from common import settings
 
 __all__ = ["find_cjk_font", "font_covers"]
 
@@ -44,11 +45,11 @@ def find_cjk_font() -> Path:
     FileNotFoundError
         If none is found (set ``HERITAGE_CJK_FONT`` or install ``pylopdf-fonts-zh-cn``).
     """
-    env = os.environ.get("HERITAGE_CJK_FONT")
-    if env:
-        if not Path(env).is_file():
+    env = settings.cjk_font()
+    if env is not None:
+        if not env.is_file():
             raise FileNotFoundError(f"HERITAGE_CJK_FONT={env} does not exist")
-        return Path(env)
+        return env
     try:
         import pylopdf_fonts_zh_cn
 

@@ -22,7 +22,6 @@ import csv
 import hashlib
 import itertools
 import json
-import os
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
+from common import settings
 from nlp.artifacts import SCHEMA_VERSION, atomic_path, atomic_write_json, sha256_file
 from nlp.boilerplate import PlatformRules, load_platform_rules
 from nlp.config import NlpConfig
@@ -423,7 +423,7 @@ def _hasher(
     meta.setdefault("corpus_id", uuid.uuid4().hex)
     if given is not None:
         return given
-    user_key = os.environ.get("HERITAGE_NLP_AUTHOR_KEY")
+    user_key = settings.author_key()
     return AuthorHasher.for_corpus(meta["corpus_id"], cfg.key_dir, user_key)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from filelock import FileLock
 
+from common.artifacts import code_hash as artifact_code_hash
 from nlp.artifacts import (
     SCHEMA_VERSION,
     build_artifact,
@@ -145,18 +146,13 @@ _COMMON_HELPERS = (
 @functools.lru_cache(maxsize=32)
 def code_hash(stage: str) -> str:
     """Hash of the source code a stage runs (its modules, its function and helpers)."""
-    import inspect
-
     modules, extra = _STAGE_CODE[stage]
-    digest = hashlib.sha256()
-    for name in modules:
-        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    files = [Path(__file__).parent / f"{name}.py" for name in modules]
     namespace: dict[str, Any] = {}
     for module in _STAGE_MODULES:
         namespace.update(vars(importlib.import_module(module)))
-    for fn_name in (f"stage_{stage}", *extra, *_COMMON_HELPERS):
-        digest.update(inspect.getsource(namespace[fn_name]).encode())
-    return digest.hexdigest()[:16]
+    functions = [namespace[n] for n in (f"stage_{stage}", *extra, *_COMMON_HELPERS)]
+    return artifact_code_hash(files, functions)[:16]
 
 
 def _run(

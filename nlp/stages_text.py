@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
+from common import settings
 from nlp.config import NlpConfig
 from nlp.errors import ThinDataError
 from nlp.ingest import (
@@ -95,7 +95,7 @@ def stage_corpus(
     def build(tmp: Path, results: dict[str, Any]) -> None:
         rep.start("corpus", None)
         resolver = PlaceResolver(cfg.catalog_dir, opts.place_map)
-        hasher = AuthorHasher.ephemeral(os.environ.get("HERITAGE_NLP_AUTHOR_KEY"))
+        hasher = AuthorHasher.ephemeral(settings.author_key())
         summary = []
         for p in paths:
             r = ingest_file(

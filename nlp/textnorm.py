@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import re
 import unicodedata
 from pathlib import Path
 
+from common import settings
 from nlp.config import NlpConfig
 from nlp.errors import LexiconError
 
@@ -67,7 +67,7 @@ def load_boilerplate(path: str | None = None) -> re.Pattern[str]:
     re.Pattern
     """
     if path is None:
-        lexicon = os.environ.get("HERITAGE_NLP_LEXICON_DIR")
+        lexicon = settings.nlp_env("lexicon_dir")
         folder = Path(lexicon) if lexicon else NlpConfig().lexicon_dir
         path = str(folder / "boilerplate.txt")
     parts = []

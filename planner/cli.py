@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,18 +13,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner import service
+from planner.cli_boundary import BoundaryGroup
+from planner.cli_boundary import error_boundary as user_errors
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
 from planner.cli_roads import app as roads_app
 
 app = typer.Typer(
+    cls=BoundaryGroup,
     help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-catalog_app = typer.Typer(help="Inspect and maintain the site catalog.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    cls=BoundaryGroup, help="Inspect and maintain the site catalog.", no_args_is_help=True
+)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(kg_app, name="kg")
@@ -56,22 +59,6 @@ class Provider(StrEnum):
     estimate = "estimate"
     auto = "auto"
     best = "best"
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the project's domain errors into a one-line message and exit code 2."""
-    from kg.catalog import CatalogError
-
-    try:
-        yield
-    except CatalogError as exc:
-        err.print(f"[red]error:[/] catalog is invalid:\n{escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
-    except (ValueError, LookupError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        err.print(f"[red]error:[/] {escape(msg)}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 def _print_json(data: object) -> None:

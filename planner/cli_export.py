@@ -1,6 +1,7 @@
 """``heritage export``: plan a line (or load a saved plan) and write it as a brochure or file.
 
-Registered by :mod:`planner.cli` as ``app.command("export")(export_cmd)``.
+Registered by :mod:`planner.cli` as ``app.command("export")(export_cmd)``; its errors are shown
+by the CLI's one boundary (:mod:`planner.cli_boundary`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from common.errors import UserError
+from planner.cli_boundary import error_boundary
 
 if TYPE_CHECKING:
     from planner.model import Itinerary
@@ -39,20 +43,16 @@ class Lang(StrEnum):
     en = "en"
 
 
-def _fail(msg: str) -> typer.Exit:
-    _err.print(f"[red]error:[/] {escape(msg)}", highlight=False)
-    return typer.Exit(2)
-
-
 def _parse_date(text: str | None) -> dt.date:
     if text is None:
         return dt.date.today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+        raise UserError(f"--date must be YYYY-MM-DD, got {text!r}") from None
 
 
+@error_boundary()  # also when mounted on another Typer app than planner.cli's
 def export_cmd(
     line: str | None = typer.Option(
         None, "--line", help="built-in line (stone-carving, sichuan-opera …) or a theme id"
@@ -76,9 +76,8 @@ def export_cmd(
     ),
 ) -> None:
     """Export a plan as a print-ready brochure (PDF/HTML) or for GPS, maps and calendars."""
-    from kg.catalog import CatalogError, load_catalog
+    from kg.catalog import load_catalog
     from planner.export import (
-        BrandError,
         collect,
         export_plan,
         format_from_path,
@@ -86,38 +85,30 @@ def export_cmd(
         resolve_line,
     )
 
-    try:
-        fmt_name = fmt.value if fmt is not None else format_from_path(out)
-        if trifold and fmt_name != "pdf":
-            raise ValueError("--trifold applies to --format pdf only")
-        brand_cfg = load_brand(brand)
-        catalog = load_catalog()
-        if plan is not None:
-            given = [n for n, v in (("--days", days), ("--date", date), ("--start", start)) if v]
-            if given:
-                raise ValueError(f"{', '.join(given)}: only used when planning, not with --plan")
-            itinerary = _load_plan(plan)
-            info = resolve_line(catalog, line) if line else None
-        else:
-            if line is None:
-                raise ValueError("give --line NAME (see `heritage lines`) or --plan FILE")
-            info = resolve_line(catalog, line)
-            itinerary = _plan(info.theme, days or 3, start or info.start, _parse_date(date))
-        needs_facts = fmt_name in ("pdf", "html", "ics")
-        kgraph = None
-        if fmt_name in ("pdf", "html"):
-            from kg.store import open_graph
+    fmt_name = fmt.value if fmt is not None else format_from_path(out)
+    if trifold and fmt_name != "pdf":
+        raise UserError("--trifold applies to --format pdf only")
+    brand_cfg = load_brand(brand)
+    catalog = load_catalog()
+    if plan is not None:
+        given = [n for n, v in (("--days", days), ("--date", date), ("--start", start)) if v]
+        if given:
+            raise UserError(f"{', '.join(given)}: only used when planning, not with --plan")
+        itinerary = _load_plan(plan)
+        info = resolve_line(catalog, line) if line else None
+    else:
+        if line is None:
+            raise UserError("give --line NAME (see `heritage lines`) or --plan FILE")
+        info = resolve_line(catalog, line)
+        itinerary = _plan(info.theme, days or 3, start or info.start, _parse_date(date))
+    needs_facts = fmt_name in ("pdf", "html", "ics")
+    kgraph = None
+    if fmt_name in ("pdf", "html"):
+        from kg.store import open_graph
 
-            kgraph = open_graph()
-        data = collect(itinerary, catalog=catalog, kgraph=kgraph, line=info, with_facts=needs_facts)
-        path = export_plan(data, fmt_name, out, lang=lang.value, brand=brand_cfg, trifold=trifold)
-    except CatalogError as exc:
-        raise _fail(f"catalog is invalid: {exc.problems[0] if exc.problems else exc}") from None
-    except BrandError as exc:
-        raise _fail(str(exc)) from None
-    except (ValueError, LookupError, OSError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        raise _fail(msg) from None
+        kgraph = open_graph()
+    data = collect(itinerary, catalog=catalog, kgraph=kgraph, line=info, with_facts=needs_facts)
+    path = export_plan(data, fmt_name, out, lang=lang.value, brand=brand_cfg, trifold=trifold)
     size = path.stat().st_size
     _out.print(
         f"wrote {escape(str(path))} ({fmt_name}, {size / 1024:.0f} KB, "
@@ -132,13 +123,13 @@ def _load_plan(path: Path) -> Itinerary:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValueError(f"plan file {path} does not exist") from None
+        raise UserError(f"plan file {path} does not exist") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     try:
         return itinerary_from_dict(raw)
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not an itinerary (missing {exc})") from None
+        raise UserError(f"{path}: not an itinerary (missing {exc})") from None
 
 
 def _plan(theme: str, days: int, start: str, date: dt.date) -> Itinerary:

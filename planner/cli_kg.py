@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +19,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from common.errors import UserError
+from planner.cli_boundary import BoundaryGroup
+from planner.cli_boundary import error_boundary as user_errors
+
 app = typer.Typer(
+    cls=BoundaryGroup,
     help="The heritage knowledge graph: build (SHACL-validated), query, explain.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -46,29 +49,6 @@ class Store(StrEnum):
 _FMT = typer.Option(Fmt.table, "--format", help="table, json or csv")
 _STORE = typer.Option(None, "--store", help="memory or oxigraph (default: $HERITAGE_KG_STORE)")
 _GRAPH = typer.Option(None, "--graph", help="Turtle file (default: artifacts/kg/graph.ttl)")
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn domain errors into one readable message and exit code 2."""
-    from kg.build import KGBuildError
-    from kg.catalog import CatalogError
-    from kg.store import QueryError
-    from kg.validate import ShaclViolationError
-
-    try:
-        yield
-    except ShaclViolationError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, markup=False)
-        err.print("full report: shacl_report.txt in the output folder", highlight=False)
-        raise typer.Exit(2) from None
-    except (CatalogError, KGBuildError, QueryError) as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
-    except (ValueError, LookupError, FileNotFoundError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        err.print(f"error: {msg}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
 
 
 def _open(graph: Path | None, store: Store | None) -> Any:
@@ -178,7 +158,7 @@ def query_cmd(
         for b in bind or []:
             name, sep, value = b.partition("=")
             if not sep:
-                raise ValueError(f"--bind needs NAME=VALUE, got {b!r}")
+                raise UserError(f"--bind needs NAME=VALUE, got {b!r}")
             bindings[name.strip().lstrip("?")] = value
         variables, rows = run_query_file(_open(graph, store), file, bindings)
     _emit(rows, variables, fmt, title=str(file))

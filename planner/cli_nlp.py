@@ -20,18 +20,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlp.config import PROJECT_ROOT, NlpConfig, config_from_env
-from nlp.errors import NlpError
+from common import settings
+from common.artifacts import atomic_dir, atomic_path
+from nlp.config import NlpConfig, config_from_env
 from nlp.pipeline import Reporter, StageOutput
+from planner.cli_boundary import BoundaryGroup
 
 app = typer.Typer(
-    help="Review-text pipeline: ingest, keywords, topics, sentiment …", no_args_is_help=True
+    cls=BoundaryGroup,
+    help="Review-text pipeline: ingest, keywords, topics, sentiment …",
+    no_args_is_help=True,
 )
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-SAMPLE = PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"
+SAMPLE = settings.SAMPLE_CORPUS
 
 InputOpt = Annotated[
     list[Path] | None,
@@ -112,12 +116,8 @@ def _session() -> Iterator[RichReporter]:
         TimeElapsedColumn(),
         console=err,
     )
-    try:
-        with progress:
-            yield RichReporter(progress)
-    except (NlpError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
+    with progress:  # errors: planner.cli_boundary (this app's group class)
+        yield RichReporter(progress)
 
 
 def _cfg(
@@ -195,13 +195,8 @@ def _print_corpus_notes(results: dict) -> None:
 
 def _copy_out(stage_dir: Path, dest: Path) -> None:
     """Copy an artifact folder to ``dest`` atomically (temp copy, then rename)."""
-    dest = dest.resolve()
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(stage_dir, tmp)
-    if dest.exists():
-        shutil.rmtree(dest)
-    tmp.rename(dest)
+    with atomic_dir(dest.resolve()) as tmp:
+        shutil.copytree(stage_dir, tmp, dirs_exist_ok=True)
 
 
 def _ks(spec: str) -> list[int]:
@@ -488,7 +483,6 @@ def userdict(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the user dictionary.")],
 ) -> None:
     """Generate the jieba user dictionary from the catalog and lexicons."""
-    from nlp.artifacts import atomic_path
     from nlp.pipeline import stage_userdict
 
     with _session() as rep:

@@ -7,7 +7,6 @@ Mounted by :mod:`planner.cli` as ``heritage roads``; ``heritage fit-circuity --r
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import AbstractContextManager
 from enum import StrEnum
@@ -18,10 +17,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from common import settings
+from common.errors import UserError
 from kg.catalog import Catalog
+from planner.cli_boundary import BoundaryGroup, error_boundary
 from routing.roads.matrix import RoadMatrix
 
 app = typer.Typer(
+    cls=BoundaryGroup,
     help="Road distances and drive times: OSRM over an OpenStreetMap extract, or AMap.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -46,9 +49,7 @@ _OUT = typer.Option(None, "--out", help="road artifacts folder (default: artifac
 
 
 def _errors() -> AbstractContextManager[None]:
-    from planner.cli import user_errors
-
-    return user_errors()
+    return error_boundary()
 
 
 def _catalog() -> Catalog:
@@ -128,7 +129,7 @@ def route_cmd(
 
     with _errors():
         if len(names) < 2:
-            raise ValueError("give at least two sites: heritage roads route A B")
+            raise UserError("give at least two sites: heritage roads route A B")
         cat = _catalog()
         ids, r = route_between(cat, names, profile=profile.value, root=out_dir)
         geometry = [[round(lon, 6), round(lat, 6)] for lat, lon in r.geometry]
@@ -175,9 +176,9 @@ def amap_cmd(
     from planner.roads import build_amap_roads
 
     with _errors():
-        key = os.environ.get("AMAP_KEY", "")
-        if not key.strip():
-            raise ValueError("set AMAP_KEY to an AMap Web Service key (it is never written)")
+        key = settings.amap_key()
+        if not key:
+            raise UserError("set AMAP_KEY to an AMap Web Service key (it is never written)")
         b = build_amap_roads(_catalog(), key, root=out_dir, min_interval_s=1.0 / qps)
         rm = b.matrix
         n = len(rm.ids)
@@ -227,7 +228,7 @@ def fit_roads_cmd(limit: int = 20) -> None:
     with _errors():
         rm = road_matrix()
         if rm is None:
-            raise ValueError(
+            raise UserError(
                 "no road matrix: run `heritage roads build --osm FILE.osm.pbf` first "
                 "(docs/roads.md)"
             )

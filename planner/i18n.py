@@ -22,6 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from common.errors import HeritageError
+
 #: the languages, in the order of each catalogue entry
 LANGS: Final = ("zh", "en")
 #: how each language names itself (the language switch)
@@ -30,7 +32,7 @@ LANG_LABELS: Final = MappingProxyType({"zh": "中文", "en": "English"})
 CATALOGUE: Final = Path(__file__).with_name("i18n.toml")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(HeritageError, ValueError):
     """The catalogue file breaks its shape (a packaging or editing mistake, not user input)."""
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.errors import UserError
 from planner.messages import Message, from_json
 
 SCHEMA_VERSION = 2
@@ -188,10 +189,14 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
     }
 
 
+class PlanFileError(UserError, ValueError):
+    """A saved plan that this version cannot read."""
+
+
 def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
-    """Inverse of :func:`itinerary_to_dict` (raises ``ValueError`` on a wrong schema)."""
+    """Inverse of :func:`itinerary_to_dict` (raises :class:`PlanFileError` on a wrong schema)."""
     if data.get("schema_version") not in READABLE_VERSIONS:
-        raise ValueError(
+        raise PlanFileError(
             f"unsupported itinerary schema {data.get('schema_version')!r}; "
             f"expected one of {', '.join(map(str, READABLE_VERSIONS))}"
         )

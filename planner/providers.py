@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from common.geo import haversine_km
 from planner.service import Context, distance_matrix
 from planner.traveltimes import TravelTime, TravelTimes
 from routing.distances import ESTIMATE, SEED, DistanceMatrix, Hop, Leg, estimate_km
-from routing.geo import haversine_km
 from routing.roads.matrix import RoadMatrix
 
 USER = "user"

@@ -16,22 +16,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kg.catalog import Catalog
-from nlp.artifacts import (
+from common import settings
+from common.artifacts import (
     build_artifact,
     find_artifact,
     hash_params,
     load_manifest,
     sha256_file,
 )
-from nlp.config import PROJECT_ROOT
+from kg.catalog import Catalog
 from routing.roads import engine as osrm_engine
 from routing.roads.matrix import RoadMatrix, osrm_matrix
 
@@ -44,8 +43,7 @@ def roads_root(root: str | Path | None = None) -> Path:
     """Where road artifacts live: ``root``, else ``$HERITAGE_ROADS_DIR``, else artifacts/roads."""
     if root:
         return Path(root)
-    env = os.environ.get(ROADS_ENV)
-    return Path(env) if env else PROJECT_ROOT / "artifacts" / "roads"
+    return settings.roads_dir()
 
 
 def catalog_points(catalog: Catalog) -> tuple[list[str], list[Point]]:
@@ -305,7 +303,7 @@ def road_matrix(profile: str = "car") -> RoadMatrix | None:
 
     ``$HERITAGE_ROADS=off`` turns road data off (plans then use the table and estimates).
     """
-    if os.environ.get("HERITAGE_ROADS", "").strip().lower() in {"off", "0", "no", "none"}:
+    if not settings.roads_enabled():
         return None
     return load_matrix(profile=profile)
 
@@ -338,8 +336,8 @@ def fit_from_roads(
     Uses every unordered pair of catalog points the matrix has (unmoved, not flagged) whose
     straight-line distance is at least ``min_km``; the road km is the mean of both directions.
     """
+    from common.geo import haversine_km
     from routing.distances import fit_circuity
-    from routing.geo import haversine_km
 
     ids, pts = catalog_points(catalog)
     where = dict(zip(ids, pts, strict=True))

@@ -16,6 +16,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from common.errors import UserError
+from common.geo import haversine_km
 from kg.catalog import Catalog, Site, load_catalog
 from planner.messages import Message, msg
 from routing.distances import (
@@ -29,7 +31,6 @@ from routing.distances import (
     seed_graph,
     seed_matrix,
 )
-from routing.geo import haversine_km
 from routing.tsp import SOLVERS, Tour, solve_tour, tour_length
 
 # ``best``: the road matrix where there is one, then the table, then estimates (providers.py)
@@ -41,7 +42,7 @@ PLAN_SOLVERS = (*SOLVERS, "given")
 _MAX_RELATIVE_UNCERTAINTY = 0.25
 
 
-class PlanError(ValueError):
+class PlanError(UserError, ValueError):
     """A plan request that cannot be answered (the message is one line, for users).
 
     Raised with a :class:`~planner.messages.Message`, it keeps it as ``message`` so the app can

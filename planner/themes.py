@@ -28,13 +28,14 @@ from typing import Any
 
 import yaml
 
+from common.errors import UserError
 from kg.catalog import Catalog, Site, default_data_dir
 from planner.evidence import popularity_origin
 
 MIXED = "mixed"
 
 
-class ThemeError(ValueError):
+class ThemeError(UserError, ValueError):
     """Unknown theme or bad weights."""
 
 
@@ -49,12 +50,21 @@ class Candidate:
     themes: tuple[str, ...]
 
 
-@lru_cache(maxsize=4)
 def load_planning(path: str | None = None) -> dict[str, Any]:
-    """The planning assumptions (``data/catalog/planning.yaml``)."""
+    """The planning assumptions (``<catalog>/planning.yaml``), read once per file.
+
+    The default file follows ``HERITAGE_DATA_DIR`` (:func:`common.settings.catalog_dir`) at
+    every call; each file is parsed once per process and shared (treat it as read-only).
+    """
     p = Path(path) if path else default_data_dir() / "planning.yaml"
-    with p.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return _read_planning(p.resolve())
+
+
+@lru_cache(maxsize=8)
+def _read_planning(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.safe_load(fh)
+    return data
 
 
 def designation_rank(site: Site) -> int:

@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.errors import UserError
 from kg.catalog import Catalog, UnknownSiteError
 
 REQUIRED = ("from", "to", "minutes")
@@ -40,7 +41,7 @@ _YES = {"yes", "y", "true", "1", "是"}
 _NO = {"", "no", "n", "false", "0", "否"}
 
 
-class TravelTimesError(ValueError):
+class TravelTimesError(UserError, ValueError):
     """A travel-time file that cannot be used; the message lists every problem with its line."""
 
 

@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from routing.geo import haversine_km
+from common.errors import UserError
+from common.geo import haversine_km
 
 SEED = "seed"
 ESTIMATE = "estimate"
 MIXED = "seed+estimate"
 
 
-class RoutingError(ValueError):
+class RoutingError(UserError, ValueError):
     """A routing request that cannot be answered (one-line message for users)."""
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.geo import gcj02_to_wgs84, haversine_km  # noqa: E402
+from common.geo import gcj02_to_wgs84, haversine_km  # noqa: E402
 
 OUT = ROOT / "data" / "catalog" / "county_centres.csv"
 PROVINCES = {"51": "四川省", "50": "重庆市"}

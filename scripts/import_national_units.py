@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from pypinyin import lazy_pinyin, load_single_dict  # noqa: E402
 
+from common.geo import gcj02_to_wgs84  # noqa: E402
 from kg.catalog import SITE_COLUMNS, Catalog, CatalogError, _load_sites  # noqa: E402
 from kg.names import normalize  # noqa: E402
 from kg.units import (  # noqa: E402
@@ -41,7 +42,6 @@ from kg.units import (  # noqa: E402
     UNIT_COLUMNS,
     load_county_centres,
 )
-from routing.geo import gcj02_to_wgs84  # noqa: E402
 
 CAT = ROOT / "data" / "catalog"
 LIST_SOURCE = "../shared/data/national_units_sichuan_chongqing.csv"

@@ -454,8 +454,8 @@ def test_no_other_module_caches() -> None:
 
 
 def test_map_data_follows_via_chains_and_converts_only_for_amap() -> None:
+    from common.geo import wgs84_to_gcj02
     from planner.ui.components import route_layer_data
-    from routing.geo import wgs84_to_gcj02
 
     ctx = load_context()
     it = plan_itinerary(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from common.geo import destination_point, haversine_km
 from kg.catalog import Catalog, CatalogError, load_catalog
 from kg.coords import (
     CIRCUITY,
@@ -22,7 +23,6 @@ from kg.coords import (
     regenerate_sites_csv,
     seed_constraints,
 )
-from routing.geo import destination_point, haversine_km
 
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.geo import haversine_km
 from routing.distances import (
     ESTIMATE,
     MIXED,
@@ -23,7 +24,6 @@ from routing.distances import (
     seed_graph,
     seed_matrix,
 )
-from routing.geo import haversine_km
 
 
 @st.composite

@@ -15,13 +15,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from common.geo import gcj02_to_wgs84, haversine_km, wgs84_to_gcj02
 from kg.catalog import load_catalog
 from planner.export import collect
 from planner.export.amap import day_links, marker_url, navigation_url
 from planner.export.facts import Place
 from planner.export.planlink import plan_query, plan_url
 from planner.model import itinerary_from_dict
-from routing.geo import gcj02_to_wgs84, haversine_km, wgs84_to_gcj02
 
 FIX = Path(__file__).parent / "fixtures" / "export"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routing.geo import (
+from common.geo import (
     bd09_to_gcj02,
     destination_point,
     gcj02_to_bd09,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nlp.config import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from nlp.readers import detect_encoding
 from planner.cli_nlp import app
 

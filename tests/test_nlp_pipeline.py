@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nlp.config import PROJECT_ROOT, NlpConfig
+from common.settings import PROJECT_ROOT
+from nlp.config import NlpConfig
 from nlp.keywords import fit_keywords
 from nlp.pipeline import (
     load_segmenter,

@@ -11,8 +11,9 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
+from common.settings import PROJECT_ROOT
 from nlp.boilerplate import PlatformRules
-from nlp.config import PROJECT_ROOT, NlpConfig
+from nlp.config import NlpConfig
 from nlp.ingest import ingest_file, iter_corpus
 from nlp.lexicon import load_stopwords
 from nlp.placefrom import PlaceResolver, label_candidates

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nlp.config import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from nlp.errors import LexiconError
 from nlp.lexicon import build_userdict_entries, load_domain_terms, load_stopwords, write_userdict
 from nlp.places import PlaceMatcher

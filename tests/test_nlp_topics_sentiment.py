@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nlp.config import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 from nlp.practicalities import Finding, PracticalityMiner, aggregate_priors, attribute
 from nlp.sentiment import (
     SentimentScorer,

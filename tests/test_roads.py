@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from common.geo import haversine_km
 from planner import providers
 from planner.cli import app
 from planner.itinerary import TripRequest, plan_itinerary
 from planner.roads import catalog_points, load_matrix, road_matrix
 from planner.service import load_context
 from planner.traveltimes import load_travel_times
-from routing.geo import haversine_km
 from routing.roads.matrix import SNAP_LIMIT_KM, RoadMatrix
 from routing.roads.synthetic import write_grid_network
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from common.geo import wgs84_to_gcj02
 from planner.cli import app
 from planner.roads import build_amap_roads
-from routing.geo import wgs84_to_gcj02
 from routing.roads import amap as amap_mod
 from routing.roads.amap import MAX_ORIGINS, AmapDistance, AmapError, AmapQuotaError, amap_matrix
 

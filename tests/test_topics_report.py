@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from common.settings import PROJECT_ROOT
 from nlp.artifacts import sha256_file
-from nlp.config import PROJECT_ROOT
 from nlp.report import compare_topics, topics_wide
 from planner.cli_nlp import app
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
+from common.errors import UserError
 from kg import uris
 from kg.names import has_cjk
 from kg.namespaces import XSD
@@ -30,7 +31,7 @@ THEME_SCHEME = uris.scheme_uri("themes")
 KEYWORD_SCHEME = uris.scheme_uri("keywords")
 
 
-class KGBuildError(ValueError):
+class KGBuildError(UserError, ValueError):
     """Inputs that cannot become a valid graph; ``problems`` lists each one, naming the row."""
 
     def __init__(self, problems: list[str], head: str = "cannot build the knowledge graph"):

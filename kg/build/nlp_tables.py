@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.build.core import PROJECT_ROOT, KGBuildError, _rel, sha256_file
+from common.artifacts import latest_artifact
+from kg.build.core import KGBuildError, _rel, sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,9 +260,6 @@ def find_nlp_tables(root: str | Path | None = None) -> list[Path]:
     ``root`` defaults to ``artifacts/nlp``; stages are ``keywords``, ``topics``, ``sentiment``
     and ``similarity``. "Latest" is the manifest's ``created_utc`` (then its mtime).
     """
-    from nlp.artifacts import latest_artifact
-
-    root = Path(root) if root else PROJECT_ROOT / "artifacts" / "nlp"
     return [f for stage in NLP_STAGES if (f := latest_artifact(stage, root)) is not None]
 
 

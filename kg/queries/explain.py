@@ -5,18 +5,18 @@ from __future__ import annotations
 import itertools
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
+from common import settings
 from kg.namespaces import HR, HRID, PREFIXES, SCHEMA
 from kg.queries.lookup import _id, _label, resolve
 from kg.queries.results import Connection, Hop
-from kg.store import KnowledgeGraph
+from kg.store import KnowledgeGraph, QueryError
 
-VOCABULARY = Path(__file__).resolve().parents[2] / "data" / "ontology" / "heritage-routes.ttl"
+VOCABULARY = settings.ONTOLOGY_DIR / "heritage-routes.ttl"
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +116,7 @@ def explain_connection(
     """
     ea, eb = resolve(kg, a), resolve(kg, b)
     if ea.iri == eb.iri:
-        raise ValueError("the two entities are the same")
+        raise QueryError("the two entities are the same")
     G = _projection(kg, keywords=include_keywords)
     sa, sb = str(ea.iri), str(eb.iri)
     if sa not in G or sb not in G or not nx.has_path(G, sa, sb):

@@ -9,6 +9,7 @@ from typing import Any
 
 from rdflib import URIRef
 
+from common.errors import UserError
 from kg import uris
 
 
@@ -159,7 +160,7 @@ class Connection:
         return "; ".join(h.text() for h in self.hops)
 
 
-class UnknownEntityError(LookupError):
+class UnknownEntityError(UserError, LookupError):
     """A name that matches no entity (or several equally well)."""
 
     def __init__(self, name: str, suggestions: Sequence[str] = (), *, ambiguous: bool = False):

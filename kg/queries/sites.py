@@ -7,10 +7,10 @@ from typing import Any
 
 from rdflib import URIRef
 
+from common.geo import haversine_km
 from kg.queries.lookup import _dec, _id, _site, resolve, site_summaries
 from kg.queries.results import NearbySite, SiteRef
-from kg.store import KnowledgeGraph, Row
-from routing.geo import haversine_km
+from kg.store import KnowledgeGraph, QueryError, Row
 
 _KM_PER_DEG_LAT = 111.2
 
@@ -83,7 +83,7 @@ def sites_within(
         Nearest first (documented distance when known, else straight-line).
     """
     if radius_km < 0 or not math.isfinite(radius_km):
-        raise ValueError(f"radius_km must be a non-negative number, got {radius_km!r}")
+        raise QueryError(f"radius_km must be a non-negative number, got {radius_km!r}")
     summaries = site_summaries(kg)
     lat: float | None
     lon: float | None

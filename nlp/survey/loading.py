@@ -13,12 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from common.errors import UserError
+
 KINDS = ("likert", "ordinal", "categorical", "multi", "numeric")
 ORDERED = frozenset({"likert", "ordinal", "numeric"})
 MULTI_SEPARATORS = ("┋", "|", ";", "；")
 
 
-class SurveyError(ValueError):
+class SurveyError(UserError, ValueError):
     """A questionnaire export or spec that cannot be used; the message names file and column."""
 
 

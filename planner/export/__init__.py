@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from planner.export._io import write_atomic
+from planner.export._io import ExportError, write_atomic
 from planner.export.brand import DEFAULT_BRAND, Brand, BrandError, load_brand
 from planner.export.facts import ExportData, LineInfo, collect, resolve_line
 from planner.i18n import LANGS
@@ -20,6 +20,7 @@ __all__ = [
     "Brand",
     "BrandError",
     "ExportData",
+    "ExportError",
     "LineInfo",
     "collect",
     "export_plan",
@@ -52,7 +53,7 @@ def format_from_path(path: str | Path) -> str:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:
-        raise ValueError(
+        raise ExportError(
             f"cannot tell the format from {Path(path).name!r}; give --format ({', '.join(FORMATS)})"
         )
     return _SUFFIXES[suffix]
@@ -75,11 +76,11 @@ def render(
         On an unknown format or language, or ``trifold`` with a format other than PDF.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; choose zh or en")
+        raise ExportError(f"unknown language {lang!r}; choose zh or en")
     if trifold and fmt != "pdf":
-        raise ValueError("--trifold applies to the PDF brochure only")
+        raise ExportError("--trifold applies to the PDF brochure only")
     if fmt in ("pdf", "html"):
         from planner.export import brochure
 

@@ -5,7 +5,7 @@ Amap's URI API (https://lbs.amap.com/api/uri-api/guide/travel/route) opens a rou
 car mode. A day of several stops is therefore split into consecutive links that share their
 ends: lodging → stop 1 → stop 2, then stop 2 → stop 3 → lodging, and so on (two points per
 link by bus). Everything inside the project is WGS-84; the shift to GCJ-02 (≈ 0.4–0.6 km in
-Sichuan/Chongqing) is applied here, at the edge, with :func:`routing.geo.wgs84_to_gcj02`.
+Sichuan/Chongqing) is applied here, at the edge, with :func:`common.geo.wgs84_to_gcj02`.
 ``coordinate=gaode`` states the datum explicitly (it is also Amap's default).
 """
 
@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from common.geo import wgs84_to_gcj02
+from planner.export._io import ExportError
 from planner.export.facts import ExportData, Place
-from routing.geo import wgs84_to_gcj02
 
 __all__ = [
     "AMAP_MARKER",
@@ -47,7 +48,7 @@ class AmapLink:
 
 def _point(p: Place) -> str:
     if not p.has_coords:
-        raise ValueError(f"{p.name_zh} ({p.id}) has no coordinates")
+        raise ExportError(f"{p.name_zh} ({p.id}) has no coordinates")
     lat, lon = wgs84_to_gcj02(float(p.lat), float(p.lon))  # type: ignore[arg-type]
     name = p.name_zh.replace(",", "，").replace("&", "＆")
     return f"{lon:.6f},{lat:.6f},{quote(name, safe='')}"

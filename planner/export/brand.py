@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from common.errors import UserError
+
 __all__ = ["DEFAULT_BRAND", "Brand", "BrandError", "Text", "load_brand"]
 
 DEFAULT_PLAN_URL = "http://localhost:8501/"
@@ -34,7 +36,7 @@ _COLOUR_KEYS = {"primary", "accent", "days"}
 _DAYS = ("#B0413E", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F6A3F")
 
 
-class BrandError(ValueError):
+class BrandError(UserError, ValueError):
     """A brand file that cannot be used (one line: file and what is wrong)."""
 
 

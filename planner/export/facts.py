@@ -17,10 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common.geo import haversine_km
 from planner import hours as hours_mod
+from planner.export._io import ExportLookupError
 from planner.messages import Message
 from planner.model import Itinerary, Stop
-from routing.geo import haversine_km
 
 if TYPE_CHECKING:
     from kg.catalog import Catalog
@@ -365,13 +366,13 @@ def resolve_line(catalog: Catalog, name: str) -> LineInfo:
 
     towns = [s for s in catalog.sites.values() if s.kind == "town" and s.has_coords]
     if not towns:
-        raise LookupError("the catalog has no lodging town with coordinates")
+        raise ExportLookupError("the catalog has no lodging town with coordinates")
     try:
         ln = catalog.line(name)
     except UnknownLineError:
         if name in THEMES:
             return LineInfo(name, name, name, name, towns[0].id)
-        raise LookupError(
+        raise ExportLookupError(
             f"unknown line {name!r}; lines: {', '.join(catalog.lines)}; "
             f"themes: {', '.join(sorted(THEMES))}"
         ) from None
@@ -379,7 +380,7 @@ def resolve_line(catalog: Catalog, name: str) -> LineInfo:
     specific = [(n, t) for t, n in counts.items() if t not in _GENERIC_THEMES]
     pool = specific or [(n, t) for t, n in counts.items()]
     if not pool:
-        raise LookupError(f"line {ln.id!r}: none of its sites has a theme")
+        raise ExportLookupError(f"line {ln.id!r}: none of its sites has a theme")
     theme = sorted(pool, key=lambda x: (-x[0], x[1]))[0][1]
     first = catalog.sites[ln.start or ln.sites[0]]
     if first.has_coords:

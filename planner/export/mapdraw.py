@@ -35,6 +35,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
 from PIL import Image
 
+from planner.export._io import ExportError
 from planner.export._maplayout import (
     Frame,
     Mark,
@@ -141,7 +142,7 @@ def _scene(data: ExportData) -> _Scene:
     chains = [data.day_chain(d, with_via=True) for d in range(len(it.days))]
     pts = [p for chain in chains for p in chain if p.has_coords]
     if not pts:
-        raise ValueError("no place of the plan has coordinates: nothing to draw")
+        raise ExportError("no place of the plan has coordinates: nothing to draw")
     lat0 = sum(_lat_lon(p)[0] for p in pts) / len(pts)
     lon0 = sum(_lat_lon(p)[1] for p in pts) / len(pts)
     towns: dict[str, Place] = {}

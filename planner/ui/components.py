@@ -20,12 +20,12 @@ from branca.element import MacroElement
 from jinja2 import Template
 from streamlit_folium import st_folium
 
+from common.geo import wgs84_to_gcj02
 from kg import queries
 from kg.catalog import Site
 from planner.i18n import label, site_name, text
 from planner.model import Day, Itinerary, Stop, TravelLeg
 from planner.roads import plan_geometries
-from routing.geo import wgs84_to_gcj02
 
 DAY_COLOURS = ("#c0392b", "#1f6fb2", "#1e8449", "#b9770e", "#7d3c98", "#148f77", "#a04000")
 ASSETS = Path(__file__).resolve().parent / "assets"

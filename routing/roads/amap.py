@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from common.geo import wgs84_to_gcj02
 from routing.distances import RoutingError
-from routing.geo import wgs84_to_gcj02
 from routing.roads.matrix import RoadMatrix
 
 AMAP_DISTANCE_URL = "https://restapi.amap.com/v3/distance"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from routing.geo import haversine_km
+from common.geo import haversine_km
 
 #: a point snapped farther than this from its position is flagged and its road figures unused
 SNAP_LIMIT_KM = 1.0

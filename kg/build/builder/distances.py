@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
+from common.geo import haversine_km
 from kg import uris
 from kg.build.builder.base import BuilderBase
 from kg.build.core import _dec, _text
 from kg.namespaces import DCTERMS, HR, PROV
-from routing.geo import haversine_km
 
 if TYPE_CHECKING:
     from kg.catalog import Site
