@@ -407,3 +407,20 @@ def test_precision_must_fit_confidence(tmp_path: Path) -> None:
     path.write_text(text.replace(row, row.replace(",approx,", ",high,", 1)), encoding="utf-8")
     with pytest.raises(CatalogError, match="coord_precision 'county' does not fit"):
         load_catalog(d)
+
+
+def test_every_approx_precision_class_is_drawn_with_its_circle(cat: Catalog) -> None:
+    """The app and the brochures draw a circle for every ``approx`` point (Place.approx, with
+    ``uncertainty_km`` as its radius): county and city centres must arrive there as such."""
+    from planner.export.facts import _place_from_site
+
+    seen = set()
+    for s in cat.sites.values():
+        if not s.has_coords:
+            continue
+        place = _place_from_site(s)
+        assert place.approx == (s.precision != "site"), s.id
+        if place.approx:
+            assert place.uncertainty_km == s.coord_uncertainty_km and place.uncertainty_km > 0
+        seen.add(s.precision)
+    assert {"site", "derived", "county", "city"} <= seen
