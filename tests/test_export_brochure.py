@@ -205,6 +205,14 @@ def test_html_is_self_contained_and_complete(data: ExportData) -> None:
     )  # nothing fetched from the network in <head>
 
 
+def test_html_is_reproducible(data: ExportData) -> None:
+    from planner.export.brochure import webpage
+
+    first = render(data, "html", lang="en", generated=GEN)
+    webpage._font_face.cache_clear()  # subset the font again, as a new process would
+    assert render(data, "html", lang="en", generated=GEN) == first
+
+
 # =========================================================================== map
 
 

@@ -45,6 +45,7 @@ def gower_distance(survey: Survey, *, weights: Mapping[str, float] | None = None
                 valid &= ~both_zero
                 d = np.abs(v[:, None] - v[None, :])
             else:
+                rng: float
                 if kind == "likert":
                     rng = spec.scale[1] - spec.scale[0]
                 elif kind == "ordinal":

@@ -164,9 +164,9 @@ def detect_spec(
         values = [str(v).strip() for v in frame[col].dropna() if str(v).strip()]
         if not values:
             continue
-        ints = [_as_int(v) for v in values]
-        if all(i is not None for i in ints):
-            lo, hi = min(ints), max(ints)  # type: ignore[type-var]
+        ints = [i for i in map(_as_int, values) if i is not None]
+        if len(ints) == len(values):
+            lo, hi = min(ints), max(ints)
             if lo >= 1 and hi <= max_likert:
                 out[str(col)] = ColumnSpec("likert", scale=(1, 5 if hi <= 5 else max_likert))
                 continue

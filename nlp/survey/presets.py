@@ -46,17 +46,17 @@ def profile_segments(survey: Survey, labels: pd.Series) -> pd.DataFrame:
                 rows.append((seg_id, len(members), q, option, kind, "share", v, o, v - o, v - o))
                 continue
             v, o = float(col.mean()), float(allcol.mean())
+            rng: float
             if kind == "likert":
                 rng = spec.scale[1] - spec.scale[0]
                 item = "mean"
             elif kind == "ordinal":
-                rng = len(spec.levels or ()) - 1
+                levels = spec.levels or ()
+                rng = len(levels) - 1
                 mode = col.mode()
                 item = (
-                    f"mean rank (mode: {spec.levels[int(mode.iloc[0])]})"
-                    if len(mode)
-                    else "mean rank"
-                )  # type: ignore[index]
+                    f"mean rank (mode: {levels[int(mode.iloc[0])]})" if len(mode) else "mean rank"
+                )
             else:
                 rng = float(allcol.max() - allcol.min()) or 1.0
                 item = "mean"
@@ -145,9 +145,7 @@ class PresetRules:
         return cls(**kw)
 
 
-def _rule(
-    survey: Survey, rule: Mapping[str, Any], what: str
-) -> tuple[str, dict[str, float] | None]:
+def _rule(survey: Survey, rule: Mapping[str, Any], what: str) -> tuple[str, dict[str, Any] | None]:
     col = rule.get("column")
     if col not in survey.columns:
         raise SurveyError(

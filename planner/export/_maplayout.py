@@ -125,6 +125,11 @@ class Frame:
     y1: float
     bar_km: float
     corners: dict[str, tuple[Corner, Box, int]]
+    scale: float  # pixels per km
+
+    def to_px(self, x: float, y: float) -> tuple[float, float]:
+        """Map km (east, north) to pixels of the picture."""
+        return (x - self.x0) * self.scale, (y - self.y0) * self.scale
 
 
 #: Maps km to pixels for the extent ``(x0, y0)`` at ``scale`` pixels per km.
@@ -159,14 +164,13 @@ def layout_frame(
     aspect: float,
     legend_size: tuple[float, float] | None,
     inflate: float,
-) -> tuple[Frame, ToPx]:
+) -> Frame:
     """Grow the margin until the legend, scale bar and north arrow sit in corners free of
     symbols and legs (at most a few rounds; the best layout is kept regardless).
 
     ``symbols`` and ``lines`` are in km; ``size_px`` is the picture's (width, height);
     ``inflate`` (pixels) widens what counts as under a corner's box; without ``legend_size``
-    no corner is given to a legend. Returns the frame and the km → pixel mapping of the last
-    round tried (the graticule's labels are checked with it).
+    no corner is given to a legend.
     """
     W, H = size_px
     pad = 0.12
@@ -198,12 +202,12 @@ def layout_frame(
         )
         total = sum(hits for _, _, hits in corners.values())
         if best is None or total < best[0]:
-            best = (total, Frame(x0, x1, y0, y1, bar, corners))
+            best = (total, Frame(x0, x1, y0, y1, bar, corners, sx_))
         if total == 0:
             break
         pad += 0.1
     assert best is not None
-    return best[1], to_px
+    return best[1]
 
 
 #: A drawn symbol: x, y and radius in km, and the label to place next to it.

@@ -39,7 +39,6 @@ from planner.export._io import ExportError
 from planner.export._maplayout import (
     Frame,
     Mark,
-    ToPx,
     in_any,
     layout_frame,
     nice,
@@ -249,7 +248,6 @@ def _graticule(
     scene: _Scene,
     st: MapStyle,
     font: FontProperties,
-    to_px: ToPx,
 ) -> None:
     """Meridians and parallels with degree labels (none under the furniture's corners)."""
     ax = cv.ax
@@ -271,7 +269,7 @@ def _graticule(
         gx, _ = project(lat0, lon, lat0, lon0)
         if x0 < gx < x1 - 0.06 * (x1 - x0):
             ax.axvline(gx, color=st.grid, lw=0.5, zorder=0)
-            if not in_any(to_px(gx, y0 + 0.01 * (y1 - y0)), boxes, pad=40):
+            if not in_any(fr.to_px(gx, y0 + 0.01 * (y1 - y0)), boxes, pad=40):
                 ax.text(gx, y0, f" {lon:.2f}°E", **text_kw)
     span_lat = (y1 - y0) / _KM_PER_DEG_LAT
     lat_a = math.floor((lat0 - span_lat) / step) * step
@@ -280,7 +278,7 @@ def _graticule(
         _, gy = project(lat, lon0, lat0, lon0)
         if y0 + 0.04 * (y1 - y0) < gy < y1 - 0.04 * (y1 - y0):
             ax.axhline(gy, color=st.grid, lw=0.5, zorder=0)
-            if not in_any(to_px(x0 + 0.01 * (x1 - x0), gy), boxes, pad=40):
+            if not in_any(fr.to_px(x0 + 0.01 * (x1 - x0), gy), boxes, pad=40):
                 ax.text(x0, gy, f" {lat:.2f}°N", **text_kw)
 
 
@@ -547,7 +545,7 @@ def _draw(
     if legend_artist is not None:
         bb = legend_artist.get_window_extent(cv.renderer)
         legend_size = (bb.width, bb.height)
-    fr, to_px = layout_frame(
+    fr = layout_frame(
         scene.symbols,
         scene.lines,
         (cv.width_px, cv.height_px),
@@ -562,7 +560,7 @@ def _draw(
     r_km = st.marker_radius_pt * km_per_pt
     halo = [patheffects.withStroke(linewidth=2.6, foreground="white")]
 
-    _graticule(cv, fr, scene, st, fonts.small, to_px)
+    _graticule(cv, fr, scene, st, fonts.small)
     _legs(ax, scene, brand, st, km_per_pt)
     marks = _lodging(ax, scene, st, r_km, lang) + _stops(ax, scene, brand, r_km, fonts.number, lang)
     if legend_artist is not None:

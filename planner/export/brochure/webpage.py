@@ -26,7 +26,8 @@ def _font_face(chars: str) -> str:
     from fontTools import subset as ftsubset
     from fontTools.ttLib import TTFont
 
-    font = TTFont(_font_path(), recalcBBoxes=False)
+    # keep the font's own timestamp: the page must not change with the time it was made
+    font = TTFont(_font_path(), recalcBBoxes=False, recalcTimestamp=False)
     opts = ftsubset.Options(flavor="woff", drop_tables=["GSUB", "GPOS", "GDEF", "BASE"])
     sub = ftsubset.Subsetter(opts)
     sub.populate(unicodes=sorted({ord(c) for c in chars} | set(range(0x20, 0x7F))))
