@@ -3,7 +3,6 @@ parameters and the helpers that turn values into canonical RDF literals."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,13 +11,14 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
+from common import settings
 from common.errors import UserError
 from kg import uris
 from kg.names import has_cjk
 from kg.namespaces import XSD
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ONTOLOGY_DIR = PROJECT_ROOT / "data" / "ontology"
+PROJECT_ROOT = settings.PROJECT_ROOT
+ONTOLOGY_DIR = settings.ONTOLOGY_DIR
 VOCABULARY_FILE = "heritage-routes.ttl"
 THEMES_FILE = "themes.ttl"
 SHAPES_FILE = "shapes.ttl"
@@ -96,15 +96,6 @@ def _text(text: str) -> Literal:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return _sha256_bytes(Path(path).read_bytes())
 
 
 def _rel(path: Path) -> str:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common.artifacts import latest_artifact
-from kg.build.core import KGBuildError, _rel, sha256_file
+from common.artifacts import latest_artifact, sha256_file
+from kg.build.core import KGBuildError, _rel
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import settings
+from common.artifacts import MANIFEST, atomic_files, sha256_bytes, sha256_file, sweep_stale_temps
 from kg.build.builder import build_graph
-from kg.build.core import (
-    BUILD_PARAMS,
-    PROJECT_ROOT,
-    BuildParams,
-    _json,
-    _sha256_bytes,
-    sha256_file,
-)
+from kg.build.core import BUILD_PARAMS, BuildParams, _json
 from kg.build.inputs import _code_hash, _input_hashes
 from kg.build.nlp_tables import find_nlp_tables, load_nlp_tables
 from kg.build.records import default_paths
@@ -42,29 +33,6 @@ class BuildResult:
     @property
     def graph_path(self) -> Path:
         return self.out_dir / "graph.ttl"
-
-
-@contextlib.contextmanager
-def _atomic_dir_writes(out_dir: Path) -> Iterator[dict[str, str]]:
-    """Collect ``{name: text}``; write each to a temp file, then rename all into place."""
-    pending: dict[str, str] = {}
-    yield pending
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps = []
-    try:
-        for name, text in pending.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            temps.append((tmp, out_dir / name))
-        # manifest last: a folder whose manifest matches its files is complete
-        temps.sort(key=lambda t: t[1].name == "manifest.json")
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
 
 def run_build(
@@ -103,13 +71,15 @@ def run_build(
     from kg.catalog import load_catalog
     from kg.validate import ShaclViolationError, load_shapes, validate_graph
 
-    out = Path(out_dir) if out_dir else PROJECT_ROOT / "artifacts" / "kg"
+    out = Path(out_dir) if out_dir else settings.KG_ARTIFACTS_DIR
+    sweep_stale_temps(out, max_depth=0)  # what a killed build left behind
     paths = default_paths(data_dir)
     nlp_list = [Path(p) for p in (find_nlp_tables() if nlp_paths is None else nlp_paths)]
     inputs = _input_hashes(paths, nlp_list)
     key_material = {"inputs": inputs, "params": asdict(params), "code": _code_hash()}
-    key = hashlib.sha256(_json(key_material).encode()).hexdigest()[:16]
-    manifest_path = out / "manifest.json"
+    key = sha256_bytes(_json(key_material).encode())[:16]
+    # the manifest is read first: only a folder whose manifest lists its files is reused
+    manifest_path = out / MANIFEST
     if not force and manifest_path.exists():
         try:
             old = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -134,7 +104,7 @@ def run_build(
     report = validate_graph(g, shapes=load_shapes())
     seconds["validate"] = time.perf_counter() - t0
     if not report.conforms:
-        with _atomic_dir_writes(out) as files:
+        with atomic_files(out) as files:
             files["shacl_report.txt"] = report.text
         raise ShaclViolationError(report)
     t0 = time.perf_counter()
@@ -156,9 +126,10 @@ def run_build(
         "triples": len(g),
         "conforms": True,
         "warnings": warnings + [i.line() for i in report.issues],
-        "outputs": {k: _sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
+        "outputs": {k: sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
     }
-    with _atomic_dir_writes(out) as files:
+    # the old manifest is removed first and the new one renamed last (common.artifacts)
+    with atomic_files(out) as files:
         files.update(outputs)
-        files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        files[MANIFEST] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     return BuildResult(out, True, len(g), True, manifest["warnings"], manifest, seconds)

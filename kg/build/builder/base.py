@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from common.artifacts import sha256_bytes as _sha256_bytes
 from kg import uris
-from kg.build.core import BuildParams, _dec, _json, _sha256_bytes
+from kg.build.core import BuildParams, _dec, _json
 from kg.build.nlp_tables import NlpTables
 from kg.build.records import Area, HeritageItem, HeritageLink
 from kg.names import normalize
