@@ -3,7 +3,6 @@ parameters and the helpers that turn values into canonical RDF literals."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,13 +11,12 @@ from typing import Any
 
 from rdflib import Literal, URIRef
 
+from common import settings
 from common.errors import UserError
 from kg import uris
 from kg.names import has_cjk
 from kg.namespaces import XSD
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ONTOLOGY_DIR = PROJECT_ROOT / "data" / "ontology"
 VOCABULARY_FILE = "heritage-routes.ttl"
 THEMES_FILE = "themes.ttl"
 SHAPES_FILE = "shapes.ttl"
@@ -98,17 +96,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return _sha256_bytes(Path(path).read_bytes())
-
-
 def _rel(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+        return str(Path(path).resolve().relative_to(settings.PROJECT_ROOT))
     except ValueError:
         return Path(path).name

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from common.artifacts import code_hash, sha256_file
 from kg.build.core import (
     AREAS_FILE,
     ITEMS_FILE,
@@ -14,7 +14,6 @@ from kg.build.core import (
     THEMES_FILE,
     VOCABULARY_FILE,
     _rel,
-    sha256_file,
 )
 from kg.build.nlp_tables import _nlp_files
 
@@ -26,12 +25,7 @@ def _code_hash() -> str:
     """SHA-256 over the build package's sources and the kg modules it relies on."""
     build_dir = Path(__file__).resolve().parent
     kg_dir = build_dir.parent
-    files = sorted(build_dir.rglob("*.py")) + [kg_dir / name for name in _CODE_MODULES]
-    digest = hashlib.sha256()
-    for p in files:
-        if p.exists():
-            digest.update(p.read_bytes())
-    return digest.hexdigest()
+    return code_hash(sorted(build_dir.rglob("*.py")) + [kg_dir / n for n in _CODE_MODULES])
 
 
 CATALOG_FILES = (

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.build.builder import build_graph
-from kg.build.core import (
-    BUILD_PARAMS,
-    PROJECT_ROOT,
-    BuildParams,
-    _json,
-    _sha256_bytes,
+from common import settings
+from common.artifacts import (
+    MANIFEST,
+    atomic_files,
+    hash_params,
+    load_manifest,
+    sha256_bytes,
     sha256_file,
 )
+from kg.build.builder import build_graph
+from kg.build.core import BUILD_PARAMS, BuildParams
 from kg.build.inputs import _code_hash, _input_hashes
 from kg.build.nlp_tables import find_nlp_tables, load_nlp_tables
 from kg.build.records import default_paths
@@ -44,27 +43,24 @@ class BuildResult:
         return self.out_dir / "graph.ttl"
 
 
-@contextlib.contextmanager
-def _atomic_dir_writes(out_dir: Path) -> Iterator[dict[str, str]]:
-    """Collect ``{name: text}``; write each to a temp file, then rename all into place."""
-    pending: dict[str, str] = {}
-    yield pending
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temps = []
+def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
+    """The manifest of ``out`` if it was built with ``key`` and its outputs are intact.
+
+    The manifest is read first and written last (:func:`common.artifacts.atomic_files`), so a
+    folder whose manifest lists files with matching hashes is a complete build.
+    """
+    if not (out / MANIFEST).exists():
+        return None
     try:
-        for name, text in pending.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            temps.append((tmp, out_dir / name))
-        # manifest last: a folder whose manifest matches its files is complete
-        temps.sort(key=lambda t: t[1].name == "manifest.json")
-        for tmp, final in temps:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in temps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        old = load_manifest(out)
+    except (OSError, ValueError):
+        return None
+    outputs = old.get("outputs") or {}
+    intact = all(
+        (out / name).exists() and sha256_file(out / name) == digest
+        for name, digest in outputs.items()
+    )
+    return old if old.get("key") == key and outputs and intact else None
 
 
 def run_build(
@@ -98,31 +94,18 @@ def run_build(
     kg.validate.ShaclViolationError
         The built graph violates the shapes; nothing is written except ``shacl_report.txt``.
     """
-    import time
-
     from kg.catalog import load_catalog
     from kg.validate import ShaclViolationError, load_shapes, validate_graph
 
-    out = Path(out_dir) if out_dir else PROJECT_ROOT / "artifacts" / "kg"
+    out = Path(out_dir) if out_dir else settings.KG_ARTIFACTS_DIR
     paths = default_paths(data_dir)
     nlp_list = [Path(p) for p in (find_nlp_tables() if nlp_paths is None else nlp_paths)]
     inputs = _input_hashes(paths, nlp_list)
     key_material = {"inputs": inputs, "params": asdict(params), "code": _code_hash()}
-    key = hashlib.sha256(_json(key_material).encode()).hexdigest()[:16]
-    manifest_path = out / "manifest.json"
-    if not force and manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            old = {}
-        outputs_ok = all(
-            (out / name).exists() and sha256_file(out / name) == digest
-            for name, digest in old.get("outputs", {}).items()
-        )
-        if old.get("key") == key and outputs_ok and old.get("outputs"):
-            return BuildResult(
-                out, False, old.get("triples", 0), True, old.get("warnings", []), old
-            )
+    key = hash_params(key_material)
+    old = None if force else _up_to_date(out, key)
+    if old is not None:
+        return BuildResult(out, False, old.get("triples", 0), True, old.get("warnings", []), old)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     catalog = load_catalog(paths["catalog"])
@@ -134,7 +117,7 @@ def run_build(
     report = validate_graph(g, shapes=load_shapes())
     seconds["validate"] = time.perf_counter() - t0
     if not report.conforms:
-        with _atomic_dir_writes(out) as files:
+        with atomic_files(out) as files:
             files["shacl_report.txt"] = report.text
         raise ShaclViolationError(report)
     t0 = time.perf_counter()
@@ -156,9 +139,9 @@ def run_build(
         "triples": len(g),
         "conforms": True,
         "warnings": warnings + [i.line() for i in report.issues],
-        "outputs": {k: _sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
+        "outputs": {k: sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
     }
-    with _atomic_dir_writes(out) as files:
+    with atomic_files(out) as files:
         files.update(outputs)
-        files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        files[MANIFEST] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     return BuildResult(out, True, len(g), True, manifest["warnings"], manifest, seconds)
