@@ -75,6 +75,8 @@ OP_SETS = {
 ROUTING_FILES = (
     "routing/orienteering.py",
     "routing/optw_model.py",
+    "routing/optw_routes.py",
+    "routing/optw_moves.py",
     "routing/optw_search.py",
     "routing/optw_exact.py",
     "routing/optw_ortools.py",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
 from planner.cli_roads import app as roads_app
+from planner.model import Day
+from planner.trip.request import Effort, Lodging, Mode, Pace
+from planner.trip.request import Solver as TripSolver
 
 app = typer.Typer(
     cls=BoundaryGroup,
@@ -165,28 +169,79 @@ def _names(spec: str | None) -> tuple[str, ...]:
     return tuple(x.strip() for x in (spec or "").replace("，", ",").split(",") if x.strip())
 
 
+def _theme_spec(spec: str) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """``stone-carving`` → one theme; ``stone-carving=2,sichuan-opera=1`` → a mixed trip."""
+    if "=" not in spec and "," not in spec:
+        return spec, ()
+    return "mixed", _weights(spec)
+
+
+def _day_table(k: int, d: Day, names: dict[str, str]) -> Table:
+    """One day of an itinerary as a table (lunch where it is taken)."""
+    table = Table(
+        title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]} · "
+        f"{d.drive_min / 60:.1f} h travel · {d.slack_min:.0f} min spare"
+    )
+    for col in ("time", "what", "km", "min", "source"):
+        table.add_column(col)
+    where = names.get(d.lunch_at, "on the way") if d.lunch_at else "on the way"
+    lunch = (f"{d.lunch:%H:%M}", f"lunch ({where})", "", "", "") if d.lunch else None
+    table.add_row(d.leave.strftime("%H:%M"), f"leave {names[d.start_id]}", "", "", "")
+    prev = d.leave
+    for leg, stop in zip(d.legs, [*d.stops, None], strict=False):
+        nxt = stop.arrive if stop is not None else d.back
+        if lunch and d.lunch is not None and prev <= d.lunch < nxt:
+            table.add_row(*lunch)
+            lunch = None
+        table.add_row(
+            "", f"  → {names[leg.to_id]}", f"{leg.km:.1f}", f"{leg.minutes:.0f}", leg.source
+        )
+        if stop is not None:
+            table.add_row(
+                f"{stop.start:%H:%M}–{stop.depart:%H:%M}",
+                f"{stop.name_zh} ({stop.visit_min:.0f} min"
+                + (f", wait {stop.wait_min:.0f}" if stop.wait_min >= 1 else "")
+                + ")",
+                "",
+                "",
+                "",
+            )
+            if lunch and d.lunch is not None and d.lunch < stop.depart:
+                table.add_row(*lunch)
+                lunch = None
+            prev = stop.depart
+    table.add_row(d.back.strftime("%H:%M"), f"arrive {names[d.end_id]}", "", "", "")
+    if lunch:
+        table.add_row(*lunch)
+    return table
+
+
 @app.command("itinerary")
 def itinerary_cmd(
-    theme: str = typer.Option("stone-carving", "--theme", help="a theme, or mixed with --weights"),
+    theme: str = typer.Option(
+        "stone-carving",
+        "--theme",
+        help="a theme, or several with weights for a mixed trip: stone-carving=2,sichuan-opera=1",
+    ),
     days: int = typer.Option(3, "--days", min=1, max=14),
     start: str = typer.Option("大足城区", "--start", help="first morning's town"),
     date: str | None = typer.Option(None, "--date", help="first day, YYYY-MM-DD (default today)"),
-    mode: str = typer.Option("car", "--mode", help="car or bus"),
-    pace: str = typer.Option("normal", "--pace", help="relaxed, normal or intense"),
+    mode: Mode = typer.Option(Mode.car, "--mode"),
+    pace: Pace = typer.Option(Pace.normal, "--pace"),
     must: str | None = typer.Option(None, "--must", help="comma-separated must-see sites"),
     avoid: str | None = typer.Option(None, "--avoid", help="comma-separated sites to skip"),
     end: str | None = typer.Option(None, "--end", help="where the last day must end"),
-    lodging: str = typer.Option(
-        "choose", "--lodging", help="choose (best town each night) or fixed"
+    lodging: Lodging = typer.Option(
+        Lodging.choose, "--lodging", help="choose (best town each night) or fixed"
     ),
-    weights: str | None = typer.Option(
-        None, "--weights", help="mixed theme, e.g. stone-carving=2,sichuan-opera=1"
+    max_drive_hours: float | None = typer.Option(
+        None, "--max-drive-hours", help="most hours of travel a day (default planning.yaml)"
     ),
     theme_per_day: str | None = typer.Option(
         None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
     ),
-    effort: str = typer.Option("normal", "--effort", help="quick, normal or thorough"),
-    solver: str = typer.Option("auto", "--solver", help="auto, ils, greedy or exact"),
+    effort: Effort = typer.Option(Effort.normal, "--effort"),
+    solver: TripSolver = typer.Option(TripSolver.auto, "--solver"),
     times: Path | None = typer.Option(
         None,
         "--times",
@@ -207,10 +262,9 @@ def itinerary_cmd(
             day0 = dt.date.fromisoformat(date) if date else dt.date.today()
         except ValueError:
             raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
-        # (a TravelTimesError lists every bad line; user_errors prints it)
-        known = load_travel_times(times, service.load_context().catalog) if times else None
+        theme_id, weights = _theme_spec(theme)
         req = TripRequest(
-            theme=theme,
+            theme=theme_id,
             days=days,
             start=start,
             date=day0,
@@ -220,47 +274,33 @@ def itinerary_cmd(
             avoid=_names(avoid),
             end=end,
             lodging=lodging,
-            weights=_weights(weights),
+            weights=weights,
             theme_per_day=theme_per_day,
+            max_drive_hours=max_drive_hours,
             effort=effort,
             solver=solver,
-            travel_times=known,
         )
+        if times:  # (a TravelTimesError lists every bad line; user_errors prints it)
+            known = load_travel_times(times, service.load_context().catalog)
+            req = replace(req, travel_times=known)
         it = plan_itinerary(req)
         if fmt is Fmt.json:
             _print_json(itinerary_to_dict(it))
             return
         names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
         out.print(
-            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, score {it.total_score:.2f}"
+            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, "
+            f"{it.total_drive_min / 60:.1f} h of travel, score {it.total_score:.2f}"
+        )
+        p = it.params
+        out.print(
+            f"objective: score − {p.get('drive_weight', 0):g} × drive hours; at most "
+            f"{p.get('max_drive_hours', 24):g} h of travel a day; "
+            f"{p.get('end_slack_min', 0):g} min spare at the end of each day",
+            highlight=False,
         )
         for k, d in enumerate(it.days, 1):
-            table = Table(title=f"day {k} · {d.date} · {names[d.start_id]} → {names[d.end_id]}")
-            for col in ("time", "what", "km", "min", "source"):
-                table.add_column(col)
-            table.add_row(d.leave.strftime("%H:%M"), f"leave {names[d.start_id]}", "", "", "")
-            prev, lunch_shown = d.leave, d.lunch is None
-            for leg, stop in zip(d.legs, [*d.stops, None], strict=False):
-                nxt = stop.arrive if stop is not None else d.back
-                if not lunch_shown and d.lunch is not None and prev <= d.lunch < nxt:
-                    table.add_row(f"{d.lunch:%H:%M}", "lunch break", "", "", "")
-                    lunch_shown = True
-                table.add_row(
-                    "", f"  → {names[leg.to_id]}", f"{leg.km:.1f}", f"{leg.minutes:.0f}", leg.source
-                )
-                if stop is not None:
-                    table.add_row(
-                        f"{stop.start:%H:%M}–{stop.depart:%H:%M}",
-                        f"{stop.name_zh} ({stop.visit_min:.0f} min"
-                        + (f", wait {stop.wait_min:.0f}" if stop.wait_min >= 1 else "")
-                        + ")",
-                        "",
-                        "",
-                        "",
-                    )
-                    prev = stop.depart
-            table.add_row(d.back.strftime("%H:%M"), f"arrive {names[d.end_id]}", "", "", "")
-            out.print(table)
+            out.print(_day_table(k, d, names))
         if it.dropped:
             out.print("[bold]left out[/]")
             for x in it.dropped:

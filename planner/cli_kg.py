@@ -198,16 +198,31 @@ def sites_cmd(
     store: Store | None = _STORE,
     graph: Path | None = _GRAPH,
 ) -> None:
-    """Sites by theme and/or administrative area."""
-    from kg.queries import sites_by
+    """Sites by theme and/or administrative area; with --theme, why each site is a member."""
+    from kg.queries import sites_by, theme_reasons
 
     with user_errors():
-        sites = sites_by(_open(graph, store), theme=theme, area=area, kind=kind)
-    rows = [
-        {**asdict(s), "coords": "approx" if s.approximate else (s.coord_confidence or "none")}
-        for s in sites
-    ]
-    _emit(rows, ["id", "name_zh", "kind", "lat", "lon", "coords", "popularity"], fmt)
+        kg = _open(graph, store)
+        sites = sites_by(kg, theme=theme, area=area, kind=kind)
+        reasons = theme_reasons(kg, theme) if theme is not None else {}
+    rows = []
+    for s in sites:
+        row = {**asdict(s), "coords": "approx" if s.approximate else (s.coord_confidence or "none")}
+        why = reasons.get(s.id)
+        if why is not None:
+            row |= {
+                "rule": why.rule,
+                "reason": why.reason_en,
+                "reason_zh": why.reason_zh,
+                "reason_source": why.source,
+            }
+        rows.append(row)
+    cols = ["id", "name_zh", "kind", "lat", "lon", "coords", "popularity"]
+    if theme is not None:
+        cols = ["id", "name_zh", "kind", "coords", "rule", "reason"]
+        if fmt is not Fmt.table:
+            cols += ["reason_zh", "reason_source", "lat", "lon", "popularity"]
+    _emit(rows, cols, fmt)
 
 
 @app.command("near")

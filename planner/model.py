@@ -68,11 +68,24 @@ class Day:
     legs: tuple[TravelLeg, ...]
     slack_min: float = 0.0
     lunch: dt.datetime | None = None
+    #: where lunch is taken: a stop's or the lodging's id, "" as a break on the drive
+    lunch_at: str = ""
+    lunch_min: float = 0.0
 
     @property
     def km(self) -> float:
         """Kilometres driven this day."""
         return sum(leg.km for leg in self.legs)
+
+    @property
+    def drive_min(self) -> float:
+        """Minutes of travel this day (every leg)."""
+        return sum(leg.minutes for leg in self.legs)
+
+    @property
+    def morning_transfer_min(self) -> float:
+        """Minutes from the lodging to the first stop (0 on a day without stops)."""
+        return self.legs[0].minutes if self.stops and self.legs else 0.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,11 @@ class Itinerary:
         return sum(d.km for d in self.days)
 
     @property
+    def total_drive_min(self) -> float:
+        """Minutes of travel over all days."""
+        return sum(d.drive_min for d in self.days)
+
+    @property
     def stops(self) -> list[Stop]:
         """All stops in visiting order."""
         return [s for d in self.days for s in d.stops]
@@ -117,7 +135,8 @@ def _t(x: dt.datetime) -> str:
 
 def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
     """JSON-ready form: ``days`` (``date``, ``stops`` with ``id``, ``name_zh``, ``arrive``,
-    ``depart`` …), ``dropped`` (with ``reason``), ``total_km``, ``total_score``, ``solver``.
+    ``depart`` …; ``drive_min`` per day), ``dropped`` (with ``reason``), ``total_km``,
+    ``total_drive_min``, ``total_score``, ``solver``.
 
     Numbers are kept at full precision so :func:`itinerary_from_dict` restores the plan
     exactly; ``total_km`` and the per-day ``km`` are rounded summaries (derived, not read).
@@ -130,6 +149,7 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
         "pace": it.pace,
         "solver": it.solver,
         "total_km": round(it.total_km, 2),
+        "total_drive_min": round(it.total_drive_min, 2),
         "total_score": it.total_score,
         "params": it.params,
         "warnings": [w.to_json() for w in it.warnings],
@@ -142,7 +162,10 @@ def itinerary_to_dict(it: Itinerary) -> dict[str, Any]:
                 "back": _t(d.back),
                 "km": round(d.km, 2),
                 "slack_min": d.slack_min,
+                "drive_min": round(d.drive_min, 2),
                 "lunch": _t(d.lunch) if d.lunch else None,
+                "lunch_at": d.lunch_at,
+                "lunch_min": d.lunch_min,
                 "stops": [
                     {
                         "id": s.site_id,
@@ -244,6 +267,8 @@ def itinerary_from_dict(data: dict[str, Any]) -> Itinerary:
                 legs=legs,
                 slack_min=float(d.get("slack_min", 0.0)),
                 lunch=dt.datetime.fromisoformat(d["lunch"]) if d.get("lunch") else None,
+                lunch_at=str(d.get("lunch_at", "")),
+                lunch_min=float(d.get("lunch_min", 0.0)),
             )
         )
     return Itinerary(

@@ -13,7 +13,7 @@
     ``O(F_1 · F_2)`` over the feasible sets of the routes).
 ``cpsat``
     CP-SAT (OR-Tools) model for medium instances (a few dozen candidates): one circuit per
-    route over its start copy, end copy and candidates (``AddCircuit`` with self-loops for
+    route over its start copy, end copy and candidates (``add_circuit`` with self-loops for
     skipped nodes), an integer start time per route and node with
     ``start_j >= start_i + service_i + travel_ij`` on used arcs, and each candidate on at
     most one route. Times are **integers after scaling by 100** (0.01 min): travel and service
@@ -32,6 +32,7 @@ Computers & OR 36(4).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ __all__ = ["DP_MAX_CANDIDATES", "DP_MAX_MULTI", "dp_limit", "solve_cpsat", "solv
 DP_MAX_CANDIDATES = 16  # one route
 DP_MAX_MULTI = 12  # two or more routes (the convolution over disjoint sets is O(4^k) worst)
 _SCALE = 100
+_COST_SCALE = 10_000
 
 
 def dp_limit(n_routes: int) -> int:
@@ -124,6 +126,112 @@ def _order(
     return rev[::-1]
 
 
+def _route_sets_priced(P: Prepared, r: int, K: np.ndarray) -> dict[int, tuple[float, list[int]]]:
+    """Every subset of ``K`` (bit mask) that fits route ``r`` → (least travel, its order).
+
+    With a travel limit or a travel cost the earliest start no longer dominates (a later
+    start may have travelled less), so each (set, last node) keeps its Pareto labels of
+    (earliest start, travel) — the resource-constrained labelling of Righini & Salani.
+    """
+    T = P.travel
+    d = P.service
+    opn, cls = P.open[r], P.close[r]
+    s0, e0 = P.route_start[r], P.route_end[r]
+    ro, rc, cap = float(P.route_open[r]), float(P.route_close[r]), float(P.max_travel[r])
+    eps = TIME_EPS
+    # label: (start of service at the last node, travel so far, last node index, previous)
+    Label = tuple[float, float, int, Any]
+    level: dict[tuple[int, int], list[Label]] = {}
+    for j, v in enumerate(K):
+        b = max(ro + T[s0, v], opn[v])
+        if b <= cls[v] + eps and T[s0, v] <= cap + eps and cls[v] >= opn[v]:
+            level[(1 << j, j)] = [(b, float(T[s0, v]), j, None)]
+    best: dict[int, tuple[float, list[int]]] = {0: (float(T[s0, e0]), [])}
+    size = 1
+    while level:
+        for (mask, j), labs in level.items():
+            v = K[j]
+            for lab in labs:
+                back = lab[0] + d[v] + T[v, e0]
+                trv = lab[1] + T[v, e0]
+                if back <= rc + eps and trv <= cap + eps and trv < best.get(mask, (np.inf,))[0]:
+                    order = []
+                    x: Any = lab
+                    while x is not None:
+                        order.append(int(K[x[2]]))
+                        x = x[3]
+                    best[mask] = (float(trv), order[::-1])
+        if size >= P.route_cap():
+            break
+        nxt: dict[tuple[int, int], list[Label]] = {}
+        for (mask, j), labs in level.items():
+            v = K[j]
+            for i, w in enumerate(K):
+                if mask >> i & 1:
+                    continue
+                key = (mask | 1 << i, i)
+                for lab in labs:
+                    b = max(lab[0] + d[v] + T[v, w], opn[w])
+                    trv = lab[1] + T[v, w]
+                    if b > cls[w] + eps or trv > cap + eps:
+                        continue
+                    front = nxt.setdefault(key, [])
+                    if any(o[0] <= b + 1e-12 and o[1] <= trv + 1e-12 for o in front):
+                        continue
+                    front[:] = [o for o in front if not (b <= o[0] and trv <= o[1])]
+                    front.append((b, trv, i, lab))
+        level = nxt
+        size += 1
+    return best
+
+
+def _solve_dp_priced(P: Prepared, K: np.ndarray) -> list[list[int]]:
+    """:func:`solve_dp` with a travel limit or cost: per-route label sets, then the same
+    max-plus combination over disjoint sets of ``score - travel_cost * travel``."""
+    k = len(K)
+    R = P.n_routes
+    full = 1 << k
+    masks = np.arange(full, dtype=np.int64)
+    bits = ((masks[:, None] >> np.arange(k)) & 1).astype(float)
+    mand = np.array([v in P.mandatory for v in K], dtype=float)
+    span = float((P.route_close - P.route_open).sum()) + float(P.travel.max()) * (k + R)
+    big = float(P.score[K].sum()) + P.travel_cost * span + 1.0
+    value = bits @ P.score[K] + big * (bits @ mand)
+    g: np.ndarray | None = None
+    choices = []
+    orders = []
+    for r in range(R):
+        sets = _route_sets_priced(P, r, K)
+        orders.append(sets)
+        own = np.full(full, -np.inf)
+        for mask, (trv, _) in sets.items():
+            own[mask] = value[mask] - P.travel_cost * trv
+        if g is None:
+            g = own
+            choices.append(masks.copy())
+            continue
+        new = np.full(full, -np.inf)
+        choice = np.zeros(full, dtype=np.int64)
+        have = np.nonzero(np.isfinite(g))[0]
+        for B in sets:
+            sel = have[(have & B) == 0]
+            cand = g[sel] + own[B]
+            u = sel | B
+            better = cand > new[u] + 1e-9
+            new[u[better]] = cand[better]
+            choice[u[better]] = B
+        g = new
+        choices.append(choice)
+    assert g is not None
+    S = int(np.argmax(g))
+    stops: list[list[int]] = [[] for _ in range(R)]
+    for r in range(R - 1, -1, -1):
+        B = int(choices[r][S])
+        stops[r] = list(orders[r][B][1])
+        S ^= B
+    return stops
+
+
 def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[list[int]]:
     """Optimal stops per route by subset DP (lexicographic: mandatory count, then score).
 
@@ -143,6 +251,8 @@ def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[lis
         )
     if k == 0:
         return [[] for _ in range(R)]
+    if P.travel_limited or P.travel_cost:
+        return _solve_dp_priced(P, K)
     full = 1 << k
     masks = np.arange(full, dtype=np.int64)
     counts = _popcount(masks)
@@ -225,16 +335,17 @@ def solve_cpsat(
     model = cp_model.CpModel()
     visit = {}
     arcs_by_route = []
+    travel_terms: list[tuple[float, Any]] = []  # (travel minutes, arc literal) when priced
     for r in range(R):
         s0, e0 = P.route_start[r], P.route_end[r]
         local = [v for v in K if P.static_ok[r, v]]
         # local node ids: 0 = start copy, 1 = end copy, 2.. = candidates
         ids = {v: i + 2 for i, v in enumerate(local)}
         t = {
-            0: model.NewIntVar(up(P.route_open[r]), horizon, f"t{r}s"),
-            1: model.NewIntVar(0, down(P.route_close[r]), f"t{r}e"),
+            0: model.new_int_var(up(P.route_open[r]), horizon, f"t{r}s"),
+            1: model.new_int_var(0, down(P.route_close[r]), f"t{r}e"),
         }
-        arcs = [(1, 0, model.NewConstant(1))]
+        arcs: list[tuple[int, int, Any]] = [(1, 0, model.new_constant(1))]
         used = {}
 
         def node_of(i: int, local_=local, s0=s0, e0=e0) -> int:
@@ -243,60 +354,70 @@ def solve_cpsat(
         for v in local:
             i = ids[v]
             lo, hi = up(P.open[r, v]), down(P.close[r, v])
-            t[i] = model.NewIntVar(min(lo, hi), max(lo, hi), f"t{r}_{v}")
-            x = model.NewBoolVar(f"y{r}_{v}")
+            t[i] = model.new_int_var(min(lo, hi), max(lo, hi), f"t{r}_{v}")
+            x = model.new_bool_var(f"y{r}_{v}")
             visit[r, v] = x
-            arcs.append((i, i, x.Not()))
+            arcs.append((i, i, x.negated()))
         nodes = [0, 1, *ids.values()]
         for i in nodes:
             for j in nodes:
                 if i == j or j == 0 or i == 1:
                     continue
                 if i == 0 and j == 1:
-                    lit = model.NewBoolVar(f"x{r}_empty")
+                    lit = model.new_bool_var(f"x{r}_empty")
                 else:
-                    lit = model.NewBoolVar(f"x{r}_{i}_{j}")
+                    lit = model.new_bool_var(f"x{r}_{i}_{j}")
                 arcs.append((i, j, lit))
                 used[i, j] = lit
                 a, b = node_of(i), node_of(j)
                 dur = up(P.travel[a, b] + (P.service[a] if i >= 2 else 0.0))
-                model.Add(t[j] >= t[i] + dur).OnlyEnforceIf(lit)
+                model.add(t[j] >= t[i] + dur).only_enforce_if(lit)
         if P.max_stops is not None:
-            model.Add(sum(visit[r, v] for v in local) <= P.max_stops)
-        model.AddCircuit(arcs)
+            model.add(sum(visit[r, v] for v in local) <= P.max_stops)
+        legs = {(i, j): P.travel[node_of(i), node_of(j)] for (i, j) in used}
+        if math.isfinite(P.max_travel[r]):  # travel rounded up: never over the float limit
+            model.add(sum(up(legs[a]) * lit for a, lit in used.items()) <= down(P.max_travel[r]))
+        if P.travel_cost:
+            travel_terms.extend((legs[a], lit) for a, lit in used.items())
+        model.add_circuit(arcs)
         arcs_by_route.append((local, used, ids))
     for v in K:
         lits = [visit[r, v] for r in range(R) if (r, v) in visit]
         if lits:
-            model.AddAtMostOne(lits)
-    big = round(float(P.score[K].sum()) * S) + 1
+            model.add_at_most_one(lits)
+    # objective units: score × S, or × _COST_SCALE with a travel cost (finer, as the
+    # cost of one arc is a small fraction of a score)
+    unit = _COST_SCALE if P.travel_cost else S
+    cost = [round(P.travel_cost * tr * unit) * lit for tr, lit in travel_terms]
+    span = sum(P.travel_cost * tr for tr, _ in travel_terms)
+    big = round((float(P.score[K].sum()) + span) * unit) + 1
     obj = []
     for (_r, v), x in visit.items():
-        w = round(float(P.score[v]) * S)
+        w = round(float(P.score[v]) * unit)
         if v in P.mandatory:
             w += big
         obj.append(w * x)
-    model.Maximize(sum(obj))
+    model.maximize(sum(obj) - sum(cost))
     if hint:
         on = {(r, v) for r, seq in enumerate(hint) for v in seq}
         for (r, v), x in visit.items():
-            model.AddHint(x, (r, v) in on)
+            model.add_hint(x, (r, v) in on)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(seed)
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return [[] for _ in range(R)], False
     stops: list[list[int]] = []
     for r in range(R):
         local, used, ids = arcs_by_route[r]
-        succ = {i: j for (i, j), lit in used.items() if solver.Value(lit)}
+        succ = {i: j for (i, j), lit in used.items() if solver.value(lit)}
         seq = []
         i = succ.get(0, 1)
         while i != 1:
             seq.append(local[i - 2])
             i = succ[i]
         stops.append(seq)
-    proved = status == cp_model.OPTIMAL and _exact_scaling(P, K)
+    proved = status == cp_model.OPTIMAL and _exact_scaling(P, K) and not P.travel_cost
     return stops, proved

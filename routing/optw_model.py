@@ -83,6 +83,13 @@ class OPTWProblem:
     candidates
         The nodes that may be visited (default: every node that is not a route start or
         end). Mandatory nodes are always candidates.
+    max_travel
+        ``(R,)`` most travel minutes per route (e.g. a daily driving limit); ``None`` or
+        ``inf``: no limit. Every solver honours it.
+    travel_cost
+        Score given up per travel minute (``>= 0``): the solvers maximise
+        ``score - travel_cost * travel`` (after the number of mandatory nodes placed), so a
+        node whose score does not pay for its detour stays out. ``0``: score only.
     """
 
     travel: np.ndarray
@@ -97,6 +104,8 @@ class OPTWProblem:
     mandatory: frozenset[int] = frozenset()
     max_stops: int | None = None
     candidates: Sequence[int] | None = None
+    max_travel: np.ndarray | Sequence[float] | None = None
+    travel_cost: float = 0.0
 
     @property
     def n_routes(self) -> int:
@@ -128,7 +137,9 @@ class RouteDiagnosis:
         ``"closed"`` (not open that day), ``"too_late"`` (even straight from the route's
         start the earliest arrival is after the latest start), ``"route_window"`` (even on an
         otherwise empty route, start → node → end does not fit the route's window),
-        ``"max_stops"`` (the route is full) or ``"no_time"`` (it would fit an empty route,
+        ``"travel_limit"`` (start → node → end alone travels more than ``max_travel``;
+        ``needed``/``available`` are those travel minutes), ``"max_stops"`` (the route is
+        full) or ``"no_time"`` (it would fit an empty route,
         but not between the stops already planned).
     window_open, window_close
         The node's window on that route (latest *start* of service).
@@ -195,6 +206,11 @@ class MandatoryDiagnosis:
                 )
             elif d.reason == "max_stops":
                 parts.append(f"route {d.route}: already at the maximum number of stops")
+            elif d.reason == "travel_limit":
+                parts.append(
+                    f"route {d.route}: travels {d.needed:.0f} min even alone, the limit is "
+                    f"{d.available:.0f} min"
+                )
             else:
                 parts.append(
                     f"route {d.route}: needs {d.needed:.0f} min (visit {d.service:.0f}), "
@@ -265,6 +281,17 @@ class Prepared:
     candidates: tuple[int, ...]
     static_ok: np.ndarray  # (R, n) bool: node alone fits route r
     usable: tuple[int, ...]  # candidates that fit some route alone and are worth visiting
+    max_travel: np.ndarray  # (R,) most travel minutes per route (inf: no limit)
+    travel_cost: float  # score per travel minute given up
+
+    @property
+    def travel_limited(self) -> bool:
+        """Whether some route has a finite travel limit."""
+        return bool(np.isfinite(self.max_travel).any())
+
+    def objective(self, score: float, travel: float) -> float:
+        """``score - travel_cost * travel`` (the value the solvers maximise)."""
+        return score - self.travel_cost * travel if self.travel_cost else score
 
     @property
     def n(self) -> int:
@@ -326,11 +353,25 @@ def prepare(problem: OPTWProblem) -> Prepared:
             raise RoutingError(f"route start/end {v} outside 0..{n - 1}")
     if not (np.isfinite(ro).all() and np.isfinite(rc).all()):
         raise RoutingError("route windows must be finite")
+    if problem.max_travel is None:
+        cap = np.full(R, np.inf)
+    else:
+        cap = np.array(problem.max_travel, dtype=float)
+        if cap.shape != (R,) or np.isnan(cap).any() or (cap < 0).any():
+            raise RoutingError(f"max_travel must have shape ({R},), values >= 0 (inf: no limit)")
+    cost = float(problem.travel_cost)
+    if not math.isfinite(cost) or cost < 0:
+        raise RoutingError("travel_cost must be finite and >= 0")
     for r in range(R):
         if ro[r] + T[starts[r], ends[r]] > rc[r] + TIME_EPS:
             raise RoutingError(
                 f"route {r}: even going straight from node {starts[r]} to node {ends[r]} "
                 f"misses its window [{ro[r]:g}, {rc[r]:g}]"
+            )
+        if T[starts[r], ends[r]] > cap[r] + TIME_EPS:
+            raise RoutingError(
+                f"route {r}: going straight from node {starts[r]} to node {ends[r]} takes "
+                f"{T[starts[r], ends[r]]:g} min, more than its max_travel {cap[r]:g}"
             )
     depots = set(starts) | set(ends)
     mand = frozenset(int(v) for v in problem.mandatory)
@@ -361,6 +402,7 @@ def prepare(problem: OPTWProblem) -> Prepared:
     begin = np.maximum(arrive, opn)
     alone = (begin <= cls + TIME_EPS) & (begin + d[None, :] + T[:, en].T <= rc[:, None] + TIME_EPS)
     alone &= cls >= opn
+    alone &= T[st, :] + T[:, en].T <= cap[:, None] + TIME_EPS
     metric = is_metric(T)
     if not metric:
         # Without the triangle inequality a detour through other nodes can be shorter than
@@ -389,6 +431,8 @@ def prepare(problem: OPTWProblem) -> Prepared:
         candidates=cand_t,
         static_ok=ok,
         usable=usable,
+        max_travel=cap,
+        travel_cost=cost,
     )
 
 
@@ -427,6 +471,10 @@ def schedule(P: Prepared, r: int, stops: Sequence[int]) -> list[Visit] | None:
     a = t + T[prev, P.route_end[r]]
     if a > P.route_close[r] + TIME_EPS:
         return None
+    if P.max_travel[r] < math.inf:
+        nodes = [s0, *stops, P.route_end[r]]
+        if sum(T[x, y] for x, y in itertools.pairwise(nodes)) > P.max_travel[r] + TIME_EPS:
+            return None
     end = Visit(P.route_end[r], float(a), float(a), float(a), float(a), 0.0)
     dep = float(P.route_open[r])
     if out and out[0].wait > 0:
@@ -472,9 +520,10 @@ def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5
     candidates, open on that day, at most once overall and at most ``max_stops`` per route;
     times add up (``start = arrive + wait``, ``wait >= 0``, ``end = start + service``,
     ``depart = end``, next ``arrive = depart + travel``); every service starts within its
-    window; the route leaves no earlier than ``route_open`` and arrives no later than
-    ``route_close``; every mandatory node is either visited or reported in
-    ``infeasible_mandatory`` (with a diagnosis); ``score``, ``travel`` and ``unvisited`` match.
+    window; the route leaves no earlier than ``route_open``, arrives no later than
+    ``route_close`` and travels at most ``max_travel``; every mandatory node is either
+    visited or reported in ``infeasible_mandatory`` (with a diagnosis); ``score``,
+    ``travel`` and ``unvisited`` match.
 
     Returns
     -------
@@ -515,6 +564,10 @@ def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5
         if last.arrive > problem.route_close[r] + tol:
             errs.append(f"route {r}: arrives {last.arrive} after {problem.route_close[r]}")
         stops = route[1:-1]
+        if problem.max_travel is not None:
+            legs = sum(float(T[a.node, b.node]) for a, b in itertools.pairwise(route))
+            if legs > float(np.asarray(problem.max_travel, dtype=float)[r]) + tol:
+                errs.append(f"route {r}: travels {legs} min > max_travel")
         if problem.max_stops is not None and len(stops) > problem.max_stops:
             errs.append(f"route {r}: {len(stops)} stops > max_stops {problem.max_stops}")
         for k in range(1, len(route)):
@@ -553,13 +606,13 @@ def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5
                 errs.append(f"route {r}: start/end node {v.node} has inconsistent times")
     visited = set(seen)
     inf_m = set(sol.infeasible_mandatory)
-    for v in sorted(mand - visited):
-        if v not in inf_m:
-            errs.append(f"mandatory node {v} dropped silently")
-    for v in sorted(inf_m & visited):
-        errs.append(f"mandatory node {v} reported infeasible but visited")
-    for v in sorted(inf_m - mand):
-        errs.append(f"node {v} reported as infeasible mandatory but is not mandatory")
+    for node in sorted(mand - visited):
+        if node not in inf_m:
+            errs.append(f"mandatory node {node} dropped silently")
+    for node in sorted(inf_m & visited):
+        errs.append(f"mandatory node {node} reported infeasible but visited")
+    for node in sorted(inf_m - mand):
+        errs.append(f"node {node} reported as infeasible mandatory but is not mandatory")
     diag = {g.node for g in sol.diagnoses}
     if diag != inf_m:
         errs.append("diagnoses do not match infeasible_mandatory")

@@ -15,7 +15,10 @@ The peer engine the issue names, kept as a baseline: the model of the OR-Tools
   per day are expressed on one absolute time axis: route ``r`` lives in
   ``[r·H, r·H + H)``, and a node's cumul domain is the union of its daily windows shifted
   there (``RemoveInterval`` between them).
-* ``max_stops``: a ``Stops`` counting dimension with capacity ``max_stops``.
+* ``max_stops``: a ``Stops`` counting dimension with capacity ``max_stops``; ``max_travel``:
+  a ``Travel`` dimension with one capacity per vehicle; a ``travel_cost`` becomes the arc
+  cost (in score units), so the search minimises the price of travel plus the scores left
+  out, i.e. maximises ``score - travel_cost * travel``.
 * Search: ``PATH_CHEAPEST_ARC`` then ``GUIDED_LOCAL_SEARCH`` until the time limit (GLS
   never stops by itself; the result depends on the machine's speed).
 
@@ -32,6 +35,7 @@ from routing.optw_model import Prepared
 __all__ = ["solve_ortools"]
 
 _SCALE = 100
+_COST_SCALE = 10_000
 
 
 def solve_ortools(P: Prepared, *, time_limit_s: float = 2.0) -> list[list[int]]:
@@ -64,14 +68,26 @@ def solve_ortools(P: Prepared, *, time_limit_s: float = 2.0) -> list[list[int]]:
         for i, a in enumerate(nodes)
     ]
     travel = [[up(P.travel[a, b]) for b in nodes] for a in nodes]
+    # arc cost: travel (ties only), or its price in score units × _COST_SCALE when priced
+    priced = [[round(P.travel_cost * P.travel[a, b] * _COST_SCALE) for b in nodes] for a in nodes]
+    arc_cost = priced if P.travel_cost else travel
 
     def time_cb(i: int, j: int) -> int:
         return transit[manager.IndexToNode(i)][manager.IndexToNode(j)]
 
     def cost_cb(i: int, j: int) -> int:
+        return arc_cost[manager.IndexToNode(i)][manager.IndexToNode(j)]
+
+    def travel_cb(i: int, j: int) -> int:
         return travel[manager.IndexToNode(i)][manager.IndexToNode(j)]
 
     model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitCallback(cost_cb))
+    if P.travel_limited:  # travel rounded up: never over the float limit
+        most = sum(max(row) for row in travel) + 1
+        caps = [min(down(float(c)), most) if math.isfinite(c) else most for c in P.max_travel]
+        model.AddDimensionWithVehicleCapacity(
+            model.RegisterTransitCallback(travel_cb), 0, caps, True, "Travel"
+        )
     time_idx = model.RegisterTransitCallback(time_cb)
     model.AddDimension(
         time_idx,
@@ -109,13 +125,20 @@ def solve_ortools(P: Prepared, *, time_limit_s: float = 2.0) -> list[list[int]]:
             lambda i: 0 if is_depot[manager.IndexToNode(i)] else 1
         )
         model.AddDimension(unit, 0, int(P.max_stops), True, "Stops")
-    per_score = up(float((P.route_close - P.route_open).sum())) + 1
-    total = sum(round(float(P.score[v]) * _SCALE) for v in K) + 1
-    for v in K:
-        pen = round(float(P.score[v]) * _SCALE) * per_score
-        if v in P.mandatory:
-            pen += total * per_score
-        model.AddDisjunction([manager.NodeToIndex(local[v])], pen)
+    if P.travel_cost:  # minimise price of travel + scores left out = -(score - cost·travel)
+        most = sum(max(row) for row in priced) * R + 1
+        total = sum(round(float(P.score[v]) * _COST_SCALE) for v in K) + most
+        for v in K:
+            pen = round(float(P.score[v]) * _COST_SCALE) + (total if v in P.mandatory else 0)
+            model.AddDisjunction([manager.NodeToIndex(local[v])], pen)
+    else:
+        per_score = up(float((P.route_close - P.route_open).sum())) + 1
+        total = sum(round(float(P.score[v]) * _SCALE) for v in K) + 1
+        for v in K:
+            pen = round(float(P.score[v]) * _SCALE) * per_score
+            if v in P.mandatory:
+                pen += total * per_score
+            model.AddDisjunction([manager.NodeToIndex(local[v])], pen)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = (

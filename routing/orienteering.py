@@ -158,19 +158,18 @@ def _diagnose(P: Prepared, stops: list[list[int]], v: int) -> MandatoryDiagnosis
         d = float(P.service[v])
         ea = ro + float(T[s0, v])
         empty_needed = max(ea, o) - ro + d + float(T[v, e0])
-        common = {
-            "route": r,
-            "window_open": o,
-            "window_close": c,
-            "service": d,
-            "earliest_arrival": ea,
-            "empty_route_needed": empty_needed,
-            "empty_route_available": rc - ro,
-        }
 
-        def rd(reason: str, needed: float, available: float, shortfall: float, pos: int = -1):
+        def rd(
+            reason: str, needed: float, available: float, shortfall: float, pos: int = -1
+        ) -> RouteDiagnosis:
             return RouteDiagnosis(
-                **common,  # noqa: B023 (called at once)
+                route=r,  # noqa: B023 (called at once)
+                window_open=o,  # noqa: B023
+                window_close=c,  # noqa: B023
+                service=d,  # noqa: B023
+                earliest_arrival=ea,  # noqa: B023
+                empty_route_needed=empty_needed,  # noqa: B023
+                empty_route_available=rc - ro,  # noqa: B023
                 reason=reason,
                 needed=needed,
                 available=available,
@@ -187,6 +186,11 @@ def _diagnose(P: Prepared, stops: list[list[int]], v: int) -> MandatoryDiagnosis
             continue
         if empty_needed > rc - ro + TIME_EPS:
             out.append(rd("route_window", empty_needed, rc - ro, empty_needed - (rc - ro)))
+            continue
+        via = float(T[s0, v] + T[v, e0])
+        if via > P.max_travel[r] + TIME_EPS:
+            cap = float(P.max_travel[r])
+            out.append(rd("travel_limit", via, cap, via - cap))
             continue
         seq = stops[r]
         if len(seq) >= P.route_cap():

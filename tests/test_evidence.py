@@ -15,10 +15,10 @@ from kg.catalog import load_catalog
 from kg.corpus_origin import CorpusOrigin, corpus_origin, sample_hashes
 from kg.store import graph_from_memory
 from planner import evidence
-from planner import itinerary as it_mod
 from planner.hours import hours_on, load_hours
 from planner.itinerary import TripRequest, plan_itinerary
 from planner.themes import designation_rank, theme_candidates
+from planner.trip import setup as it_mod
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "kg"

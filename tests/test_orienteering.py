@@ -596,3 +596,116 @@ def test_benchmark_reader_conventions(tmp_path: Path) -> None:
     prob = rd.optw_problem(inst)
     assert (prob.route_start, prob.route_end) == ([0], [1])
     assert solve_optw(prob).score == 7.0
+
+
+# --------------------------------------------------------------------------- travel limit, cost
+
+
+@st.composite
+def priced_problems(draw: st.DrawFn, max_n: int = 8, max_routes: int = 2) -> OPTWProblem:
+    """:func:`problems` with a travel limit per route (and sometimes a travel cost)."""
+    p = draw(problems(max_n=max_n, max_routes=max_routes))
+    T = np.asarray(p.travel)
+    R = len(p.route_start)
+    direct = np.array([T[p.route_start[r], p.route_end[r]] for r in range(R)])
+    cap = direct + np.array(draw(st.lists(st.integers(0, 60), min_size=R, max_size=R)), float)
+    cost = draw(st.sampled_from([0.0, 0.0, 0.05, 0.2]))
+    return replace(p, max_travel=cap, travel_cost=cost)
+
+
+def _travel_of(p: OPTWProblem, sol: OPTWSolution, r: int) -> float:
+    T = np.asarray(p.travel)
+    return float(sum(T[a.node, b.node] for a, b in itertools.pairwise(sol.routes[r])))
+
+
+def _brute_priced(p: OPTWProblem) -> tuple[int, float]:
+    """Best (mandatory placed, score - cost * travel) over every assignment and order."""
+    n = len(p.score)
+    R = len(p.route_start)
+    T = np.asarray(p.travel)
+    cands = [v for v in range(n) if v not in set(p.route_start) | set(p.route_end)]
+    cap = np.asarray(p.max_travel, dtype=float)
+    least: dict[tuple[int, frozenset[int]], float] = {}
+    for r in range(R):
+        for k in range(len(cands) + 1):
+            if p.max_stops is not None and k > p.max_stops:
+                continue
+            for sub in itertools.combinations(cands, k):
+                for perm in itertools.permutations(sub):
+                    nodes = [p.route_start[r], *perm, p.route_end[r]]
+                    trv = float(sum(T[a, b] for a, b in itertools.pairwise(nodes)))
+                    if trv <= cap[r] + EPS and _fits(p, r, perm):
+                        key_ = (r, frozenset(sub))
+                        least[key_] = min(least.get(key_, math.inf), trv)
+    best = (-1, -math.inf)
+    for assign in itertools.product(range(-1, R), repeat=len(cands)):
+        per = [frozenset(v for v, a in zip(cands, assign, strict=True) if a == r) for r in range(R)]
+        if all((r, per[r]) in least for r in range(R)):
+            on = [v for x in per for v in x]
+            trv = sum(least[r, per[r]] for r in range(R))
+            value = float(sum(p.score[v] for v in on)) - p.travel_cost * trv
+            best = max(best, (sum(v in p.mandatory for v in on), round(value, 6)))
+    return best
+
+
+def _priced_key(p: OPTWProblem, sol: OPTWSolution) -> tuple[int, float]:
+    value = sol.score - p.travel_cost * sol.travel
+    return len(p.mandatory) - len(sol.infeasible_mandatory), round(value, 6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(priced_problems())
+def test_travel_limit_honoured_by_every_solver(p: OPTWProblem) -> None:
+    """The daily driving limit: greedy, ILS, exact DP, CP-SAT and the OR-Tools baseline."""
+    cap = np.asarray(p.max_travel, dtype=float)
+    for method, kw in (
+        ("greedy", {}),
+        ("ils", FAST_ILS),
+        ("exact", {}),
+        ("auto", {}),
+        ("cpsat", {"time_limit_s": 5.0}),
+        ("ortools", {"time_limit_s": 0.2}),
+    ):
+        sol = solve_optw(p, method=method, **kw)
+        assert check_solution(p, sol) == [], method
+        for r in range(len(p.route_start)):
+            assert _travel_of(p, sol, r) <= cap[r] + EPS, method
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(priced_problems(max_n=6))
+def test_exact_with_travel_limit_and_cost_equals_brute_force(p: OPTWProblem) -> None:
+    sol = solve_optw(p, method="exact")
+    assert _priced_key(p, sol) == pytest.approx(_brute_priced(p), abs=1e-5)
+    ils = solve_optw(p, method="ils", **FAST_ILS)
+    greedy = solve_optw(p, method="greedy")
+    assert _priced_key(p, ils) <= _priced_key(p, sol)
+    assert _priced_key(p, ils) >= _priced_key(p, greedy)  # started from greedy
+
+
+def test_travel_cost_leaves_out_a_far_site_that_barely_scores() -> None:
+    """A site whose score does not pay for its detour stays out once travel has a price."""
+    T = np.array([[0, 10, 60], [10, 0, 60], [60, 60, 0]], dtype=float)
+    p = OPTWProblem(
+        travel=T,
+        service=np.array([0, 30, 30.0]),
+        score=np.array([0, 1.0, 1.05]),
+        open=np.zeros((1, 3)),
+        close=np.full((1, 3), 500.0),
+        route_start=[0],
+        route_end=[0],
+        route_open=np.array([0.0]),
+        route_close=np.array([500.0]),
+    )
+    assert set(solve_optw(p, method="exact").stops(0)) == {1, 2}
+    priced = replace(p, travel_cost=0.01)  # site 2 (score 1.05): its 110-min detour costs 1.1
+    for method in ("greedy", "ils", "exact", "cpsat", "ortools"):
+        sol = solve_optw(priced, method=method, time_limit_s=1.0)
+        assert sol.stops(0) == (1,), method
+    limited = replace(p, max_travel=np.array([30.0]))
+    for method in ("greedy", "ils", "exact", "cpsat", "ortools"):
+        assert solve_optw(limited, method=method, time_limit_s=1.0).stops(0) == (1,), method
+    must = replace(limited, mandatory=frozenset({2}))
+    sol = solve_optw(must, method="auto")
+    assert sol.infeasible_mandatory == (2,)
+    assert {d.reason for d in sol.diagnoses[0].routes} == {"travel_limit"}

@@ -18,7 +18,7 @@ from kg.build.core import (
 from kg.build.nlp_tables import _nlp_files
 
 #: modules of ``kg`` (besides the ``kg/build`` package) whose code shapes the graph
-_CODE_MODULES = ("uris.py", "namespaces.py", "validate.py", "catalog.py")
+_CODE_MODULES = ("uris.py", "namespaces.py", "validate.py", "catalog.py", "themes.py")
 
 
 def _code_hash() -> str:
@@ -36,7 +36,7 @@ CATALOG_FILES = (
     ITEMS_FILE,
     LINKS_FILE,
 )
-ONTOLOGY_FILES = (VOCABULARY_FILE, THEMES_FILE, SHAPES_FILE, AREAS_FILE)
+ONTOLOGY_FILES = (VOCABULARY_FILE, THEMES_FILE, SHAPES_FILE, AREAS_FILE, "theme_rules.yaml")
 
 
 def _input_hashes(paths: Mapping[str, Path], nlp_paths: Iterable[Path]) -> dict[str, str]:

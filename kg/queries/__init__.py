@@ -55,7 +55,7 @@ from kg.queries.results import (
 )
 from kg.queries.similarity import hidden_gems, similar_sites
 from kg.queries.sites import sites_by, sites_within
-from kg.queries.themes import theme_ids, themes
+from kg.queries.themes import ThemeReason, theme_ids, theme_reasons, themes
 
 __all__ = [
     "BASE_KINDS",
@@ -68,6 +68,7 @@ __all__ = [
     "SimilarSite",
     "SiteProfile",
     "SiteRef",
+    "ThemeReason",
     "UnknownEntityError",
     "explain_connection",
     "heritage_near",
@@ -81,5 +82,6 @@ __all__ = [
     "sites_by",
     "sites_within",
     "theme_ids",
+    "theme_reasons",
     "themes",
 ]

@@ -129,12 +129,13 @@ def subtitle(data: ExportData, lang: str) -> str:
 
 
 def figures(data: ExportData, lang: str) -> list[Figure]:
-    """Days, stops, total distance and transport."""
+    """Days, stops, total distance, time on the road and transport."""
     it = data.itinerary
     return [
         Figure(label("stat_days", lang), str(len(it.days))),
         Figure(label("stat_stops", lang), str(len(it.stops))),
         Figure(label("stat_km", lang), km_text(it.total_km, lang)),
+        Figure(label("stat_drive", lang), duration(it.total_drive_min, lang)),
         Figure(label("stat_mode", lang), _mode_name(data, lang)),
     ]
 
@@ -145,7 +146,8 @@ def overview_lines(data: ExportData, lang: str) -> list[tuple[str, str]]:
     for d, day in enumerate(data.itinerary.days):
         names = [p.name(lang) for p in data.day_chain(d)]
         head = f"{label('day_n', lang, n=d + 1)} {date_text(day.date, lang, weekday=False)}"
-        out.append((head, " → ".join(names) + f" · {km_text(day.km, lang)}"))
+        road = f"{km_text(day.km, lang)} · {duration(day.drive_min, lang)}"
+        out.append((head, " → ".join(names) + f" · {road}"))
     return out
 
 

@@ -114,6 +114,13 @@ def default_hot_share() -> float:
     return float(load_planning()["scoring"]["hot_share"])
 
 
+def default_drive_hours(mode: str) -> float:
+    """The planning assumptions' default most hours of travel a day for ``mode``."""
+    planning = load_planning()
+    default = planning["day"].get("max_drive_hours", 24.0)
+    return float(planning["transport"].get(mode, {}).get("max_drive_hours", default))
+
+
 @dataclass(frozen=True)
 class SiteCard:
     """What the graph says about one site, for its card and its graph view."""

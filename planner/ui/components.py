@@ -293,7 +293,13 @@ def render_day(
     colour = day_colour(day_no)
     weekday = text(lang, f"common.weekday.{day.date.weekday()}")
     title = text(
-        lang, "ui.timeline.day", n=day_no, date=day.date.isoformat(), weekday=weekday, km=day.km
+        lang,
+        "ui.timeline.day",
+        n=day_no,
+        date=day.date.isoformat(),
+        weekday=weekday,
+        km=day.km,
+        hours=day.drive_min / 60,
     )
     st.markdown(
         f'<div style="border-left:6px solid {colour};padding-left:8px;font-weight:600">'

@@ -50,6 +50,11 @@ class Notice:
     values: dict[str, str] = field(default_factory=dict)
 
 
+#: the app's daily travel slider (hours)
+MIN_DRIVE_HOURS = 1.0
+MAX_DRIVE_HOURS = 8.0
+
+
 @dataclass(frozen=True)
 class PlanInputs:
     """Everything the sidebar and the edits decide (ids only, already resolved)."""
@@ -69,6 +74,8 @@ class PlanInputs:
     orders: tuple[tuple[int, tuple[str, ...]], ...] = ()
     hot_share: float | None = None
     effort: str = "normal"
+    #: most hours of travel a day (None: the planner's default)
+    max_drive_hours: float | None = None
 
     def normalised(self) -> PlanInputs:
         """Drop edits that point past the last day; keep lists in a canonical order."""
@@ -102,6 +109,7 @@ class PlanInputs:
             locks=self.locks,
             orders=self.orders,
             effort=self.effort,
+            max_drive_hours=self.max_drive_hours,
         )
 
 
@@ -147,6 +155,8 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
         q["hot"] = _fmt_float(inputs.hot_share)
     if inputs.effort != "normal":
         q["effort"] = inputs.effort
+    if inputs.max_drive_hours is not None:
+        q["drive"] = _fmt_float(inputs.max_drive_hours)
     if display.lang != "zh":
         q["lang"] = display.lang
     if display.basemap != "osm":
@@ -301,6 +311,15 @@ def from_query(
             p.bad("hot")
             hot = None
     effort = p.choice("effort", EFFORTS, "normal")
+    drive: float | None = None
+    if p.params.get("drive"):
+        try:
+            drive = float(p.params["drive"])
+        except ValueError:
+            drive = None
+        if drive is None or not MIN_DRIVE_HOURS <= drive <= MAX_DRIVE_HOURS:
+            p.bad("drive")
+            drive = None
     display = Display(
         lang=p.choice("lang", LANGS, "zh"),
         basemap=p.choice("map", BASEMAPS, "osm"),
@@ -323,6 +342,7 @@ def from_query(
         orders=tuple(orders),
         hot_share=hot,
         effort=effort,
+        max_drive_hours=drive,
     ).normalised()
     return inputs, display, p.notices
 

@@ -93,6 +93,11 @@ def _apply(inputs: PlanInputs, ctx: service.Context) -> None:
         inputs.hot_share if inputs.hot_share is not None else cache.default_hot_share()
     )
     ss["effort"] = inputs.effort
+    ss["drive"] = float(
+        inputs.max_drive_hours
+        if inputs.max_drive_hours is not None
+        else cache.default_drive_hours(inputs.mode)
+    )
     ss["locks"] = tuple(inputs.locks)
     ss["orders"] = tuple(inputs.orders)
 
@@ -116,6 +121,7 @@ def _read_inputs() -> PlanInputs:
         weights = tuple((t, float(ss.get(f"w_{t}", 0.0))) for t in _theme_ids())
     hot = float(ss["hot"])
     default_hot = cache.default_hot_share()
+    drive = float(ss.get("drive", cache.default_drive_hours(ss["mode"])))
     return PlanInputs(
         date=ss["date"],
         theme=theme,
@@ -132,6 +138,9 @@ def _read_inputs() -> PlanInputs:
         orders=tuple(ss.get("orders", ())),
         hot_share=None if abs(hot - default_hot) < 1e-9 else hot,
         effort=ss["effort"],
+        max_drive_hours=None
+        if abs(drive - cache.default_drive_hours(ss["mode"])) < 1e-9
+        else drive,
     ).normalised()
 
 
@@ -315,6 +324,14 @@ def _sidebar(ctx: service.Context) -> None:
                 key="end",
             )
             st.slider(
+                text(lang, "ui.form.drive"),
+                state.MIN_DRIVE_HOURS,
+                state.MAX_DRIVE_HOURS,
+                step=0.5,
+                key="drive",
+                help=text(lang, "ui.form.drive_help"),
+            )
+            st.slider(
                 text(lang, "ui.form.hot"),
                 0.0,
                 1.0,
@@ -392,6 +409,12 @@ def _plan_view(ctx: service.Context, inputs: PlanInputs) -> None:
         st.metric(text(lang, "ui.metric.days"), len(it.days), border=True, width="content")
         st.metric(text(lang, "ui.metric.stops"), len(it.stops), border=True, width="content")
         st.metric(text(lang, "ui.metric.km"), f"{it.total_km:.0f}", border=True, width="content")
+        st.metric(
+            text(lang, "ui.metric.drive"),
+            f"{it.total_drive_min / 60:.1f}",
+            border=True,
+            width="content",
+        )
         st.metric(
             text(lang, "ui.metric.score"), f"{it.total_score:.2f}", border=True, width="content"
         )

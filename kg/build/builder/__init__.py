@@ -15,6 +15,7 @@ from kg.build.builder.derived import DerivedStatements
 from kg.build.builder.distances import DistanceStatements
 from kg.build.builder.heritage import HeritageStatements
 from kg.build.builder.places import PlaceStatements
+from kg.build.builder.themes import ThemeStatements
 from kg.build.core import BUILD_PARAMS, BuildParams, KGBuildError
 from kg.build.inputs import _input_hashes
 from kg.build.nlp_tables import NlpTables
@@ -37,7 +38,12 @@ log = logging.getLogger("kg.build")
 
 
 class Builder(
-    PlaceStatements, HeritageStatements, DistanceStatements, CorpusStatements, DerivedStatements
+    PlaceStatements,
+    ThemeStatements,
+    HeritageStatements,
+    DistanceStatements,
+    CorpusStatements,
+    DerivedStatements,
 ):
     """Builds one graph: :meth:`build` adds every kind of statement in a fixed order."""
 
@@ -47,6 +53,7 @@ class Builder(
         self.add_themes()
         for s in sorted(self.catalog.sites.values(), key=lambda s: s.id):
             self.add_site(s)
+        self.add_theme_members()
         self.add_items()
         self.add_links()
         self.add_lines()

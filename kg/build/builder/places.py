@@ -137,8 +137,7 @@ class PlaceStatements(BuilderBase):
             self.add_point(site)
         elif site.coord_method.strip():
             self.add(u, HR.unlocatedReason, _text(site.coord_method.strip()))
-        for t in site.themes:
-            self.add(u, HR.theme, uris.theme_uri(t))
+        # hr:theme comes from the theme rules (kg.build.builder.themes), each with a reason
         if site.era:
             self.add(u, HR.era, _text(site.era))
         if site.visit_hours_min is not None:

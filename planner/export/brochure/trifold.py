@@ -108,7 +108,7 @@ def _front_panel(pdf: _Pdf, data: ExportData, lang: str, brand: Brand, x0: float
         with pdf.bold(TEXT, 0.12):
             pdf.set_font_size(10.5)
             pdf.cell(bw - 4, 6, f.value)
-    y += 2 * 14 + 2
+    y += -(-len(figs) // 2) * 14 + 2  # rows of two figures
     map_h = pdf.h - y - 8
     if map_h > 40:
         style = MapStyle(marker_radius_pt=5.0, label_size=5.8, line_width=1.6)
