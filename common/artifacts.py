@@ -19,8 +19,9 @@ geocoding candidates):
 
 Temporary names carry the writer's process id (``.<name>.<pid>-<random>.tmp``).
 :func:`clean_stale_temps` removes those whose process is gone — left by a run that was
-killed — and every writer here calls it for its folder before writing, so the next run
-cleans up after a crashed one without touching a concurrent writer's files.
+killed — and every writer here calls it for its folder before writing;
+:func:`sweep_stale_temps` does it for a whole artifacts tree when a pipeline or build starts.
+So the next run cleans up after a killed one without touching a concurrent writer's files.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ __all__ = [
     "load_manifest",
     "sha256_bytes",
     "sha256_file",
+    "sweep_stale_temps",
 ]
 
 MANIFEST = "manifest.json"
@@ -196,6 +198,8 @@ def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]
     -------
     list[Path]
         What was removed. Temporaries of a running process (this one included) are kept.
+        Temporaries named before process ids were recorded (``.<name>.<8 random>[.tmp]``)
+        are removed only for a named target and only when older than an hour.
     """
     folder = Path(folder)
     removed: list[Path] = []
@@ -210,7 +214,7 @@ def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]
         if m is not None:
             if (name is not None and m["name"] != name) or _pid_alive(int(m["pid"])):
                 continue
-        elif legacy is not None and (name is None or legacy["name"] == name):
+        elif legacy is not None and name is not None and legacy["name"] == name:
             try:
                 if now - p.lstat().st_mtime < _LEGACY_TEMP_AGE_S:
                     continue
@@ -220,6 +224,27 @@ def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]
             continue
         _remove(p)
         removed.append(p)
+    return removed
+
+
+def sweep_stale_temps(root: str | Path, *, max_depth: int = 3) -> list[Path]:
+    """:func:`clean_stale_temps` in ``root`` and its sub-folders (down to ``max_depth``).
+
+    Called when a pipeline or build starts, so that what a killed run left anywhere under its
+    artifacts folder is removed even if the next run writes other targets.
+    """
+    root = Path(root)
+    removed: list[Path] = []
+    level = [root]
+    for _ in range(max_depth + 1):
+        nxt: list[Path] = []
+        for folder in level:
+            removed += clean_stale_temps(folder)
+            try:
+                nxt += [p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()]
+            except OSError:
+                continue
+        level = nxt
     return removed
 
 
@@ -387,6 +412,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(final.parent)
     clean_stale_temps(final.parent, final.name)
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(final.name), suffix=".tmp", dir=final.parent))
     try:

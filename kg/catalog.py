@@ -22,7 +22,7 @@ import yaml
 from common import settings
 from common.errors import UserError
 from common.geo import in_china
-from kg.names import has_cjk, normalize, pinyin_keys, rank_candidates
+from kg.names import echo, has_cjk, normalize, pinyin_keys, rank_candidates
 
 __all__ = [
     "COORD_CONFIDENCE",
@@ -232,7 +232,7 @@ class UnknownSiteError(UserError, LookupError):
         self.suggestions = list(suggestions)
         self.ambiguous = ambiguous
         what = "ambiguous site name" if ambiguous else "unknown site"
-        msg = f"{what} {name!r}"
+        msg = f"{what} {echo(name)}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(f"{z} ({i})" for i, z in self.suggestions) + "?"
         super().__init__(msg)

@@ -59,7 +59,7 @@ class CorpusOrigin:
 @lru_cache(maxsize=4)
 def sample_hashes(folder: Path = SAMPLE_DIR) -> frozenset[str]:
     """SHA-256 of every corpus file shipped in ``data/corpus/`` (the embedded sample)."""
-    from nlp.artifacts import sha256_file
+    from common.artifacts import sha256_file
 
     if not folder.is_dir():
         return frozenset()

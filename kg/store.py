@@ -26,6 +26,7 @@ Queries never reach the network: ``SERVICE`` (federated query) and ``FROM`` / ``
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -47,7 +48,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node, Variable
 
 from common import settings
-from common.artifacts import atomic_write_text, sha256_file
+from common.artifacts import MANIFEST, atomic_write_text, sha256_file
 from common.errors import UserError
 from kg.namespaces import PREFIXES, bind_prefixes
 
@@ -464,7 +465,8 @@ def open_graph(
         Folder of the persistent Oxigraph store (default ``$HERITAGE_KG_OXIGRAPH_DIR`` or
         ``artifacts/kg/oxigraph``).
     build_if_missing
-        Run :func:`kg.build.run_build` when the default Turtle file does not exist yet.
+        Run :func:`kg.build.run_build` when the default Turtle file does not exist yet or
+        its manifest does not vouch for it (:func:`built_and_complete`).
 
     Returns
     -------
@@ -474,19 +476,32 @@ def open_graph(
     if backend not in BACKENDS:
         raise QueryError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
     ttl = Path(path) if path else DEFAULT_TTL
-    if not ttl.exists():
+    # the default graph is used only when its manifest (written last by the build) vouches
+    # for it: a build killed half-way is rebuilt, never read
+    if not ttl.exists() or (path is None and not built_and_complete(ttl)):
         if path is None and build_if_missing:
             from kg.build import run_build
 
             run_build()
         else:
-            raise FileNotFoundError(f"no graph at {ttl}; run `heritage kg build` first")
+            raise FileNotFoundError(f"no complete graph at {ttl}; run `heritage kg build` first")
     if backend == "memory":
         g = bind_prefixes(Graph(bind_namespaces="none"))
         g.parse(ttl, format="turtle")
         return KnowledgeGraph(g, backend="memory", source=ttl)
     folder = default_oxigraph_dir(oxigraph_dir)
     return KnowledgeGraph(_open_oxigraph(ttl, folder), backend="oxigraph", source=ttl)
+
+
+def built_and_complete(ttl: Path) -> bool:
+    """Whether the build's ``manifest.json`` beside ``ttl`` lists ``ttl`` with its SHA-256."""
+    manifest = ttl.parent / MANIFEST
+    try:
+        outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    digest = outputs.get(ttl.name) if isinstance(outputs, dict) else None
+    return bool(digest) and ttl.is_file() and sha256_file(ttl) == digest
 
 
 def default_oxigraph_dir(folder: str | Path | None = None) -> Path:

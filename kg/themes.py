@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from common.errors import UserError
+
 if TYPE_CHECKING:
     from kg.catalog import Catalog, Site
 
@@ -47,7 +49,7 @@ CONDITIONS = (
 )
 
 
-class ThemeRuleError(ValueError):
+class ThemeRuleError(UserError, ValueError):
     """A malformed rules file; every problem is listed with the file and the rule."""
 
     def __init__(self, problems: Sequence[str]):

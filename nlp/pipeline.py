@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from common.artifacts import sweep_stale_temps
 from nlp.artifacts import atomic_write_json
 from nlp.config import NlpConfig
 from nlp.errors import ThinDataError
@@ -135,6 +136,7 @@ def run_all(
     """
     rep = rep or NullReporter()
     out = RunResult()
+    sweep_stale_temps(cfg.artifacts_dir)  # what a killed run left behind
     out["corpus"] = stage_corpus(
         inputs, cfg, source=source, place_from=place_from, place_map=place_map, rep=rep
     )

@@ -237,6 +237,9 @@ def itinerary_cmd(
     max_drive_hours: float | None = typer.Option(
         None, "--max-drive-hours", help="most hours of travel a day (default planning.yaml)"
     ),
+    earliest_start: str | None = typer.Option(
+        None, "--earliest-start", help="leave no earlier than this each day, HH:MM"
+    ),
     theme_per_day: str | None = typer.Option(
         None, "--theme-per-day", help="a theme every day must include, e.g. stone-carving"
     ),
@@ -277,6 +280,7 @@ def itinerary_cmd(
             weights=weights,
             theme_per_day=theme_per_day,
             max_drive_hours=max_drive_hours,
+            day_start=earliest_start,
             effort=effort,
             solver=solver,
         )

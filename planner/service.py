@@ -19,7 +19,7 @@ import numpy as np
 from common.errors import UserError
 from common.geo import haversine_km
 from kg.catalog import Catalog, Site, load_catalog
-from planner.messages import Message, msg
+from planner.messages import Message, Name, msg
 from routing.distances import (
     CircuityFit,
     DistanceMatrix,
@@ -165,6 +165,19 @@ def distance_matrix(ctx: Context, ids: Sequence[str], provider: str) -> Distance
     )
 
 
+def _refuse_duplicates(chosen: Sequence[Site]) -> None:
+    """A site given twice (``A,A`` or ``北山,beishan``) is an error, not silently merged."""
+    seen: dict[str, Site] = {}
+    twice: dict[str, Site] = {}
+    for site in chosen:
+        if site.id in seen:
+            twice[site.id] = site
+        seen[site.id] = site
+    if twice:
+        sites = [Name(s.name_zh, s.id) for s in twice.values()]
+        raise PlanError(msg("error.sites_twice", sites=sites))
+
+
 def plan_route(
     *,
     line: str | None = None,
@@ -197,6 +210,8 @@ def plan_route(
     if not names:
         raise PlanError("no sites to plan: the site list is empty")
     chosen = cat.resolve_many(names)
+    if line_obj is None:
+        _refuse_duplicates(chosen)
     ids = list(dict.fromkeys(s.id for s in chosen))
     if start is None:
         start_id = (line_obj.start if line_obj and line_obj.start else None) or ids[0]

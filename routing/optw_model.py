@@ -90,6 +90,10 @@ class OPTWProblem:
         Score given up per travel minute (``>= 0``): the solvers maximise
         ``score - travel_cost * travel`` (after the number of mandatory nodes placed), so a
         node whose score does not pay for its detour stays out. ``0``: score only.
+    metric
+        Whether ``travel`` obeys the triangle inequality, if the caller knows
+        (:func:`is_metric` is ``O(n³)``; a planner solving many problems over one matrix
+        computes it once). ``None``: checked here.
     """
 
     travel: np.ndarray
@@ -106,6 +110,7 @@ class OPTWProblem:
     candidates: Sequence[int] | None = None
     max_travel: np.ndarray | Sequence[float] | None = None
     travel_cost: float = 0.0
+    metric: bool | None = None
 
     @property
     def n_routes(self) -> int:
@@ -403,7 +408,7 @@ def prepare(problem: OPTWProblem) -> Prepared:
     alone = (begin <= cls + TIME_EPS) & (begin + d[None, :] + T[:, en].T <= rc[:, None] + TIME_EPS)
     alone &= cls >= opn
     alone &= T[st, :] + T[:, en].T <= cap[:, None] + TIME_EPS
-    metric = is_metric(T)
+    metric = is_metric(T) if problem.metric is None else bool(problem.metric)
     if not metric:
         # Without the triangle inequality a detour through other nodes can be shorter than
         # the direct leg: a node that does not fit alone may still fit between others, and a

@@ -406,3 +406,18 @@ def test_long_morning_transfer_is_flagged_with_its_reason() -> None:
             assert "分钟" in w.text("zh")
         else:
             assert k not in flagged
+
+
+def test_cli_driving_limit_and_earliest_start() -> None:
+    from planner.cli import app
+
+    args = ["itinerary", "--days", "2", "--date", "2026-12-05", "--format", "json"]
+    res = CliRunner().invoke(app, [*args, "--max-drive-hours", "1.5", "--earliest-start", "10:00"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.stdout)
+    assert got["params"]["max_drive_hours"] == 1.5
+    for day in got["days"]:
+        assert day["drive_min"] <= 90 + 1e-6
+        assert day["leave"][11:16] >= "10:00"
+    table = CliRunner().invoke(app, ["itinerary", "--days", "1", "--date", "2026-12-05"])
+    assert table.exit_code == 0 and "h travel" in table.stdout and "objective:" in table.stdout

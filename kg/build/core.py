@@ -17,6 +17,8 @@ from kg import uris
 from kg.names import has_cjk
 from kg.namespaces import XSD
 
+PROJECT_ROOT = settings.PROJECT_ROOT
+ONTOLOGY_DIR = settings.ONTOLOGY_DIR
 VOCABULARY_FILE = "heritage-routes.ttl"
 THEMES_FILE = "themes.ttl"
 SHAPES_FILE = "shapes.ttl"

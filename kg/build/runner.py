@@ -13,13 +13,13 @@ from common import settings
 from common.artifacts import (
     MANIFEST,
     atomic_files,
-    hash_params,
     load_manifest,
     sha256_bytes,
     sha256_file,
+    sweep_stale_temps,
 )
 from kg.build.builder import build_graph
-from kg.build.core import BUILD_PARAMS, BuildParams
+from kg.build.core import BUILD_PARAMS, BuildParams, _json
 from kg.build.inputs import _code_hash, _input_hashes
 from kg.build.nlp_tables import find_nlp_tables, load_nlp_tables
 from kg.build.records import default_paths
@@ -98,11 +98,12 @@ def run_build(
     from kg.validate import ShaclViolationError, load_shapes, validate_graph
 
     out = Path(out_dir) if out_dir else settings.KG_ARTIFACTS_DIR
+    sweep_stale_temps(out, max_depth=0)  # what a killed build left behind
     paths = default_paths(data_dir)
     nlp_list = [Path(p) for p in (find_nlp_tables() if nlp_paths is None else nlp_paths)]
     inputs = _input_hashes(paths, nlp_list)
     key_material = {"inputs": inputs, "params": asdict(params), "code": _code_hash()}
-    key = hash_params(key_material)
+    key = sha256_bytes(_json(key_material).encode())[:16]
     old = None if force else _up_to_date(out, key)
     if old is not None:
         return BuildResult(out, False, old.get("triples", 0), True, old.get("warnings", []), old)
@@ -141,6 +142,7 @@ def run_build(
         "warnings": warnings + [i.line() for i in report.issues],
         "outputs": {k: sha256_bytes(v.encode("utf-8")) for k, v in outputs.items()},
     }
+    # the old manifest is removed first and the new one renamed last (common.artifacts)
     with atomic_files(out) as files:
         files.update(outputs)
         files[MANIFEST] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from common.geo import haversine_km
 from kg.catalog import Catalog, Site
 from planner import evidence, providers
 from planner import hours as hours_mod
@@ -34,6 +35,7 @@ from planner.themes import (
 from planner.traveltimes import TravelTime
 from planner.trip.request import RequestError, TripRequest
 from routing.distances import RoutingError
+from routing.optw_model import is_metric
 
 __all__ = ["Setup", "TripParams", "build_setup", "clock_minutes", "site_name", "theme_name"]
 
@@ -164,6 +166,7 @@ class Setup:
     visit_source: dict[str, str]
     supplied: dict[tuple[int, int], TravelTime]  # (i, j) → the user's row for that leg
     orders: dict[int, list[int]] = field(default_factory=dict)  # day index → nodes in order
+    metric: bool = True  # the travel matrix obeys the triangle inequality (computed once)
 
     @property
     def candidates(self) -> range:
@@ -200,6 +203,15 @@ class _Sites:
     fixed: dict[int, list[str]]  # day index → site ids in order
 
 
+def _nearest_towns(cat: Catalog, site: Site, n: int = 3) -> tuple[Name, ...]:
+    """The ``n`` towns nearest ``site`` (great-circle), to start from instead."""
+    assert site.lat is not None and site.lon is not None  # checked by the caller
+    lat, lon = site.lat, site.lon
+    towns = [t for t in cat.sites.values() if t.kind == "town" and t.has_coords]
+    towns.sort(key=lambda t: (haversine_km(lat, lon, float(t.lat or 0), float(t.lon or 0)), t.id))
+    return tuple(site_name(t) for t in towns[:n])
+
+
 def _resolve(req: TripRequest, cat: Catalog) -> _Sites:
     for field_name, names in (("must", req.must), ("avoid", req.avoid)):
         if len(names) > len(cat.sites):
@@ -216,6 +228,9 @@ def _resolve(req: TripRequest, cat: Catalog) -> _Sites:
     for s in (start, end):
         if s is not None and not s.has_coords:
             raise PlanError(msg("error.no_coordinates_anchor", site=site_name(s)))
+        if s is not None and s.kind != "town":  # as the app: a trip sleeps in towns
+            towns = _nearest_towns(cat, s)
+            raise RequestError(msg("error.anchor_not_town", site=site_name(s), towns=towns))
     locks: dict[str, int] = {}
     fixed: dict[int, list[str]] = {}
     for day_no, names in req.orders:
@@ -528,4 +543,5 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
         visit_source=visit_source,
         supplied=supplied,
         orders={r: [ids.index(x) for x in v] for r, v in sites.fixed.items()},
+        metric=is_metric(travel),
     )

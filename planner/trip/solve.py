@@ -70,6 +70,7 @@ def optw_problem(
         candidates=list(s.candidates),
         max_travel=np.full(len(nights), s.max_drive),
         travel_cost=s.drive_weight,
+        metric=s.metric,
     )
 
 
