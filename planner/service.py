@@ -121,23 +121,21 @@ def calibration_pairs(catalog: Catalog) -> list[tuple[str, str, float, float]]:
     candidates += [(p.a, p.b, p.km) for p in catalog.published_distances if p.kind == "road"]
     for a, b, km in candidates:
         sa, sb = catalog.sites[a], catalog.sites[b]
-        if not (_calibrates(sa) and _calibrates(sb)):
+        pa, pb = sa.latlon, sb.latlon
+        if pa is None or pb is None or not (_calibrates(sa) and _calibrates(sb)):
             continue
-        gc = haversine_km(sa.lat, sa.lon, sb.lat, sb.lon)  # type: ignore[arg-type]
+        gc = haversine_km(*pa, *pb)
         if gc <= 0 or (_uncertainty_km(sa) + _uncertainty_km(sb)) > _MAX_RELATIVE_UNCERTAINTY * gc:
             continue
-        key = (*sorted((a, b)), km)  # the same pair published twice counts twice
-        pairs.setdefault(key, (a, b, km, gc))  # type: ignore[arg-type]
+        lo, hi = sorted((a, b))
+        pairs.setdefault((lo, hi, km), (a, b, km, gc))  # the same pair published twice counts twice
     return list(pairs.values())
 
 
 def build_context(catalog: Catalog) -> Context:
     """Build the table graph and fit the circuity factor for ``catalog``."""
     graph = seed_graph((e.a, e.b, e.km) for e in catalog.seed_edges)
-    coords = {
-        s.id: ((s.lat, s.lon) if s.has_coords else None)  # type: ignore[misc]
-        for s in catalog.sites.values()
-    }
+    coords = {s.id: s.latlon for s in catalog.sites.values()}
     return Context(catalog, graph, coords, fit_circuity(calibration_pairs(catalog)))
 
 

@@ -111,6 +111,8 @@ def test_default_plan_renders_map_timeline_and_link() -> None:
     assert [c.type for c in components] == ["component_instance"]
     assert "st_folium" in components[0].proto.component_name
     assert [m.label for m in at.metric][:2] == ["天数", "遗址"]
+    assert i18n.text("zh", "ui.metric.drive") in [m.label for m in at.metric]  # issue 16
+    assert any("每天最多行车" in c.value for c in at.caption)  # the objective and the limit
     q = _query(at)
     assert q["theme"] == "stone-carving" and q["days"] == "3" and q["start"] == "dazu_town"
     assert q["date"] == _next_saturday()
@@ -391,6 +393,7 @@ def test_query_round_trip_keeps_every_input() -> None:
         orders=((1, ("beishan", "baodingshan")),),
         hot_share=0.2,
         effort="thorough",
+        max_drive_hours=3.5,
     ).normalised()
     display = Display(lang="en", basemap="amap", view="graph", site="beishan")
     q = state.to_query(inputs, display)
@@ -406,7 +409,7 @@ def test_query_round_trip_keeps_every_input() -> None:
     assert back == inputs
     assert back_display == display  # and links from before (``view=graph``) still say which
     req = back.to_request()
-    assert req.effort == "thorough"
+    assert req.effort == "thorough" and req.max_drive_hours == 3.5
     assert req.orders == ((1, ("beishan", "baodingshan")),) and req.locks == (("wofoyuan", 2),)
 
 

@@ -595,7 +595,7 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def neighbourhood_dot(
+def neighbourhood_dot(  # noqa: C901
     card: object,
     *,
     lang: str,

@@ -10,6 +10,7 @@ import streamlit as st
 
 from planner import service
 from planner.i18n import label, text
+from planner.messages import msg
 from planner.model import Itinerary, itinerary_to_dict
 from planner.ui import cache, components, session, state
 from planner.ui.markup import md
@@ -52,6 +53,13 @@ def render() -> None:
         st.metric(
             text(lang, "ui.metric.score"), f"{it.total_score:.2f}", border=True, width="content"
         )
+    if "drive_weight" in it.params:  # the trade-off the plan was made with (planning.yaml)
+        objective = msg(
+            "plan.objective",
+            weight=float(it.params["drive_weight"]),
+            hours=float(it.params["max_drive_hours"]),
+        )
+        st.caption(objective.text(lang, md))
     if it.warnings:
         with st.expander(text(lang, "ui.warnings.header"), icon=":material/warning:"):
             st.markdown("\n".join(f"- {w.text(lang, md)}" for w in it.warnings))
