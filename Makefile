@@ -1,6 +1,6 @@
 # heritage-routes — two commands for a fresh machine:
 #   make run    create .venv, install, build the artifacts if missing, start the Streamlit app
-#   make test   create .venv, install, lint and run the test suite
+#   make test   create .venv, install, lint (ruff, mypy) and run the test suite
 # A Python >= 3.12 is found by scripts/find-python (PATH, pyenv's versions, system paths);
 # `make test PYTHON=/path/to/python3.12` picks one explicitly.
 PYTHON ?=
@@ -43,6 +43,7 @@ run: artifacts
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadfile

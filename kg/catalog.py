@@ -22,7 +22,7 @@ import yaml
 from common import settings
 from common.errors import UserError
 from common.geo import in_china
-from kg.names import has_cjk, normalize, pinyin_keys, rank_candidates
+from kg.names import echo, has_cjk, normalize, pinyin_keys, rank_candidates
 
 __all__ = [
     "COORD_CONFIDENCE",
@@ -150,6 +150,11 @@ class Site:
         return self.lat is not None and self.lon is not None
 
     @property
+    def latlon(self) -> tuple[float, float] | None:
+        """``(lat, lon)`` when both are known, else ``None``."""
+        return (self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+
+    @property
     def is_approx(self) -> bool:
         """True if the coordinate was derived (``coord_confidence == "approx"``)."""
         return self.coord_confidence == "approx"
@@ -232,7 +237,7 @@ class UnknownSiteError(UserError, LookupError):
         self.suggestions = list(suggestions)
         self.ambiguous = ambiguous
         what = "ambiguous site name" if ambiguous else "unknown site"
-        msg = f"{what} {name!r}"
+        msg = f"{what} {echo(name)}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(f"{z} ({i})" for i, z in self.suggestions) + "?"
         super().__init__(msg)
@@ -479,7 +484,7 @@ def _float(
     return x
 
 
-def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:
+def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:  # noqa: C901
     rows = _read_csv(path, REQUIRED_SITE_COLUMNS, problems)
     if rows is None:
         return {}
@@ -721,7 +726,7 @@ def _compose_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
     return walk(node, ()), marks
 
 
-def _load_lines(
+def _load_lines(  # noqa: C901
     path: Path, sites: dict[str, Site], index: _NameIndex, problems: list[str]
 ) -> dict[str, Line]:
     fname = _rel(path)

@@ -373,7 +373,7 @@ class _Fit:
     gap: float | None = None
 
 
-def _solve(site: str, rels: list[tuple[Constraint, Point]]) -> _Fit:
+def _solve(site: str, rels: list[tuple[Constraint, Point]]) -> _Fit:  # noqa: C901
     """Least-squares position of ``site`` from relations to located points (multi-start)."""
     lat0 = sum(p.lat for _, p in rels) / len(rels)
     lon0 = sum(p.lon for _, p in rels) / len(rels)

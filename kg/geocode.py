@@ -54,7 +54,15 @@ def http_fetch(url: str, params: dict[str, str], *, timeout: float = 10.0) -> di
     """GET ``url`` with ``params`` and decode the JSON answer."""
     full = f"{url}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(full, timeout=timeout) as resp:
-        return json.loads(resp.read().decode("utf-8"))
+        body = resp.read()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        head = body[:60].decode("utf-8", "replace")
+        raise GeocodeError(f"{url} answered something that is not JSON: {head!r}") from None
+    if not isinstance(data, dict):
+        raise GeocodeError(f"{url} answered JSON that is not an object")
+    return data
 
 
 def amap_search(query: str, key: str, *, city: str = "", fetch: Fetch | None = None) -> list[dict]:

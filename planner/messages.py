@@ -14,7 +14,7 @@ The templates live in the ``message`` section of the one bilingual catalogue
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -25,6 +25,9 @@ WEEKDAYS_EN = tuple(i18n.weekday(d, "en") for d in range(7))
 
 #: code → (Chinese template, English template): the ``message`` section of the catalogue
 TEMPLATES: Mapping[str, tuple[str, str]] = i18n.section("message")
+
+#: a function making a plain string safe for some markup (``planner.ui.markup.md``)
+type Escape = Callable[[str], str]
 
 #: codes whose list arguments are sentences rather than clauses
 _SENTENCES = frozenset({"error.musts_infeasible"})
@@ -76,13 +79,17 @@ class Message:
         """The argument ``key``."""
         return dict(self.args).get(key, default)
 
-    def text(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``zh`` or ``en``)."""
+    def text(self, lang: str = "en", escape: Escape | None = None) -> str:
+        """The message in ``lang`` (``zh`` or ``en``).
+
+        ``escape`` is applied to every text argument (names, notes from the data, free text),
+        never to the templates: ``message.text("zh", markup.md)`` is safe inside Markdown.
+        """
         template = i18n.template(lang, "message." + self.code)
         join = i18n.text(
             lang, "common.join.sentence" if self.code in _SENTENCES else "common.join.clause"
         )
-        values = {k: _render(v, lang, join) for k, v in self.args}
+        values = {k: _render(v, lang, join, escape) for k, v in self.args}
         return template.format(**values)
 
     def __str__(self) -> str:
@@ -123,13 +130,19 @@ def _freeze(v: Any) -> Any:
     return v
 
 
-def _render(v: Any, lang: str, join: str) -> Any:
-    if isinstance(v, Message | Name):
-        return v.text(lang)
+def _render(v: Any, lang: str, join: str, escape: Escape | None) -> Any:
+    if isinstance(v, Message):
+        return v.text(lang, escape)
+    if isinstance(v, Name):
+        return escape(v.text(lang)) if escape else v.text(lang)
     if isinstance(v, tuple):
         if all(isinstance(x, Name) for x in v):
-            return names(v, lang)
-        return join.join(str(_render(x, lang, join)) for x in v)
+            if escape is None:
+                return names(v, lang)
+            return i18n.text(lang, "common.join.list").join(escape(n.text(lang)) for n in v)
+        return join.join(str(_render(x, lang, join, escape)) for x in v)
+    if isinstance(v, str) and escape is not None:
+        return escape(v)
     return v
 
 

@@ -34,7 +34,6 @@ from kg.catalog import Catalog
 from routing.roads import engine as osrm_engine
 from routing.roads.matrix import RoadMatrix, osrm_matrix
 
-ROADS_ENV = "HERITAGE_ROADS_DIR"
 MATRIX_STAGE = "matrix"
 Point = tuple[float, float]
 
@@ -175,7 +174,7 @@ def build_amap_roads(
     Answers are cached in ``<root>/amap-cache.json`` (written atomically after every request)
     so a run stopped by the quota resumes where it stopped; the key is never written.
     """
-    from nlp.artifacts import atomic_write_json
+    from common.artifacts import atomic_write_json
     from routing.roads.amap import SOURCE, AmapDistance, amap_matrix
 
     base = roads_root(root)

@@ -19,7 +19,7 @@ import numpy as np
 from common.errors import UserError
 from common.geo import haversine_km
 from kg.catalog import Catalog, Site, load_catalog
-from planner.messages import Message, msg
+from planner.messages import Message, Name, msg
 from routing.distances import (
     CircuityFit,
     DistanceMatrix,
@@ -121,23 +121,21 @@ def calibration_pairs(catalog: Catalog) -> list[tuple[str, str, float, float]]:
     candidates += [(p.a, p.b, p.km) for p in catalog.published_distances if p.kind == "road"]
     for a, b, km in candidates:
         sa, sb = catalog.sites[a], catalog.sites[b]
-        if not (_calibrates(sa) and _calibrates(sb)):
+        pa, pb = sa.latlon, sb.latlon
+        if pa is None or pb is None or not (_calibrates(sa) and _calibrates(sb)):
             continue
-        gc = haversine_km(sa.lat, sa.lon, sb.lat, sb.lon)  # type: ignore[arg-type]
+        gc = haversine_km(*pa, *pb)
         if gc <= 0 or (_uncertainty_km(sa) + _uncertainty_km(sb)) > _MAX_RELATIVE_UNCERTAINTY * gc:
             continue
-        key = (*sorted((a, b)), km)  # the same pair published twice counts twice
-        pairs.setdefault(key, (a, b, km, gc))  # type: ignore[arg-type]
+        lo, hi = sorted((a, b))
+        pairs.setdefault((lo, hi, km), (a, b, km, gc))  # the same pair published twice counts twice
     return list(pairs.values())
 
 
 def build_context(catalog: Catalog) -> Context:
     """Build the table graph and fit the circuity factor for ``catalog``."""
     graph = seed_graph((e.a, e.b, e.km) for e in catalog.seed_edges)
-    coords = {
-        s.id: ((s.lat, s.lon) if s.has_coords else None)  # type: ignore[misc]
-        for s in catalog.sites.values()
-    }
+    coords = {s.id: s.latlon for s in catalog.sites.values()}
     return Context(catalog, graph, coords, fit_circuity(calibration_pairs(catalog)))
 
 
@@ -163,6 +161,19 @@ def distance_matrix(ctx: Context, ids: Sequence[str], provider: str) -> Distance
     raise PlanError(
         f"unknown distance provider {provider!r}; choose one of {', '.join(DISTANCE_PROVIDERS)}"
     )
+
+
+def _refuse_duplicates(chosen: Sequence[Site]) -> None:
+    """A site given twice (``A,A`` or ``北山,beishan``) is an error, not silently merged."""
+    seen: dict[str, Site] = {}
+    twice: dict[str, Site] = {}
+    for site in chosen:
+        if site.id in seen:
+            twice[site.id] = site
+        seen[site.id] = site
+    if twice:
+        sites = [Name(s.name_zh, s.id) for s in twice.values()]
+        raise PlanError(msg("error.sites_twice", sites=sites))
 
 
 def plan_route(
@@ -197,6 +208,8 @@ def plan_route(
     if not names:
         raise PlanError("no sites to plan: the site list is empty")
     chosen = cat.resolve_many(names)
+    if line_obj is None:
+        _refuse_duplicates(chosen)
     ids = list(dict.fromkeys(s.id for s in chosen))
     if start is None:
         start_id = (line_obj.start if line_obj and line_obj.start else None) or ids[0]

@@ -7,9 +7,10 @@ Columns (header names as written; extra columns are ignored):
 ``from``, ``to``
     Site names as anywhere else (ids, Chinese names, aliases, pinyin).
 ``minutes``
-    Door-to-door travel time, > 0.
+    Door-to-door travel time, > 0 and at most 24 hours (1,440) per leg.
 ``km`` (optional)
-    The distance for that leg; without it the leg keeps the documented or estimated km.
+    The distance for that leg, at most 3,600 km (24 hours at 150 km/h: a plausibility bound,
+    not a fact); without it the leg keeps the documented or estimated km.
 ``mode`` (optional)
     ``car`` or ``bus``; empty means both.
 ``directed`` (optional)
@@ -34,11 +35,16 @@ from pathlib import Path
 
 from common.errors import UserError
 from kg.catalog import Catalog, UnknownSiteError
+from kg.names import echo
 
 REQUIRED = ("from", "to", "minutes")
 TRAVEL_MODES = ("car", "bus")
 _YES = {"yes", "y", "true", "1", "是"}
 _NO = {"", "no", "n", "false", "0", "否"}
+#: the longest leg a row may give: one day; more is a typo (seconds, a misplaced column)
+MAX_LEG_MINUTES = 24 * 60.0
+#: the longest distance a row may give: a day's drive at 150 km/h (a plausibility bound)
+MAX_LEG_KM = 24 * 150.0
 
 
 class TravelTimesError(UserError, ValueError):
@@ -88,13 +94,16 @@ def _decode(raw: bytes, path: Path) -> str:
     raise TravelTimesError(f"{path}: neither UTF-8 nor GB18030 text")
 
 
-def _number(text: str, what: str, *, positive: bool) -> float:
+def _number(text: str, what: str, *, positive: bool, most: float) -> float:
+    shown = echo(text)
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a number") from None
+        raise ValueError(f"{what} {shown} is not a number") from None
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{what} must be {'> 0' if positive else '>= 0'}, got {text!r}")
+        raise ValueError(f"{what} must be {'> 0' if positive else '>= 0'}, got {shown}")
+    if value > most:
+        raise ValueError(f"{what} must be at most {most:,.0f} (one day), got {shown}")
     return value
 
 
@@ -134,14 +143,16 @@ def load_travel_times(path: str | Path, catalog: Catalog) -> TravelTimes:
             b = catalog.resolve(get["to"]).id
             if a == b:
                 raise ValueError(f"from and to are the same site ({a})")
-            minutes = _number(get["minutes"], "minutes", positive=True)
-            km = _number(get["km"], "km", positive=False) if get.get("km") else None
+            minutes = _number(get["minutes"], "minutes", positive=True, most=MAX_LEG_MINUTES)
+            km = (
+                _number(get["km"], "km", positive=False, most=MAX_LEG_KM) if get.get("km") else None
+            )
             mode = get.get("mode", "").lower() or None
             if mode is not None and mode not in TRAVEL_MODES:
-                raise ValueError(f"mode {mode!r} is not one of {', '.join(TRAVEL_MODES)}")
+                raise ValueError(f"mode {echo(mode)} is not one of {', '.join(TRAVEL_MODES)}")
             directed_text = get.get("directed", "").lower()
             if directed_text not in _YES | _NO:
-                raise ValueError(f"directed {directed_text!r} is not yes or no")
+                raise ValueError(f"directed {echo(directed_text)} is not yes or no")
             directed = directed_text in _YES
         except (UnknownSiteError, ValueError) as exc:
             problems.append(f"{where}: {exc}")

@@ -250,7 +250,9 @@ def auto_matrix(
             a, b = located[x], located[y]
             if a in comp and b in comp and comp[a] == comp[b]:
                 continue
-            H.add_edge(a, b, weight=estimate_km(coords[a], coords[b], factor), source=ESTIMATE)
+            ca, cb = coords[a], coords[b]
+            assert ca is not None and cb is not None  # ``located`` holds sites with coordinates
+            H.add_edge(a, b, weight=estimate_km(ca, cb, factor), source=ESTIMATE)
     dm = _closure(H, ids, "auto")
     dm.provider = "auto"
     # Where the table itself connects two requested sites, its chain wins over any shortcut

@@ -313,7 +313,7 @@ def _exact_scaling(P: Prepared, K: list[int]) -> bool:
     return True
 
 
-def solve_cpsat(
+def solve_cpsat(  # noqa: C901
     P: Prepared, *, time_limit_s: float = 10.0, seed: int = 0, hint: list[list[int]] | None = None
 ) -> tuple[list[list[int]], bool]:
     """CP-SAT model (see the module docstring); returns (stops per route, proved optimal)."""

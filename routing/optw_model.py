@@ -322,7 +322,7 @@ def _array(x: object, shape: tuple[int, ...], name: str) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def prepare(problem: OPTWProblem) -> Prepared:
+def prepare(problem: OPTWProblem) -> Prepared:  # noqa: C901
     """Validate ``problem`` and return float arrays plus static per-node feasibility.
 
     Raises
@@ -518,7 +518,7 @@ def _close(a: float, b: float, tol: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=tol)
 
 
-def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5) -> list[str]:
+def check_solution(problem: OPTWProblem, sol: OPTWSolution, *, tol: float = 1e-5) -> list[str]:  # noqa: C901
     """Independently check ``sol`` against ``problem``; return the violations found.
 
     Checks: one route per day, each from its start node to its end node; stops are

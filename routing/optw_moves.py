@@ -243,7 +243,7 @@ class RouteMoves(RouteBook):
                     return True
         return False
 
-    def or_opt(self, rt: Route) -> bool:
+    def or_opt(self, rt: Route) -> bool:  # noqa: C901
         """First-improvement or-opt: move 1–3 consecutive stops elsewhere in the route."""
         seq = [self.route_start[rt.index], *rt.stops, self.route_end[rt.index]]
         m = len(seq)

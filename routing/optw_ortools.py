@@ -38,7 +38,7 @@ _SCALE = 100
 _COST_SCALE = 10_000
 
 
-def solve_ortools(P: Prepared, *, time_limit_s: float = 2.0) -> list[list[int]]:
+def solve_ortools(P: Prepared, *, time_limit_s: float = 2.0) -> list[list[int]]:  # noqa: C901
     """Stops per route found by OR-Tools routing with GLS in ``time_limit_s`` seconds."""
     from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 

@@ -49,11 +49,12 @@ def _block(at: AppTest, key: str) -> Any:
 
 
 def _texts(node: Any) -> list[str]:
+    """Markdown and caption texts as read (names from the catalog are escaped: ``\\,``)."""
     out = []
     for n in _walk(node):
         value = getattr(n, "value", None)
         if isinstance(value, str) and type(n).__name__ in ("Markdown", "Caption"):
-            out.append(value)
+            out.append(re.sub(r"\\(.)", r"\1", value).replace("\u2060", ""))
     return out
 
 
@@ -80,6 +81,13 @@ def _ok(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def _open_view(at: AppTest, view: str) -> AppTest:
+    """Open another view in the same session, as the timeline's "card" button does (AppTest
+    cannot click Streamlit's navigation bar; the real browser test does)."""
+    at.session_state["_goto"] = view
+    return at.run()
+
+
 def _query(at: AppTest) -> dict[str, str]:
     return {k: at.query_params[k] for k in at.query_params}
 
@@ -103,6 +111,8 @@ def test_default_plan_renders_map_timeline_and_link() -> None:
     assert [c.type for c in components] == ["component_instance"]
     assert "st_folium" in components[0].proto.component_name
     assert [m.label for m in at.metric][:2] == ["天数", "遗址"]
+    assert i18n.text("zh", "ui.metric.drive") in [m.label for m in at.metric]  # issue 16
+    assert any("每天最多行车" in c.value for c in at.caption)  # the objective and the limit
     q = _query(at)
     assert q["theme"] == "stone-carving" and q["days"] == "3" and q["start"] == "dazu_town"
     assert q["date"] == _next_saturday()
@@ -294,11 +304,26 @@ def test_site_card_and_graph_views() -> None:
     for key in ("card.era", "card.heritage", "card.similar", "card.gems"):
         assert i18n.text("zh", f"ui.{key}") in body
     assert "UNESCO" in body or "世界" in body
-    at.segmented_control(key="view").set_value("graph").run()
+    _open_view(at, "graph")
     _ok(at)
     assert at.selectbox(key="graph_site").value == "baodingshan"
     charts = [n for n in _walk(at.main) if type(n).__name__ == "UnknownElement"]
     assert "graphviz_chart" in [c.type for c in charts]
+
+
+def test_card_button_on_the_timeline_opens_the_site_card_view() -> None:
+    at = _app({"days": "2"})
+    _ok(at)
+    first = next(b for b in at.button if (b.key or "").startswith("card-1-"))
+    site = first.key.split("-", 2)[2]
+    first.click().run()
+    _ok(at)
+    assert _block(at, "site-card") is not None and _block(at, "timeline") is None
+    assert at.selectbox(key="card_site").value == site
+    assert _query(at)["site"] == site and "view" not in _query(at)
+    _open_view(at, "plan")
+    _ok(at)
+    assert _block(at, "timeline") is not None and "site" not in _query(at)
 
 
 def test_insights_view_reads_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -368,17 +393,23 @@ def test_query_round_trip_keeps_every_input() -> None:
         orders=((1, ("beishan", "baodingshan")),),
         hot_share=0.2,
         effort="thorough",
+        max_drive_hours=3.5,
     ).normalised()
     display = Display(lang="en", basemap="amap", view="graph", site="beishan")
     q = state.to_query(inputs, display)
+    assert "view" not in q  # the view is the page's address (/graph), not a parameter
     back, back_display, notices = state.from_query(
-        q, resolve=_resolver, themes=THEMES, towns=TOWNS, today=dt.date(2026, 1, 1)
+        {**q, "view": "graph"},
+        resolve=_resolver,
+        themes=THEMES,
+        towns=TOWNS,
+        today=dt.date(2026, 1, 1),
     )
     assert notices == []
     assert back == inputs
-    assert back_display == display
+    assert back_display == display  # and links from before (``view=graph``) still say which
     req = back.to_request()
-    assert req.effort == "thorough"
+    assert req.effort == "thorough" and req.max_drive_hours == 3.5
     assert req.orders == ((1, ("beishan", "baodingshan")),) and req.locks == (("wofoyuan", 2),)
 
 

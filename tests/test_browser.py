@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,5 +174,64 @@ def test_app_in_chromium(server: str, tmp_path: Path) -> None:
             page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot: {shot}")
             assert shot.stat().st_size > 10_000
+        finally:
+            ctx.close()
+
+
+#: a hostile link: a Markdown link and image, raw HTML, a Streamlit directive, a bare URL (each
+#: value short enough to be repeated whole in the notice)
+_PAYLOAD = {
+    "start": "[点此领取免费门票](https://evil.example/phish)",
+    "must": "![x](http://127.0.0.1:{port}/b.png)",
+    "avoid": "<b>bold</b><img src=x onerror=alert(1)>",
+    "mode": ":red[red] www.evil.example",
+    "order[click](https://evil.example)": "x",
+}
+
+
+def test_hostile_link_shows_text_and_views_have_addresses(server: str, tmp_path: Path) -> None:
+    """Markup in every parameter of a shared link is shown as text: no link, no image (the
+    browser asks nothing of the image's host), no HTML element; then Streamlit's navigation
+    opens another view at its own address with the trip's parameters kept."""
+    image_port = _free_port()
+    payload = {k: v.format(port=image_port) for k, v in _PAYLOAD.items()}
+    query = urllib.parse.urlencode(payload | {"days": "2"})
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 1600},
+        )
+        try:
+            page = ctx.new_page()
+            page_errors: list[str] = []
+            requests: list[str] = []
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(f"{server}/?{query}", wait_until="domcontentloaded")
+            alert = page.locator("[data-testid='stAlertContentWarning']")
+            alert.first.wait_for(timeout=RENDER_TIMEOUT_MS)
+            page.locator(".st-key-timeline").wait_for(timeout=RENDER_TIMEOUT_MS)
+            assert alert.count() == 1
+            shown = alert.inner_text().replace("\u2060", "")  # word joiners are invisible
+            for value in payload.values():
+                assert value in shown or value == "x", (value, shown)
+            assert "order[click](https://evil.example)" in shown
+            links = page.locator("a[href*='//evil.example'], a[href^='mailto:']")
+            assert links.count() == 0, [a.get_attribute("href") for a in links.all()]
+            assert page.locator("[data-testid='stAlertContentWarning'] a").count() == 0
+            assert page.locator(f"img[src*='{image_port}'], img[src='x']").count() == 0
+            assert alert.locator("b, img, span[style*='red']").count() == 0
+            hosts = {urllib.parse.urlsplit(u).netloc for u in requests}
+            assert not [h for h in hosts if h.endswith(f":{image_port}") or "evil" in h], hosts
+            _assert_no_failure(page, page_errors)
+
+            # Streamlit's own navigation: the site-card view at /sites, the trip kept
+            page.get_by_role("link", name="遗址卡片").click()
+            page.locator(".st-key-site-card").wait_for(timeout=RENDER_TIMEOUT_MS)
+            page.wait_for_url("**/sites?**days=2**", timeout=RENDER_TIMEOUT_MS)
+            _assert_no_failure(page, page_errors)
         finally:
             ctx.close()

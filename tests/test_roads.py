@@ -338,3 +338,26 @@ def test_plan_with_best_distances_uses_the_road_matrix(
         ab, ba = rm.pair(leg.from_id, leg.to_id), rm.pair(leg.to_id, leg.from_id)
         assert ab is not None and ba is not None
         assert leg.km == pytest.approx((ab[0] + ba[0]) / 2)
+
+
+def test_the_brochure_map_draws_the_roads(built: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner.export import collect
+    from planner.export.content import notes
+    from planner.export.mapdraw import _scene, draw_route_map
+
+    it = plan_itinerary(TripRequest(theme="stone-carving", days=2, date=DAY0))
+    straight = collect(it, with_facts=False)
+    monkeypatch.setenv("HERITAGE_ROADS_DIR", str(built["root"]))
+    it_roads = plan_itinerary(TripRequest(theme="stone-carving", days=2, date=DAY0))
+    roads = collect(it_roads, with_facts=False)
+    scene = _scene(roads)
+    for d in range(len(it_roads.days)):  # every day's line is its road line, projected
+        assert len(scene.lines[d]) == len(roads.day_line(d)) > len(it_roads.days[d].stops) + 2
+    assert len(_scene(straight).lines[0]) == len(
+        [p for p in straight.day_chain(0, with_via=True) if p.has_coords]
+    )
+    assert draw_route_map(roads, fmt="png") != draw_route_map(straight, fmt="png")
+    about = [x for _, items in notes(roads, "en") for x in items]
+    assert any("follow OpenStreetMap roads" in x for x in about)
+    about = [x for _, items in notes(straight, "en") for x in items]
+    assert any("Map legs are straight lines" in x for x in about)

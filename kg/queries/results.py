@@ -11,6 +11,7 @@ from rdflib import URIRef
 
 from common.errors import UserError
 from kg import uris
+from kg.names import echo
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ class UnknownEntityError(UserError, LookupError):
         self.name = name
         self.suggestions = list(suggestions)
         what = "ambiguous name" if ambiguous else "unknown name"
-        msg = f"{what} {name!r}"
+        msg = f"{what} {echo(name)}"
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(self.suggestions) + "?"
         super().__init__(msg)

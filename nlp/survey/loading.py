@@ -261,7 +261,7 @@ def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
 
 
-def _encode(
+def _encode(  # noqa: C901
     frame: pd.DataFrame, col: str, spec: ColumnSpec, source: str
 ) -> tuple[dict[str, pd.Series], ColumnSpec]:
     raw = frame[col]

@@ -196,7 +196,7 @@ def _numeric_answers(
     return arr, min(nums), max(nums)
 
 
-def segment_presets(
+def segment_presets(  # noqa: C901
     survey: Survey,
     labels: pd.Series,
     rules: PresetRules | Mapping[str, Any],

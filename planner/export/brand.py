@@ -98,7 +98,7 @@ def _colour(value: Any, where: str) -> str:
     return value.upper()
 
 
-def load_brand(path: str | Path | None) -> Brand:
+def load_brand(path: str | Path | None) -> Brand:  # noqa: C901
     """Read a brand YAML file; ``None`` gives :data:`DEFAULT_BRAND`.
 
     Raises

@@ -389,7 +389,8 @@ def notes(data: ExportData, lang: str) -> list[tuple[str, list[str]]]:
         sep = "：" if lang == "zh" else ": "
         items = [f"{reason}{sep}{_join(names, lang)}" for reason, names in by_reason.items()]
         out.append((label("dropped", lang), items))
-    about = [label("sources_note", lang), label("amap_note", lang)]
+    note = "sources_note_roads" if data.road_lines else "sources_note"
+    about = [label(note, lang), label("amap_note", lang)]
     if it.solver:
         about.append(f"{label('solver', lang)}: {it.solver}")
     out.append((label("sources", lang), about))

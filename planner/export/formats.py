@@ -47,7 +47,10 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CREATOR = "heritage-routes"
 
 
-def _r(x: float) -> float:
+def _r(x: float | None) -> float:
+    """A coordinate with 6 decimals (callers pass only places that have coordinates)."""
+    if x is None:
+        raise ValueError("a place without coordinates reached a geometry")
     return round(float(x), 6)
 
 
@@ -381,7 +384,8 @@ def to_ics(
     cal.add("prodid", "-//heritage-routes//export//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", data.title(lang))
+    # an X- property is written as it is (no RFC 5545 escaping): one line, or icalendar refuses
+    cal.add("x-wr-calname", " ".join(data.title(lang).split()))
     cal.add("x-wr-timezone", "Asia/Shanghai")
     stamp = _now(generated).astimezone(dt.UTC)
     for d, k, stop, place in _stops(data):

@@ -129,7 +129,7 @@ class _Scene:
     towns: dict[str, Place]  # lodging towns
     stops: list[tuple[int, int, Place]]  # (day index, stop number, place)
     symbols: list[tuple[float, float]]  # towns, then stops
-    lines: list[list[tuple[float, float]]]  # each day's chain of located places
+    lines: list[list[tuple[float, float]]]  # each day's line (roads or via chain), projected
 
     def xy(self, p: Place) -> tuple[float, float]:
         return project(*_lat_lon(p), self.lat0, self.lon0)
@@ -160,7 +160,12 @@ def _scene(data: ExportData) -> _Scene:
         return project(*_lat_lon(p), lat0, lon0)
 
     symbols = [xy(p) for p in towns.values()] + [xy(p) for *_, p in stops]
-    lines = [[xy(p) for p in chain if p.has_coords] for chain in chains]
+    # each day along its legs' road geometry where the plan's road matrix has it, else
+    # straight through the legs' via sites (ExportData.day_line)
+    lines = [
+        [project(lat, lon, lat0, lon0) for lat, lon in data.day_line(d)]
+        for d in range(len(it.days))
+    ]
     return _Scene(lat0, lon0, towns, stops, symbols, lines)
 
 
@@ -229,7 +234,9 @@ def _legend(
                 label=label("legend_approx", lang),
             )
         )
-    handles.append(Line2D([0], [0], color=st.text, lw=1.0, label=label("legend_legs", lang)))
+    roads = any(data.follows_roads(d) for d in range(len(data.itinerary.days)))
+    legs_label = label("legend_legs_roads" if roads else "legend_legs", lang)
+    handles.append(Line2D([0], [0], color=st.text, lw=1.0, label=legs_label))
     return cv.ax.legend(
         handles=handles,
         loc="upper right",

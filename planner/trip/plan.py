@@ -252,24 +252,31 @@ def _warnings(s: Setup, timed: _Days) -> list[Message]:
 
 
 def _solve_and_time(s: Setup, ctx: Context) -> tuple[OPTWSolution, tuple[int, ...], _Days]:
-    """Solve, then time the days with lunch; when a day's must-sees do not fit once lunch is
-    placed, re-plan (more time kept free that day), and at last check exactly whether any
-    assignment of the must-sees to the days fits — then plan with it, or explain."""
+    """Solve, then time the days with lunch. Must-sees are re-planned rather than given up:
+    when the solver leaves one out, or a day's must-sees do not fit once lunch is placed
+    (after re-plans keeping more time free that day), an exact check looks for an assignment
+    of the must-sees to the days that fits (every day and order, lunch placed) and plans
+    with it; only when there is none is the request refused, with the reasons."""
     reserve: dict[int, float] = {}
-    for _attempt in range(_REPLANS + 1):
-        sol, nights = solve_trip(s, reserve)
+    sol, nights = solve_trip(s, reserve)
+    for _attempt in range(_REPLANS):
         if sol.infeasible_mandatory:
-            raise PlanError(explain_mandatory(s, ctx, sol))
+            break
         try:
             return sol, nights, _time_days(s, ctx, sol, nights)
         except _ReplanError as exc:  # re-plan with more time kept free on that day
             reserve[exc.day] = reserve.get(exc.day, 0.0) + _REPLAN_STEP_MIN
+            sol, nights = solve_trip(s, reserve)
     assign = _assign_musts(s, nights)
     musts = [site_name(ctx.catalog.sites[s.ids[m]]) for m in sorted(s.mandatory)]
     if assign is None:
+        if sol.infeasible_mandatory:  # the per-day reasons of the sites that do not fit
+            raise PlanError(explain_mandatory(s, ctx, sol))
         raise PlanError(msg("error.musts_no_day", sites=musts))
     locked = _lock(s, assign)
     sol, nights = solve_trip(locked, reserve)
+    if sol.infeasible_mandatory:
+        raise PlanError(explain_mandatory(locked, ctx, sol))
     try:
         return sol, nights, _time_days(locked, ctx, sol, nights)
     except _ReplanError:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from kg import names
 from planner.messages import msg
 from planner.service import PlanError
 from planner.traveltimes import TravelTimes
@@ -39,7 +40,7 @@ __all__ = [
 MAX_DAYS = 14
 #: at most this many names in ``must`` / ``avoid`` (the catalog bounds it again when planning)
 MAX_NAMES = 400
-MAX_NAME_CHARS = 100
+MAX_NAME_CHARS = names.MAX_NAME_CHARS  # the one bound, before any matching (kg/names.py)
 #: how far from today a trip may start: a year back, three years ahead
 DATE_BACK = dt.timedelta(days=365)
 DATE_AHEAD = dt.timedelta(days=3 * 365)

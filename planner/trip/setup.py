@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from common.geo import haversine_km
 from kg.catalog import Catalog, Site
 from planner import evidence, providers
 from planner import hours as hours_mod
@@ -202,6 +203,15 @@ class _Sites:
     fixed: dict[int, list[str]]  # day index → site ids in order
 
 
+def _nearest_towns(cat: Catalog, site: Site, n: int = 3) -> tuple[Name, ...]:
+    """The ``n`` towns nearest ``site`` (great-circle), to start from instead."""
+    assert site.lat is not None and site.lon is not None  # checked by the caller
+    lat, lon = site.lat, site.lon
+    towns = [t for t in cat.sites.values() if t.kind == "town" and t.has_coords]
+    towns.sort(key=lambda t: (haversine_km(lat, lon, float(t.lat or 0), float(t.lon or 0)), t.id))
+    return tuple(site_name(t) for t in towns[:n])
+
+
 def _resolve(req: TripRequest, cat: Catalog) -> _Sites:
     for field_name, names in (("must", req.must), ("avoid", req.avoid)):
         if len(names) > len(cat.sites):
@@ -218,6 +228,9 @@ def _resolve(req: TripRequest, cat: Catalog) -> _Sites:
     for s in (start, end):
         if s is not None and not s.has_coords:
             raise PlanError(msg("error.no_coordinates_anchor", site=site_name(s)))
+        if s is not None and s.kind != "town":  # as the app: a trip sleeps in towns
+            towns = _nearest_towns(cat, s)
+            raise RequestError(msg("error.anchor_not_town", site=site_name(s), towns=towns))
     locks: dict[str, int] = {}
     fixed: dict[int, list[str]] = {}
     for day_no, names in req.orders:

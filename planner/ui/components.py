@@ -26,6 +26,7 @@ from kg.catalog import Site
 from planner.i18n import label, site_name, text
 from planner.model import Day, Itinerary, Stop, TravelLeg
 from planner.roads import plan_geometries
+from planner.ui.markup import md, md_text
 
 DAY_COLOURS = ("#c0392b", "#1f6fb2", "#1e8449", "#b9770e", "#7d3c98", "#148f77", "#a04000")
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -268,11 +269,12 @@ class StopActions:
 
 def _leg_line(leg: TravelLeg, lang: str, name_of: Callable[[str], str]) -> str:
     key = "ui.timeline.leg_bus" if leg.mode == "bus" else "ui.timeline.leg"
-    line = text(
+    line = md_text(
         lang, key, km=leg.km, minutes=leg.minutes, source=label(lang, "ui.source", leg.source)
     )
     if leg.via:
-        line += " · " + text(lang, "ui.timeline.via", via=" → ".join(name_of(v) for v in leg.via))
+        via = " → ".join(md(name_of(v)) for v in leg.via)
+        line += " · " + text(lang, "ui.timeline.via", via=via)
     return line
 
 
@@ -307,7 +309,7 @@ def render_day(
         unsafe_allow_html=True,
     )
     st.caption(
-        text(lang, "ui.timeline.leave", time=f"{day.leave:%H:%M}", place=name_of(day.start_id))
+        md_text(lang, "ui.timeline.leave", time=f"{day.leave:%H:%M}", place=name_of(day.start_id))
     )
     legs = list(day.legs)
     lunch_shown = day.lunch is None
@@ -327,7 +329,7 @@ def render_day(
     for leg in legs[len(day.stops) :]:
         st.caption(_leg_line(leg, lang, name_of))
     st.caption(
-        text(lang, "ui.timeline.back", time=f"{day.back:%H:%M}", place=name_of(day.end_id))
+        md_text(lang, "ui.timeline.back", time=f"{day.back:%H:%M}", place=name_of(day.end_id))
         + " · "
         + text(lang, "ui.timeline.slack", minutes=day.slack_min)
     )
@@ -346,11 +348,11 @@ def _render_stop(
     name_of: Callable[[str], str],
 ) -> None:
     with st.container(border=True, key=f"stop-{day_no}-{stop.site_id}"):
-        head = text(
+        head = md_text(
             lang, "ui.timeline.stop", n=number, name=site_name(stop.name_zh, stop.name_en, lang)
         )
         if stop.kind:
-            head += f" · {label(lang, 'ui.kind', stop.kind)}"
+            head += f" · {md(label(lang, 'ui.kind', stop.kind))}"
         if locked.get(stop.site_id) == day_no:
             head += f" · {text(lang, 'ui.edit.locked')}"
         st.markdown(head)
@@ -365,10 +367,10 @@ def _render_stop(
         if stop.wait_min >= 1:
             times += text(lang, "ui.timeline.wait", minutes=stop.wait_min)
         st.caption(times)
-        notes = [n.text(lang) for n in stop.notes if n.code != "stop.visit_source"]
+        notes = [n.text(lang, md) for n in stop.notes if n.code != "stop.visit_source"]
         source = next((n for n in stop.notes if n.code == "stop.visit_source"), None)
         if source is not None:
-            st.caption(source.text(lang))
+            st.caption(source.text(lang, md))
         if notes:
             st.caption(" · ".join(notes))
         if actions is None:
@@ -452,20 +454,17 @@ def render_site_card(
     gems: Sequence[queries.SimilarSite] = card.gems  # type: ignore[attr-defined]
     site = profile.site
     none = text(lang, "ui.card.none")
-    st.subheader(site_name(site.name_zh, site.name_en, lang))
+    st.subheader(md(site_name(site.name_zh, site.name_en, lang)))
     county = next((a[1] for a in profile.areas if a[2] in ("county", "zone")), "")
-    st.caption(
-        f"{label(lang, 'ui.kind', site.kind)} · {county}"
-        if county
-        else label(lang, "ui.kind", site.kind)
-    )
+    kind = md(label(lang, "ui.kind", site.kind))
+    st.caption(f"{kind} · {md(county)}" if county else kind)
     rows = [
         ("ui.card.era", _facts(profile, "era")),
         ("ui.card.designation", _facts(profile, "designation")),
         ("ui.card.hours", _facts(profile, "opening_hours")),
         ("ui.card.ticket", _facts(profile, "ticket")),
     ]
-    st.markdown("\n".join(f"- **{text(lang, k)}**: {v or none}" for k, v in rows))
+    st.markdown("\n".join(f"- **{text(lang, k)}**: {md(v) if v else none}" for k, v in rows))
 
     here = [h for h in profile.heritage if h.via == "site"]
     area = [h for h in near.items if h.via == "area"]
@@ -473,23 +472,26 @@ def render_site_card(
     st.markdown(f"**{text(lang, 'ui.card.heritage')}**")
     st.markdown(
         "\n".join(
-            f"- {h.name_zh} ({label(lang, 'ui.cat', h.category)}, "
-            f"{label(lang, 'ui.rel', h.relation)})"
+            f"- {md(h.name_zh)} ({md(label(lang, 'ui.cat', h.category))}, "
+            f"{md(label(lang, 'ui.rel', h.relation))})"
             for h in here
         )
         or none
     )
     st.markdown(f"**{text(lang, 'ui.card.area_heritage')}**")
     st.markdown(
-        ", ".join(f"{h.name_zh} ({label(lang, 'ui.cat', h.category)})" for h in _unique_items(area))
+        ", ".join(
+            f"{md(h.name_zh)} ({md(label(lang, 'ui.cat', h.category))})"
+            for h in _unique_items(area)
+        )
         or none
     )
     foods = [h for h in nearby if h.category == "food"]
     st.markdown(f"**{text(lang, 'ui.card.foods')}**")
     st.markdown(
         ", ".join(
-            f"{h.name_zh} "
-            f"({text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
+            f"{md(h.name_zh)} "
+            f"({md_text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
             for h in _unique_items(foods)
         )
         or none
@@ -497,11 +499,12 @@ def render_site_card(
     st.markdown(f"**{text(lang, 'ui.card.bases')}**")
     km = text(lang, "ui.unit.km")
     bases = [
-        f"{name_of(b.site.id)} ({label(lang, 'ui.kind', b.site.kind)}, {b.km:.1f} {km})"
+        f"{md(name_of(b.site.id))} ({md(label(lang, 'ui.kind', b.site.kind))}, {b.km:.1f} {km})"
         for b in near.bases
     ]
     experience = [
-        f"{h.name_zh} ({text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
+        f"{md(h.name_zh)} "
+        f"({md_text(lang, 'ui.card.via_nearby', site=h.via_name, km=h.distance_km or 0)})"
         for h in _unique_items(nearby)
         if h.category != "food"
     ]
@@ -509,15 +512,15 @@ def render_site_card(
 
     st.markdown(f"**{text(lang, 'ui.card.keywords')}**")
     if profile.keywords:
-        st.markdown(" · ".join(f"{w} ({s:.1f})" for w, s in profile.keywords))
+        st.markdown(" · ".join(f"{md(w)} ({s:.1f})" for w, s in profile.keywords))
     else:
         st.caption(text(lang, "ui.card.no_nlp"))
     if profile.topics:
         st.markdown(f"**{text(lang, 'ui.card.topics')}**")
         areas = {aid: name for aid, name, _ in profile.areas}
         for t in profile.topics[:4]:
-            terms = ", ".join(w for w, _ in t["terms"][:8])
-            where = areas.get(t["subject"]) or name_of(t["subject"])
+            terms = ", ".join(md(w) for w, _ in t["terms"][:8])
+            where = md(areas.get(t["subject"]) or name_of(t["subject"]))
             st.markdown(f"- {text(lang, 'ui.ins.topic', n=t['topic'])} ({where}): {terms}")
     if profile.sentiment:
         st.markdown(f"**{text(lang, 'ui.card.sentiment')}**")
@@ -525,7 +528,7 @@ def render_site_card(
         if not own:  # fall back to the site's county
             areas = {aid: name for aid, name, _ in profile.areas}
             own = profile.sentiment
-            st.caption(", ".join(sorted({areas.get(s["subject"], s["subject"]) for s in own})))
+            st.caption(", ".join(sorted({md(areas.get(s["subject"], s["subject"])) for s in own})))
         st.dataframe(
             [
                 {
@@ -573,7 +576,7 @@ def _similar_list(
                 extra += " · " + text(lang, "ui.card.popularity", n=s.popularity)
                 if s.reference_popularity is not None:
                     extra += f" (vs {s.reference_popularity:.0f})"
-            st.markdown(f"{name_of(s.site.id)} · {extra}")
+            st.markdown(f"{md(name_of(s.site.id))} · {extra}")
             if on_add is not None and s.site.has_coords:
                 st.button(
                     text(lang, "ui.card.add"),
@@ -592,7 +595,7 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def neighbourhood_dot(
+def neighbourhood_dot(  # noqa: C901
     card: object,
     *,
     lang: str,

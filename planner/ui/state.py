@@ -9,19 +9,23 @@ Query parameters
 ``theme`` (``mixed`` with ``w=stone-carving:2,sichuan-opera:1``), ``days``, ``start``,
 ``end``, ``date`` (ISO), ``mode``, ``pace``, ``lodging``, ``must`` / ``avoid`` (comma-separated
 site ids or any name the catalog resolves: Chinese, alias, pinyin), ``lock=site:day,…``,
-``order1=site,site,…`` (one per day), ``hot``, ``effort``; display: ``lang``, ``map``, ``view``,
-``site`` (the open site card).
+``order1=site,site,…`` (one per day), ``hot``, ``effort``; display: ``lang``, ``map``,
+``site`` (the open site card). The open view is the page's address (``/compare`` …, see
+:mod:`planner.ui.page`); ``view=`` is still read, so links made before that open their view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kg.names import short, too_long
 from planner.i18n import LANGS
 from planner.itinerary import LODGING, MODES, PACES, TripRequest
+from planner.trip.request import date_bounds
 
 DEFAULT_THEME = "stone-carving"
 DEFAULT_START = "dazu_town"
@@ -35,6 +39,14 @@ MIXED = "mixed"
 EFFORTS = ("quick", "normal", "thorough")
 VIEWS = ("plan", "compare", "sites", "insights", "graph")
 BASEMAPS = ("osm", "amap")
+#: the longest query string read: a link the app makes stays far below (every site of the
+#: catalog in ``must`` is about 4,000 characters); a longer one is ignored as a whole
+MAX_QUERY_CHARS = 20_000
+#: unknown names are looked up (with suggestions) this many times per link; later names are
+#: not read (each lookup of an unknown name ranks the whole catalog)
+MAX_UNKNOWN = 10
+#: parameter names longer than this are ignored (the app's longest is ``order5``)
+MAX_KEY_CHARS = 40
 
 
 def default_date(today: dt.date) -> dt.date:
@@ -115,7 +127,8 @@ class PlanInputs:
 
 @dataclass(frozen=True)
 class Display:
-    """How the plan is shown (also in the URL, so a shared link opens the same view)."""
+    """How the plan is shown (in the URL too, so a shared link opens the same view: ``view`` is
+    the page's address, the rest query parameters)."""
 
     lang: str = "zh"
     basemap: str = "osm"
@@ -161,8 +174,6 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
         q["lang"] = display.lang
     if display.basemap != "osm":
         q["map"] = display.basemap
-    if display.view != "plan":
-        q["view"] = display.view
     if display.site:
         q["site"] = display.site
     return q
@@ -171,15 +182,26 @@ def to_query(inputs: PlanInputs, display: Display) -> dict[str, str]:
 class _Parser:
     """Collects notices while reading query parameters."""
 
-    def __init__(self, params: Mapping[str, Any], resolve: Callable[[str], str]):
-        self.params = {str(k): str(v) for k, v in params.items()}
+    def __init__(
+        self, params: Mapping[str, Any], resolve: Callable[[str], str], max_names: int
+    ) -> None:
+        raw = {str(k): str(v) for k, v in params.items()}
         self.resolve = resolve
+        self.max_names = max_names
         self.notices: list[Notice] = []
+        size = sum(len(k) + len(v) + 2 for k, v in raw.items())
+        if size > MAX_QUERY_CHARS:  # not a link the app made: read none of it
+            self.notices.append(
+                Notice("ui.notice.too_long", {"size": f"{size:,}", "most": f"{MAX_QUERY_CHARS:,}"})
+            )
+            raw = {}
+        self.params = {k: v for k, v in raw.items() if len(k) <= MAX_KEY_CHARS}
+        self.unknown = 0  # unknown names looked up so far
+        self.unread = 0  # names not looked up once MAX_UNKNOWN were unknown
 
-    def bad(self, key: str) -> None:
-        self.notices.append(
-            Notice("ui.notice.bad_value", {"param": key, "value": self.params[key]})
-        )
+    def bad(self, key: str, value: str | None = None) -> None:
+        shown = short(self.params[key] if value is None else value)
+        self.notices.append(Notice("ui.notice.bad_value", {"param": key, "value": shown}))
 
     def choice(self, key: str, options: Sequence[str], default: str) -> str:
         value = self.params.get(key)
@@ -205,27 +227,48 @@ class _Parser:
         return n
 
     def site(self, key: str, name: str) -> str | None:
-        """Resolve one name; an unknown one becomes a notice naming it with suggestions."""
+        """Resolve one name; an unknown one becomes a notice naming it with suggestions (a name
+        too long to be one is never matched)."""
+        if self.unknown >= MAX_UNKNOWN:
+            self.unread += 1
+            return None
+        if too_long(name):
+            self.unknown += 1
+            self.notices.append(
+                Notice("ui.notice.unknown_site_plain", {"param": key, "name": short(name)})
+            )
+            return None
         try:
             return self.resolve(name)
         except LookupError as exc:
+            self.unknown += 1
             sugg = [
                 f"{zh} ({sid})" if zh else sid
                 for sid, zh in getattr(exc, "suggestions", [])
                 if isinstance(sid, str)
             ]
             if sugg:
-                values = {"param": key, "name": name, "suggestions": ", ".join(sugg)}
+                values = {"param": key, "name": short(name), "suggestions": ", ".join(sugg)}
                 self.notices.append(Notice("ui.notice.unknown_site", values))
             else:
                 self.notices.append(
-                    Notice("ui.notice.unknown_site_plain", {"param": key, "name": name})
+                    Notice("ui.notice.unknown_site_plain", {"param": key, "name": short(name)})
                 )
             return None
 
+    def items(self, key: str) -> list[str]:
+        """The comma-separated items of ``key`` (at most ``max_names`` are read)."""
+        items = _split(self.params.get(key, ""))
+        if len(items) > self.max_names:
+            values = {"param": key, "n": f"{len(items):,}", "most": f"{self.max_names:,}"}
+            self.notices.append(Notice("ui.notice.too_many", values))
+            items = items[: self.max_names]
+        return items
+
     def sites(self, key: str) -> tuple[str, ...]:
+        """The sites a comma-separated parameter names."""
         out = []
-        for name in _split(self.params.get(key, "")):
+        for name in self.items(key):
             sid = self.site(key, name)
             if sid is not None:
                 out.append(sid)
@@ -243,89 +286,46 @@ def from_query(
     themes: Iterable[str],
     towns: Iterable[str],
     today: dt.date,
+    max_names: int = 400,
 ) -> tuple[PlanInputs, Display, list[Notice]]:
     """Read plan inputs and display settings from query parameters.
 
     ``resolve`` turns a site name into its id and raises ``LookupError`` (with a
     ``suggestions`` list of ``(id, name_zh)``, as :class:`kg.catalog.UnknownSiteError` does)
     for an unknown one; ``themes`` are the theme ids (``mixed`` is added), ``towns`` the ids a
-    trip may start or end in. Missing parameters take the defaults.
+    trip may start or end in; ``must``, ``avoid`` and each day's order name at most
+    ``max_names`` sites (the catalog's size). Missing parameters take the defaults; a query
+    string longer than :data:`MAX_QUERY_CHARS` is ignored as a whole.
     """
-    p = _Parser(params, resolve)
+    p = _Parser(params, resolve, max_names)
     theme_ids = [*themes]
     town_ids = [*towns]
     theme = p.choice("theme", [*theme_ids, MIXED], DEFAULT_THEME)
-    weights: list[tuple[str, float]] = []
-    if "w" in p.params:
-        for item in _split(p.params["w"]):
-            name, _, w = item.partition(":")
-            try:
-                value = float(w) if w else 1.0
-            except ValueError:
-                value = -1.0
-            if name in theme_ids and 0 <= value <= 10:
-                weights.append((name, value))
-            else:
-                p.notices.append(Notice("ui.notice.bad_value", {"param": "w", "value": item}))
+    weights = _weights(p, theme_ids)
     if theme == MIXED and not any(w > 0 for _, w in weights):
         weights = [(DEFAULT_THEME, 1.0)]
     days = p.integer("days", 1, MAX_DAYS, DEFAULT_DAYS)
     start = _town(p, "start", town_ids, DEFAULT_START)
     end = _town(p, "end", town_ids, None) if p.params.get("end") else None
-    date = default_date(today)
-    if p.params.get("date"):
-        try:
-            date = dt.date.fromisoformat(p.params["date"])
-        except ValueError:
-            p.bad("date")
+    date = _date(p, today)
     mode = p.choice("mode", MODES, "car")
     pace = p.choice("pace", PACES, "normal")
     lodging = p.choice("lodging", LODGING, "choose")
     must = p.sites("must")
     avoid = p.sites("avoid")
-    locks: list[tuple[str, int]] = []
-    for item in _split(p.params.get("lock", "")):
-        name, _, d = item.rpartition(":")
-        if not name or not d.isdigit() or not 1 <= int(d) <= days:
-            p.notices.append(Notice("ui.notice.bad_value", {"param": "lock", "value": item}))
-            continue
-        sid = p.site("lock", name)
-        if sid is not None:
-            locks.append((sid, int(d)))
-    orders: list[tuple[int, tuple[str, ...]]] = []
-    for key in sorted(k for k in p.params if k.startswith("order")):
-        suffix = key[len("order") :]
-        if not suffix.isdigit() or not 1 <= int(suffix) <= days:
-            p.bad(key)
-            continue
-        sites = p.sites(key)
-        if sites:
-            orders.append((int(suffix), sites))
-    hot: float | None = None
-    if p.params.get("hot"):
-        try:
-            hot = float(p.params["hot"])
-        except ValueError:
-            hot = None
-        if hot is None or not 0.0 <= hot <= 1.0:
-            p.bad("hot")
-            hot = None
+    locks = _locks(p, days)
+    orders = _orders(p, days)
+    hot = _number(p, "hot", 0.0, 1.0)
     effort = p.choice("effort", EFFORTS, "normal")
-    drive: float | None = None
-    if p.params.get("drive"):
-        try:
-            drive = float(p.params["drive"])
-        except ValueError:
-            drive = None
-        if drive is None or not MIN_DRIVE_HOURS <= drive <= MAX_DRIVE_HOURS:
-            p.bad("drive")
-            drive = None
+    drive = _number(p, "drive", MIN_DRIVE_HOURS, MAX_DRIVE_HOURS)
     display = Display(
         lang=p.choice("lang", LANGS, "zh"),
         basemap=p.choice("map", BASEMAPS, "osm"),
         view=p.choice("view", VIEWS, "plan"),
         site=p.site("site", p.params["site"]) if p.params.get("site") else None,
     )
+    if p.unread:
+        p.notices.append(Notice("ui.notice.unread", {"n": f"{p.unread:,}"}))
     inputs = PlanInputs(
         date=date,
         theme=theme,
@@ -345,6 +345,92 @@ def from_query(
         max_drive_hours=drive,
     ).normalised()
     return inputs, display, p.notices
+
+
+def _weights(p: _Parser, theme_ids: Sequence[str]) -> list[tuple[str, float]]:
+    """``w=theme:weight,…`` (weights 0–10; a bare theme weighs 1)."""
+    weights: list[tuple[str, float]] = []
+    for item in p.items("w"):
+        name, _, w = item.partition(":")
+        try:
+            value = float(w) if w else 1.0
+        except ValueError:
+            value = -1.0
+        if name in theme_ids and 0 <= value <= 10:
+            weights.append((name, value))
+        else:
+            p.bad("w", item)
+    return weights
+
+
+def _date(p: _Parser, today: dt.date) -> dt.date:
+    """``date=YYYY-MM-DD`` within the planner's :func:`~planner.trip.request.date_bounds`,
+    else the next Saturday."""
+    default = default_date(today)
+    if not p.params.get("date"):
+        return default
+    lo, hi = date_bounds(today)
+    try:
+        asked = dt.date.fromisoformat(p.params["date"])
+    except ValueError:
+        p.bad("date")
+        return default
+    if lo <= asked <= hi:
+        return asked
+    values = {"value": short(p.params["date"]), "lo": lo.isoformat(), "hi": hi.isoformat()}
+    p.notices.append(Notice("ui.notice.date_range", values))
+    return default
+
+
+def _day_number(text: str, days: int) -> int | None:
+    """A day of the trip written as 1–2 digits (``int()`` never sees a 5,000-digit number)."""
+    if text.isdigit() and len(text) <= 2 and 1 <= int(text) <= days:
+        return int(text)
+    return None
+
+
+def _locks(p: _Parser, days: int) -> list[tuple[str, int]]:
+    """``lock=site:day,…``."""
+    locks: list[tuple[str, int]] = []
+    for item in p.items("lock"):
+        name, _, d = item.rpartition(":")
+        day = _day_number(d, days)
+        if not name or day is None:
+            p.bad("lock", item)
+            continue
+        sid = p.site("lock", name)
+        if sid is not None:
+            locks.append((sid, day))
+    return locks
+
+
+def _orders(p: _Parser, days: int) -> list[tuple[int, tuple[str, ...]]]:
+    """``order1=site,site,…`` (one parameter per day)."""
+    orders: list[tuple[int, tuple[str, ...]]] = []
+    for key in sorted(k for k in p.params if k.startswith("order")):
+        day = _day_number(key[len("order") :], days)
+        if day is None:
+            p.bad(key)
+            continue
+        sites = p.sites(key)
+        if sites:
+            orders.append((day, sites))
+    return orders
+
+
+def _number(p: _Parser, key: str, lo: float, hi: float) -> float | None:
+    """A number in ``lo…hi`` (``hot``: the famous ↔ lesser-known balance, ``drive``: hours of
+    driving a day), else ``None``: the planner's default."""
+    if not p.params.get(key):
+        return None
+    try:
+        value = float(p.params[key])
+    except ValueError:
+        value = math.nan
+    if not lo <= value <= hi:
+        p.bad(key)
+        return None
+    return value
 
 
 def _town(p: _Parser, key: str, towns: Sequence[str], default: str | None) -> str | None:

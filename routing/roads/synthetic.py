@@ -136,3 +136,107 @@ def write_grid_network(
         writer.close()
     box = (lat0, lon0, lat0 + (rows - 1) * spacing_deg, lon0 + (cols - 1) * spacing_deg)
     return SyntheticNetwork(path, n_nodes, n_ways, box, spacing_deg, tuple(point_nodes))
+
+
+def write_town_network(
+    path: Path,
+    *,
+    towns_side: int = 11,
+    town_side: int = 28,
+    town_spacing_deg: float = 0.15,
+    street_deg: float = 0.002,
+    highway_node_deg: float = 0.005,
+    points: int = 400,
+    origin: Point = (29.5, 104.8),
+    seed: int = 7,
+) -> tuple[SyntheticNetwork, list[Point]]:
+    """A road-like network: ``towns_side²`` towns, each a ``town_side²`` grid of
+    ``highway=residential`` streets ``street_deg`` apart, joined to their lattice neighbours by
+    ``highway=primary`` roads (a node every ``highway_node_deg``). ``points`` random points
+    (seeded) inside the towns are returned with the network; each gets a spur like
+    :func:`write_grid_network`'s. Unlike a uniform grid, the network has small cuts between
+    towns, as real regional road networks do.
+    """
+    import random
+
+    import osmium
+
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    node_ids: dict[tuple[int, int, int, int], int] = {}
+    locs: dict[int, Point] = {}
+    ways: list[tuple[list[int], str]] = []
+    nid = 1
+
+    def add(lat: float, lon: float) -> int:
+        nonlocal nid
+        locs[nid] = (lat, lon)
+        nid += 1
+        return nid - 1
+
+    half = (town_side - 1) * street_deg / 2
+    centres: dict[tuple[int, int], Point] = {}
+    for ti in range(towns_side):
+        for tj in range(towns_side):
+            clat = origin[0] + ti * town_spacing_deg + rng.uniform(-0.02, 0.02)
+            clon = origin[1] + tj * town_spacing_deg + rng.uniform(-0.02, 0.02)
+            centres[(ti, tj)] = (clat, clon)
+            for r in range(town_side):
+                for c in range(town_side):
+                    node_ids[(ti, tj, r, c)] = add(
+                        clat - half + r * street_deg, clon - half + c * street_deg
+                    )
+            for r in range(town_side):
+                ways.append(([node_ids[(ti, tj, r, c)] for c in range(town_side)], "residential"))
+            for c in range(town_side):
+                ways.append(([node_ids[(ti, tj, r, c)] for r in range(town_side)], "residential"))
+    mid = town_side // 2
+    for (ti, tj), _ in centres.items():
+        for di, dj, a_rc, b_rc in (
+            (1, 0, (town_side - 1, mid), (0, mid)),
+            (0, 1, (mid, town_side - 1), (mid, 0)),
+        ):
+            if (ti + di, tj + dj) not in centres:
+                continue
+            a = node_ids[(ti, tj, *a_rc)]
+            b = node_ids[(ti + di, tj + dj, *b_rc)]
+            (alat, alon), (blat, blon) = locs[a], locs[b]
+            steps = max(1, round(max(abs(blat - alat), abs(blon - alon)) / highway_node_deg))
+            chain = [a]
+            for s in range(1, steps):
+                f = s / steps
+                chain.append(add(alat + (blat - alat) * f, alon + (blon - alon) * f))
+            chain.append(b)
+            ways.append((chain, "primary"))
+    pts: list[Point] = []
+    point_nodes: list[int | None] = []
+    for _ in range(points):
+        ti, tj = rng.randrange(towns_side), rng.randrange(towns_side)
+        r, c = rng.randrange(town_side - 1), rng.randrange(town_side - 1)
+        glat, glon = locs[node_ids[(ti, tj, r, c)]]
+        # inside the block, clear of its streets: the spur from the block's corner is nearest
+        lat = glat + street_deg * rng.uniform(0.3, 0.45)
+        lon = glon + street_deg * rng.uniform(0.3, 0.45)
+        d = math.hypot(lat - glat, lon - glon)
+        f = (d - SPUR_GAP_DEG) / d
+        end = add(glat + (lat - glat) * f, glon + (lon - glon) * f)
+        ways.append(([node_ids[(ti, tj, r, c)], end], "residential"))
+        pts.append((lat, lon))
+        point_nodes.append(end)
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for k, (lat, lon) in locs.items():
+            loc = osmium.osm.Location(lon, lat)
+            writer.add_node(osmium.osm.mutable.Node(id=k, location=loc, version=1))
+        for w, (nodes, tag) in enumerate(ways, start=1):
+            writer.add_way(
+                osmium.osm.mutable.Way(id=w, nodes=nodes, version=1, tags={"highway": tag})
+            )
+    finally:
+        writer.close()
+    lats = [p[0] for p in locs.values()]
+    lons = [p[1] for p in locs.values()]
+    box = (min(lats), min(lons), max(lats), max(lons))
+    net = SyntheticNetwork(path, len(locs), len(ways), box, street_deg, tuple(point_nodes))
+    return net, pts

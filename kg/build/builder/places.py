@@ -109,7 +109,7 @@ class PlaceStatements(BuilderBase):
         self.problems.append(f"{where}: no province, city or county given")
         return []
 
-    def add_site(self, site: Site) -> None:
+    def add_site(self, site: Site) -> None:  # noqa: C901
         u = uris.site_uri(site.id)
         self.add(u, RDF.type, HR.Site)
         classes = SITE_KIND_CLASSES.get(site.kind)

@@ -164,7 +164,8 @@ def _back_panel(
     pdf.para(w, 3.2, link, size=6, colour=MUTED, align="C", link=link)
     y = pdf.get_y() + 8
     y += _panel_heading(pdf, x, y, w, label("sources", lang), brand, 9.5)
-    for text in (label("sources_note", lang), label("amap_note", lang)):
+    note = "sources_note_roads" if data.road_lines else "sources_note"
+    for text in (label(note, lang), label("amap_note", lang)):
         y += _panel_text(pdf, x, y, w, text, 7.2, TEXT, 3.6) + 1.5
     stamp = (generated or dt.datetime.now(dt.UTC)).date().isoformat()
     _panel_text(pdf, x, pdf.h - 14, w, label("generated", lang, date=stamp), 6.8, MUTED)
