@@ -38,7 +38,7 @@ def render(ctx: service.Context) -> None:
     """Draw the sidebar (its widgets hold the plan inputs)."""
     with st.sidebar:
         st.segmented_control(
-            "语言 Language",
+            text(session.lang(), "ui.lang.label"),
             LANGS,
             format_func=lambda code: LANG_LABELS[code],
             key="lang",
