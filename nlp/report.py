@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.metadata
 import platform
 import shlex
 import sys
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from common.artifacts import library_versions
 from nlp.artifacts import atomic_write_json, atomic_write_text, load_manifest, sha256_file
 
 if TYPE_CHECKING:
@@ -85,12 +85,7 @@ _SVG_SALT = "heritage-routes"
 
 def environment(packages: Sequence[str] = REPORT_PACKAGES) -> dict[str, Any]:
     """Python version, platform and installed versions of ``packages`` (``None`` if absent)."""
-    versions: dict[str, str | None] = {}
-    for name in packages:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+    versions = library_versions(packages)
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
