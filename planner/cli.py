@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from planner import service
-from planner.cli_common import Fmt, new_app, out, print_json
+from planner.cli_common import Fmt, circuity_table, new_app, out, print_json
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
@@ -399,18 +399,7 @@ def fit_circuity_cmd(
     ctx = service.load_context()
     fit = ctx.circuity
     names = {k: s.name_zh for k, s in ctx.catalog.sites.items()}
-    table = Table(title=f"circuity factor {fit.factor:.4f} (n = {fit.n})")
-    for col in ("a", "b", "road km", "great-circle km", "estimate km", "error %"):
-        table.add_column(col)
-    for a, b, road, gc, est in fit.residuals:
-        table.add_row(
-            names[a],
-            names[b],
-            f"{road:.2f}",
-            f"{gc:.2f}",
-            f"{est:.2f}",
-            f"{(est - road) / road * 100:+.1f}",
-        )
+    table = circuity_table(f"circuity factor {fit.factor:.4f} (n = {fit.n})", fit.residuals, names)
     out.print(table)
     out.print(
         f"mean abs error {fit.mean_abs_error_km:.2f} km ({fit.mean_abs_pct_error:.1f} %), "

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from planner.cli_boundary import BoundaryGroup
 
-__all__ = ["Fmt", "err", "new_app", "out", "print_json"]
+__all__ = ["Fmt", "circuity_table", "err", "new_app", "out", "print_json"]
 
 #: stdout (tables, results) and stderr (progress, warnings); rich resolves the stream when
 #: printing, so a test runner's captured streams are used.
@@ -48,3 +50,25 @@ def new_app(help: str, **kwargs: Any) -> typer.Typer:
 def print_json(data: object, *, indent: int | None = 2) -> None:
     """``data`` as JSON on stdout (non-ASCII kept as is), one trailing newline."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=indent) + "\n")
+
+
+def circuity_table(
+    title: str,
+    residuals: Iterable[tuple[str, str, float, float, float]],
+    names: Mapping[str, str],
+) -> Table:
+    """Known road distances against the circuity estimate, one row per site pair
+    (``(a, b, road km, great-circle km, estimate km)``; ``names``: site id → shown name)."""
+    table = Table(title=title)
+    for col in ("a", "b", "road km", "great-circle km", "estimate km", "error %"):
+        table.add_column(col)
+    for a, b, road, gc, est in residuals:
+        table.add_row(
+            names[a],
+            names[b],
+            f"{road:.2f}",
+            f"{gc:.2f}",
+            f"{est:.2f}",
+            f"{(est - road) / road * 100:+.1f}",
+        )
+    return table

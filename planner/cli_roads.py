@@ -11,12 +11,11 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from common import settings
 from common.errors import UserError
 from kg.catalog import Catalog
-from planner.cli_common import err, new_app, out, print_json
+from planner.cli_common import circuity_table, err, new_app, out, print_json
 from routing.roads.matrix import RoadMatrix
 
 app = new_app("Road distances and drive times: OSRM over an OpenStreetMap extract, or AMap.")
@@ -226,21 +225,12 @@ def fit_roads_cmd(limit: int = 20) -> None:
     c = fit.circuity
     names = {k: s.name_zh for k, s in ctx.catalog.sites.items()}
     worst = sorted(c.residuals, key=lambda r: -abs(r[4] - r[2]) / r[2])[:limit]
-    table = Table(
-        title=f"circuity re-fitted on {fit.source}: {c.factor:.4f} (n = {c.n} pairs; "
-        f"{limit} largest errors)"
+    table = circuity_table(
+        f"circuity re-fitted on {fit.source}: {c.factor:.4f} (n = {c.n} pairs; "
+        f"{limit} largest errors)",
+        worst,
+        names,
     )
-    for col in ("a", "b", "road km", "great-circle km", "estimate km", "error %"):
-        table.add_column(col)
-    for a, b, road, gc, est in worst:
-        table.add_row(
-            names[a],
-            names[b],
-            f"{road:.2f}",
-            f"{gc:.2f}",
-            f"{est:.2f}",
-            f"{(est - road) / road * 100:+.1f}",
-        )
     out.print(table)
     out.print(
         f"road-fitted factor {c.factor:.3f}: mean abs error {c.mean_abs_error_km:.2f} km "
