@@ -32,7 +32,7 @@ Computers & OR 36(4).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -205,6 +205,20 @@ def _combine(
     return new, choice
 
 
+def _unwind(
+    g: np.ndarray, choices: list[np.ndarray], stops_of: Callable[[int, int], list[int]]
+) -> list[list[int]]:
+    """The stops of every route of the best union in ``g``, last route first: each route's
+    block comes from its ``choices`` and ``stops_of(route, block)`` orders it."""
+    S = int(np.argmax(g))
+    stops: list[list[int]] = [[] for _ in choices]
+    for r in range(len(choices) - 1, -1, -1):
+        B = int(choices[r][S])
+        stops[r] = stops_of(r, B)
+        S ^= B
+    return stops
+
+
 def _solve_dp_priced(P: Prepared, K: np.ndarray) -> list[list[int]]:
     """:func:`solve_dp` with a travel limit or cost: per-route label sets, then the same
     max-plus combination over disjoint sets of ``score - travel_cost * travel``."""
@@ -233,13 +247,7 @@ def _solve_dp_priced(P: Prepared, K: np.ndarray) -> list[list[int]]:
         g, choice = _combine(g, own, sets)
         choices.append(choice)
     assert g is not None
-    S = int(np.argmax(g))
-    stops: list[list[int]] = [[] for _ in range(R)]
-    for r in range(R - 1, -1, -1):
-        B = int(choices[r][S])
-        stops[r] = list(orders[r][B][1])
-        S ^= B
-    return stops
+    return _unwind(g, choices, lambda r, B: list(orders[r][B][1]))
 
 
 def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[list[int]]:
@@ -284,14 +292,7 @@ def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[lis
         g, choice = _combine(g, own, np.nonzero(feas)[0])
         choices.append(choice)
     assert g is not None
-    S = int(np.argmax(g))
-    stops: list[list[int]] = [[] for _ in range(R)]
-    for r in range(R - 1, -1, -1):
-        B = int(choices[r][S])
-        f, parent = labels[r]
-        stops[r] = _order(P, r, K, f, parent, B)
-        S ^= B
-    return stops
+    return _unwind(g, choices, lambda r, B: _order(P, r, K, *labels[r], B))
 
 
 def _exact_scaling(P: Prepared, K: list[int]) -> bool:
