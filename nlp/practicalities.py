@@ -57,6 +57,16 @@ def _alts(words: Iterable[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+def _regex(path: Path, key: str, patterns: Sequence[str]) -> re.Pattern[str]:
+    """One pattern from a list of regular expressions (never matches when the list is empty)."""
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise LexiconError(f"{path}: {key}: bad regex {p!r}: {exc}") from exc
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!x)x")
+
+
 class PracticalityMiner:
     """Regex miner configured by ``practicalities.yaml``.
 
@@ -66,11 +76,16 @@ class PracticalityMiner:
         Path of the YAML file.
     max_hours
         Longer durations are trip lengths ("玩了两天"), not visits to one site, and are ignored.
+    min_hours
+        Shorter durations (a minute's look at something) are not visit lengths either.
     """
 
-    def __init__(self, lexicon: str | Path, *, max_hours: float = 8.0) -> None:
+    def __init__(
+        self, lexicon: str | Path, *, max_hours: float = 8.0, min_hours: float = 0.1
+    ) -> None:
         self.lexicon = Path(lexicon)
         self.max_hours = max_hours
+        self.min_hours = min_hours
         spec = yaml.safe_load(self.lexicon.read_text(encoding="utf-8")) or {}
         required = ("numerals", "unit_hours", "phrase_hours", "duration_verbs", "time_words")
         missing = [k for k in required if k not in spec]
@@ -82,20 +97,25 @@ class PracticalityMiner:
         self.phrase_hours = {str(k): float(v) for k, v in spec["phrase_hours"].items()}
         num = r"(?:\d+(?:\.\d+)?|[" + "".join(self.numerals) + r"]{1,3})"
         verbs = _alts(spec["duration_verbs"])
-        hedge = r"(?:了|掉|上|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整)*"
+        hedge = (
+            r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有"
+            r"|足有)*"
+        )
         units = _alts(self.unit_hours)
+        first = rf"(?P<n1>{num})(?P<half1>个半)?(?:[-~到至](?P<n2>{num}))?"
         self._dur = re.compile(
-            rf"(?:{verbs}){hedge}(?P<n1>{num})(?:[-~到至](?P<n2>{num}))?(?P<ge>个)?(?P<more>多|半)?"
-            rf"(?P<unit>{units})(?P<half>半)?"
+            rf"(?:{verbs}){hedge}{first}(?P<ge>个)?(?P<more>多|半)?(?P<unit>{units})(?P<half>半)?"
         )
         self._dur_bare = re.compile(
-            rf"(?P<n1>{num})(?:[-~到至](?P<n2>{num}))?个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)"
-            rf"(?P<half>半)?(?:{_alts(spec.get('sufficiency_cues', ['足够']))})"
+            rf"{first}个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)"
+            rf"(?P<half>半)?(?:就|都|也)?(?:{_alts(spec.get('sufficiency_cues', ['足够']))})"
         )
         phrases = _alts(self.phrase_hours)
         cues = _alts(spec.get("sufficiency_cues", []))
         self._phrase = re.compile(
-            rf"(?:(?:{verbs}){hedge}(?P<p1>{phrases}))|(?:(?P<p2>{phrases})(?:时间)?(?:{cues}))"
+            rf"(?:(?:{verbs}){hedge}(?P<p1>{phrases})(?!都|也))"
+            rf"|(?:(?P<p2>{phrases})(?:时间)?(?:就|都|也)?(?:{cues}))"
+            rf"|(?:(?P<p3>{phrases})(?:就|可以|能)?(?:游览|玩|逛|看|走)(?!不))"
         )
         self._time = {k: re.compile(_alts(v)) for k, v in spec["time_words"].items()}
         self._recommend = re.compile(_alts(spec.get("recommend_cues", ["最好"])))
@@ -103,10 +123,27 @@ class PracticalityMiner:
         self._avoid_times = {
             k: re.compile(_alts(v)) for k, v in (spec.get("avoid_times") or {}).items()
         }
-        self._crowd = {k: re.compile(_alts(v)) for k, v in (spec.get("crowding") or {}).items()}
+        crowd = spec.get("crowding") or {}
+        self._crowded = _regex(self.lexicon, "crowding.crowded", crowd.get("crowded", []))
+        self._quiet = _regex(self.lexicon, "crowding.quiet", crowd.get("quiet", []))
+        self._not_quiet = _regex(
+            self.lexicon, "crowding.negated_quiet", crowd.get("negated_quiet", [])
+        )
+        self._expect = re.compile(_alts(spec.get("crowding_expectation") or ["以为"]))
+        self._ticketing = re.compile(_alts(spec.get("ticketing") or ["买票"]))
         res = spec.get("reservation") or {}
-        self._res_no = re.compile(_alts(res.get("not_required", ["不用预约"])))
-        self._res_yes = re.compile(_alts(res.get("required", ["预约"])))
+        self._res_no = _regex(self.lexicon, "reservation.not_required", res.get("not_required", []))
+        self._res_strong = _regex(
+            self.lexicon, "reservation.required_strong", res.get("required_strong", [])
+        )
+        self._res_yes = _regex(self.lexicon, "reservation.required", res.get("required", []))
+        self._res_exclude = _regex(self.lexicon, "reservation.exclude", res.get("exclude", []))
+        self._res_weak = _regex(
+            self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
+        )
+        excl = spec.get("duration_exclude") or {}
+        self._not_visit = {k: re.compile(_alts(v)) for k, v in excl.items() if v}
+        self._off_topic = re.compile(_alts(spec.get("off_topic") or ["菜谱"]))
 
     def _digits(self, text: str) -> float | None:
         """One numeral (一) or a spoken range of two (两三 → 2.5); ``None`` otherwise."""
@@ -134,49 +171,95 @@ class PracticalityMiner:
             return None
         return tens * 10 + ones
 
+    def _hours(self, m: re.Match[str]) -> float | None:
+        """Hours of a number-and-unit match (``n1``, ``half1``, ``n2``, ``more``, ``unit``,
+        ``half`` groups); ``None`` when the number does not parse."""
+        n1, n2 = self._number(m.group("n1")), self._number(m.group("n2"))
+        if n1 is None:
+            return None
+        if m.group("half1"):
+            n1 += 0.5
+        value = (n1 + n2) / 2 if n2 is not None else n1
+        if m.group("more") in {"多", "半"} or m.group("half"):
+            value += 0.5
+        return value * self.unit_hours[m.group("unit")]
+
+    def _is_visit(self, text: str, start: int, end: int) -> bool:
+        """False when a wait, transport, show or errand word is near the span (see the YAML)."""
+        window = text[max(0, start - 8) : end + 6]
+        return not any(rx.search(window) for rx in self._not_visit.values())
+
     def durations(self, sentence: str) -> list[float]:
-        """Durations (hours) stated in a sentence."""
+        """Visit lengths (hours) stated in a sentence or clause."""
         out: list[float] = []
         spans: list[tuple[int, int]] = []
         for rx in (self._dur, self._dur_bare):
             for m in rx.finditer(sentence):
                 if any(a <= m.start() < b for a, b in spans):
                     continue
-                n1, n2 = self._number(m.group("n1")), self._number(m.group("n2"))
-                if n1 is None:
+                hours = self._hours(m)
+                if hours is None:
                     continue
-                value = (n1 + n2) / 2 if n2 is not None else n1
-                if m.group("more") == "多" or m.group("more") == "半" or m.group("half"):
-                    value += 0.5
-                hours = value * self.unit_hours[m.group("unit")]
-                if 0 < hours <= self.max_hours:
+                spans.append(m.span())
+                plausible = self.min_hours <= hours <= self.max_hours
+                if plausible and self._is_visit(sentence, *m.span()):
                     out.append(round(hours, 3))
-                    spans.append(m.span())
         for m in self._phrase.finditer(sentence):
             if any(a <= m.start() < b for a, b in spans):
                 continue
-            hours = self.phrase_hours[m.group("p1") or m.group("p2")]
-            if hours <= self.max_hours:
+            hours = self.phrase_hours[m.group("p1") or m.group("p2") or m.group("p3")]
+            if hours <= self.max_hours and self._is_visit(sentence, *m.span()):
                 out.append(hours)
             spans.append(m.span())
         return out
 
-    def mine(self, text: str) -> list[Finding]:
-        """All findings in a text.
+    def crowding(self, clause: str) -> str | None:
+        """``crowded``, ``quiet`` or ``None`` for one clause (negation and expectation aware)."""
+        if self._not_quiet.search(clause):
+            return "crowded"
+        quiet = self._quiet.search(clause)
+        if quiet and "排" in quiet.group() and self._ticketing.search(clause):
+            return None  # 不用排队买票: about tickets, not crowds
+        if quiet:
+            return "quiet"
+        crowded = self._crowded.search(clause)
+        if crowded and not self._expect.search(clause[: crowded.start()]):
+            return "crowded"
+        return None
 
-        Durations are read per sentence; time, crowding and reservation cues must share a
-        clause (comma-separated part) with what they qualify, so a run-on review does not pair
-        "下午" from one remark with "适合" from another. The evidence kept is the sentence, or
-        the clause when the sentence is longer than 120 characters.
+    def reservation(self, clause: str) -> str | None:
+        """``required``, ``not_required`` or ``None`` for one clause."""
+        if self._res_no.search(clause):
+            return "not_required"
+        if self._res_exclude.search(clause):
+            return None
+        if self._res_strong.search(clause):
+            return "required"
+        if self._res_yes.search(clause) and not self._res_weak.search(clause):
+            return "required"
+        return None
+
+    def mine(self, text: str) -> list[Finding]:
+        """All findings in a text, clause by clause.
+
+        Every cue must share a clause (comma-separated part) with what it qualifies, so a
+        run-on review does not pair "下午" from one remark with "适合" from another, and a
+        transport time in one clause does not hide a visit length in the next. A clause about
+        something else (cooking, deliveries …) gives nothing. The evidence kept is the
+        sentence, or the clause when the sentence is longer than 120 characters.
         """
         out: list[Finding] = []
         for sentence in split_sentences(text):
-            out += [Finding("duration", h, sentence) for h in self.durations(sentence)]
             found: list[Finding] = []
             for clause in split_clauses(sentence):
+                if self._off_topic.search(clause):
+                    continue
                 ev = sentence if len(sentence) <= 120 else clause
-                avoid = bool(self._avoid.search(clause))
-                recommend = bool(self._recommend.search(clause))
+                found += [Finding("duration", h, ev) for h in self.durations(clause)]
+                crowd = self.crowding(clause)
+                avoid = bool(self._avoid.search(clause)) or crowd == "crowded"
+                recommend = bool(self._recommend.search(clause)) or crowd == "quiet"
+                recommend = recommend and not self._expect.search(clause)  # 以为晚上会好看
                 for name, rx in self._avoid_times.items():
                     if avoid and rx.search(clause):
                         found.append(Finding("avoid_time", name, ev))
@@ -184,14 +267,11 @@ class PracticalityMiner:
                     for name, rx in self._time.items():
                         if rx.search(clause):
                             found.append(Finding("best_time", name, ev))
-                for name, rx in self._crowd.items():
-                    if rx.search(clause):
-                        found.append(Finding("crowding", name, ev))
-                        break
-                if self._res_no.search(clause):
-                    found.append(Finding("reservation", "not_required", ev))
-                elif self._res_yes.search(clause):
-                    found.append(Finding("reservation", "required", ev))
+                if crowd:
+                    found.append(Finding("crowding", crowd, ev))
+                res = self.reservation(clause)
+                if res:
+                    found.append(Finding("reservation", res, ev))
             seen: set[tuple[str, float | str]] = set()
             for f in found:  # one finding of each kind and value per sentence
                 if (f.kind, f.value) not in seen:

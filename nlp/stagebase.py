@@ -123,6 +123,7 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "_counts_chunk",
             "_write_site_sentiment",
             "_write_aspect_sentiment",
+            "_write_destination_sentiment",
         ),
     ),
     "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),

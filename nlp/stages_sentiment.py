@@ -8,7 +8,7 @@ import collections
 import json
 import os
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from nlp.config import NlpConfig
 from nlp.errors import ConfigError
-from nlp.ingest import corpus_size
+from nlp.ingest import corpus_size, iter_corpus
 from nlp.parallel import ordered_map
 from nlp.segment import Segmenter
 from nlp.stagebase import (
@@ -359,6 +359,7 @@ def stage_sentiment(
         )
         _write_site_sentiment(corpus, tokens, cfg, tmp, cal.threshold)
         _write_aspect_sentiment(tmp, cal_bundled.threshold)
+        results["destinations"] = _write_destination_sentiment(corpus, cfg, tmp, positive_min)
         results["calibration"] = cal.to_dict()
         results["documents"] = len(scores)
 
@@ -431,3 +432,45 @@ def _write_aspect_sentiment(tmp: Path, threshold: float) -> None:
             for (g, a), acc in sorted(asp_acc.items())
         ]
     ).to_csv(tmp / "aspect_sentiment.csv", index=False, float_format="%.4f")
+
+
+def _write_destination_sentiment(
+    corpus: StageOutput, cfg: NlpConfig, tmp: Path, positive_min: float
+) -> dict[str, float | None]:
+    """``destination_sentiment.csv``: per destination, documents, mean score, rated documents
+    per class and the ROC AUC of the scores against the stars (``None`` without both classes).
+    Returns destination → ROC AUC."""
+    from sklearn.metrics import roc_auc_score
+
+    scored = _rows(tmp / "doc_sentiment.parquet", ["doc_id", "score", "rating"])
+    per: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], []))
+    n_docs: Counter[str] = Counter()
+    total: defaultdict[str, float] = defaultdict(float)
+    for batch in iter_corpus(corpus.path, columns=["doc_id", "destination"]):
+        for d in batch.to_pylist():
+            row = _aligned(scored, d["doc_id"])
+            dest = d["destination"] or "(none)"
+            n_docs[dest] += 1
+            total[dest] += row["score"]
+            if row["rating"] is not None:
+                per[dest][0].append(row["score"])
+                per[dest][1].append(int(row["rating"] >= positive_min))
+    out: dict[str, float | None] = {}
+    table = []
+    for dest in sorted(n_docs):
+        scores, labels = per[dest]
+        n_pos = sum(labels)
+        auc = float(roc_auc_score(labels, scores)) if 0 < n_pos < len(labels) else None
+        out[dest] = auc
+        table.append(
+            {
+                "destination": dest,
+                "n_docs": n_docs[dest],
+                "mean_score": total[dest] / n_docs[dest],
+                "n_pos": n_pos,
+                "n_neg": len(labels) - n_pos,
+                "roc_auc": auc,
+            }
+        )
+    pd.DataFrame(table).to_csv(tmp / "destination_sentiment.csv", index=False, float_format="%.4f")
+    return out

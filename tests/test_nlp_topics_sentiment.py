@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -194,3 +196,45 @@ def test_rated_model_learns_negation_and_scores_out_of_fold() -> None:
     good, bad = again.score([["门票", "很", "好"], ["门票", "不", "好"]])
     assert good > 0.5 > bad
     assert again.params()["C"] == 4.0 and len(again.score([])) == 0
+
+
+# Issue 14: what a visit length, a crowd and a reservation are not.
+PRACTICAL_TRAPS = [
+    ("排队10分钟,观看1分钟", [("crowding", "crowded")]),  # a queue and a show, no visit length
+    ("坐高铁半小时就能到景区", []),  # transport
+    ("开车一个多小时过来,逛了两个小时", [("duration", 2.0)]),  # the visit, not the drive
+    ("预约了一部滴滴", []),  # a ride booked: not "reservation required"
+    ("提前订好了酒店", []),  # a hotel booked
+    ("网上购票比现场买票便宜", []),  # a price remark
+    ("宝顶山需要提前预约吗?", []),  # a question
+    ("感觉就没有人少的时候", [("crowding", "crowded")]),  # negation
+    ("人不多,不用排队", [("crowding", "quiet")]),
+    ("不用排队买票", []),  # ticketing, not crowds
+    ("本来以为人会很多", []),  # an expectation
+    ("排骨炖了两个小时", []),  # a recipe
+    ("半个小时就看完了", [("duration", 0.5)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PRACTICAL_TRAPS)
+def test_practicality_traps(miner: PracticalityMiner, text: str, expected) -> None:
+    assert [(f.kind, f.value) for f in miner.mine(text)] == expected
+
+
+def test_practicality_label_sets_hold_no_text() -> None:
+    import csv
+
+    label = re.compile(r"^(D=\d+(\.\d+)?|C[+-]|R[+-]|[AB]:[a-z]+|W|T|S|TRIP)$")
+    for name in (
+        "practicalities_labels.csv",
+        "practicalities_dev2.csv",
+        "practicalities_heldout.csv",
+    ):
+        with open(PROJECT_ROOT / "benchmarks" / "data" / name, encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert list(rows[0]) == ["clause", "corpus", "row_id", "start", "end", "stratum", "labels"]
+        assert len(rows) >= 200
+        for r in rows:
+            assert r["corpus"].split(":")[0] in {"shared", "repo"}
+            assert 0 <= int(r["start"]) < int(r["end"])
+            assert all(label.match(x) for x in r["labels"].split()), r

@@ -1,0 +1,458 @@
+"""Practicalities you can trust: precision and recall of :class:`nlp.practicalities.
+PracticalityMiner` per kind on a labelled set of review clauses; sentiment ROC AUC per
+destination where the sample corpus has star ratings.
+
+The labelled set, ``benchmarks/data/practicalities_labels.csv``, holds no review text: each row
+names a corpus file, a row (CSV data row, 0-based, or the JSONL ``doc_id``), the clause's
+character offsets in that row's raw text, the sampling stratum and the labels given by reading
+the clause. This script reads the corpora by path (``--shared``: the folder holding
+``corpora/``; never copied into the project), cuts the clauses, normalises them with
+``nlp.textnorm.normalize_zh`` and runs the miner on each clause alone.
+
+Sampling (``--resample SET`` regenerates a set's rows without labels): clauses are the runs of a
+row's raw text between ``。！？!?；;，,、`` and newlines, at least 4 characters. Strata per
+corpus: *cue* (clauses containing a time, crowd, queue or ticket word), *random* (any clause)
+and *reservation* (clauses with a booking word, since random clauses almost never mention
+booking); sizes and seeds per set in ``SETS`` (development A: seed 14, 505 clauses;
+development B: seed 15, 220; held-out: seed 16, 260). A set never draws a clause of a set listed
+before it.
+
+Labels (space-separated, empty = nothing practical): ``D=<hours>`` how long a visit to the spot
+(or a part of it) took or takes; ``C+`` / ``C-`` crowded / quiet (people, queues at the site);
+``R+`` reservation or advance booking needed or advised for the visit, ``R-`` not needed;
+``B:<when>`` a recommended time (morning, afternoon, evening, weekday …); ``A:<when>`` a time to
+avoid (weekend, holiday). Information-only labels mark what must *not* count as a visit length:
+``W`` queueing/waiting time, ``T`` transport time, ``S`` a show or ride, ``TRIP`` a stay of
+days. A duration is correct when within max(0.25 h, 25 %) of the label.
+
+Usage::
+
+    python benchmarks/practicalities.py --shared ../shared --out docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the nlp package, not this folder's nlp.py
+
+import _report  # noqa: E402
+
+from common.settings import PROJECT_ROOT  # noqa: E402
+from nlp.practicalities import PracticalityMiner  # noqa: E402
+from nlp.textnorm import normalize_zh  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+TEDDY = "shared:corpora/scenic_masked_alice23333_teddycup.csv"
+SAMPLE = "repo:data/corpus/sample_reviews.jsonl"
+CLAUSE = re.compile(r"[^。！？!?；;，,、\n]+")
+CUES = re.compile(
+    r"小时|钟头|分钟|半天|一天|整天|上午|下午|早上|晚上|傍晚|排队|人多|人少|人山人海|拥挤|挤|清静|"
+    r"安静|预约|订票|买票|购票|门票|周末|节假日|假期|工作日|避开|时间|游客"
+)
+BOOKING = re.compile(
+    r"预约|预订|预定|订票|订了|订的|提前买|提前购|实名|网上买|网上购|在线购|小程序|公众号"
+)
+BEGIN, END = "<!-- practicalities:begin -->", "<!-- practicalities:end -->"
+KINDS = ("duration", "crowding", "reservation", "best_time", "avoid_time")
+TARGETS = {"duration": 0.90, "crowding": 0.90, "reservation": 0.90}
+RECALL_TARGET = 0.70
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def _path(ref: str, shared: Path) -> Path:
+    where, _, rel = ref.partition(":")
+    return (shared if where == "shared" else PROJECT_ROOT) / rel
+
+
+def load_rows(ref: str, shared: Path) -> dict[str, str]:
+    """Row id → raw text of one corpus (CSV data row index, or JSONL doc_id)."""
+    path = _path(ref, shared)
+    if path.suffix == ".jsonl":
+        out = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            d = json.loads(line)
+            out[str(d["doc_id"])] = d["text"]
+        return out
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {str(i): r["text"] or "" for i, r in enumerate(csv.DictReader(fh))}
+
+
+def clauses(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the clauses of a raw text, trimmed, at least 4 characters."""
+    for m in CLAUSE.finditer(text):
+        c = m.group()
+        s, e = len(c) - len(c.lstrip()), len(c.rstrip())
+        if e - s >= 4:
+            yield m.start() + s, m.start() + e
+
+
+#: labelled sets: file, seed, (cue, random, booking) clauses per corpus
+SETS: dict[str, tuple[str, int, dict[str, tuple[int, int, int]]]] = {
+    "development A": (
+        "practicalities_labels.csv",
+        14,
+        {TEDDY: (230, 80, 70), SAMPLE: (90, 30, 20)},
+    ),
+    "development B": (
+        "practicalities_dev2.csv",
+        15,
+        {TEDDY: (100, 30, 40), SAMPLE: (40, 10, 10)},
+    ),
+    "held-out": (
+        "practicalities_heldout.csv",
+        16,
+        {TEDDY: (120, 40, 50), SAMPLE: (40, 10, 10)},
+    ),
+}
+
+
+def resample(
+    shared: Path,
+    seed: int,
+    sizes: dict[str, tuple[int, int, int]],
+    exclude: set[tuple[str, str, int]] = frozenset(),  # type: ignore[assignment]
+) -> list[dict[str, Any]]:
+    """A set's rows (without labels), drawn as the module docstring says; clauses in
+    ``exclude`` ((corpus, row id, start) of another set) are never drawn."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str, int, int, str]] = []
+    booking: dict[str, list[tuple[str, str, int, int]]] = {}
+    for ref, (n_cue, n_rand, _) in sizes.items():
+        cue, every = [], []
+        for rid, text in load_rows(ref, shared).items():
+            for s, e in clauses(text):
+                if (ref, rid, s) in exclude:
+                    continue
+                item = (ref, rid, s, e)
+                every.append(item)
+                if CUES.search(text[s:e]):
+                    cue.append(item)
+                if BOOKING.search(text[s:e]):
+                    booking.setdefault(ref, []).append(item)
+        picked = rng.sample(cue, n_cue)
+        seen = {(p[1], p[2]) for p in picked}
+        rand: list[tuple[str, str, int, int]] = []
+        while len(rand) < n_rand:
+            c = rng.choice(every)
+            if (c[1], c[2]) not in seen:
+                seen.add((c[1], c[2]))
+                rand.append(c)
+        out += [(*p, "cue") for p in picked] + [(*p, "random") for p in rand]
+        taken = {(o[0], o[1], o[2]) for o in out}
+        booking[ref] = [c for c in booking.get(ref, []) if (c[0], c[1], c[2]) not in taken]
+    for ref, (_, _, n) in sizes.items():
+        pool = booking.get(ref, [])
+        out += [(*p, "reservation") for p in rng.sample(pool, min(n, len(pool)))]
+    return [
+        {
+            "clause": i,
+            "corpus": o[0],
+            "row_id": o[1],
+            "start": o[2],
+            "end": o[3],
+            "stratum": o[4],
+        }
+        for i, o in enumerate(out)
+    ]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def gold_of(labels: str) -> dict[str, set[Any]]:
+    """Parse a label cell into kind → values (durations in hours)."""
+    gold: dict[str, set[Any]] = defaultdict(set)
+    for lab in labels.split():
+        if lab.startswith("D="):
+            gold["duration"].add(float(lab[2:]))
+        elif lab in {"C+", "C-"}:
+            gold["crowding"].add("crowded" if lab == "C+" else "quiet")
+        elif lab in {"R+", "R-"}:
+            gold["reservation"].add("required" if lab == "R+" else "not_required")
+        elif lab.startswith("B:"):
+            gold["best_time"].add(lab[2:])
+        elif lab.startswith("A:"):
+            gold["avoid_time"].add(lab[2:])
+        else:
+            gold["info"].add(lab)
+    return gold
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(0.25, 0.25 * b)
+
+
+def score(
+    rows: list[dict[str, Any]],
+    texts: dict[str, dict[str, str]],
+    miner: PracticalityMiner,
+):
+    """Per kind: gold, predicted and correct counts; and the clauses of each error."""
+    counts: dict[str, Counter[str]] = {k: Counter() for k in KINDS}
+    errors: list[dict[str, Any]] = []
+    duration_on_info: Counter[str] = Counter()
+    for r in rows:
+        raw = texts[r["corpus"]][r["row_id"]][int(r["start"]) : int(r["end"])]
+        found = miner.mine(normalize_zh(raw))
+        pred: dict[str, set[Any]] = defaultdict(set)
+        for f in found:
+            pred[f.kind].add(f.value)
+        gold = gold_of(r["labels"])
+        if pred["duration"] and not gold["duration"]:
+            for info in gold["info"]:
+                duration_on_info[info] += 1
+        for kind in KINDS:
+            g, p = gold[kind], pred[kind]
+            if kind == "duration":
+                tp = sum(1 for x in p if any(_close(x, y) for y in g))
+                hit_gold = sum(1 for y in g if any(_close(x, y) for x in p))
+            else:
+                tp = hit_gold = len(g & p)
+            counts[kind].update(gold=len(g), pred=len(p), tp=tp, found=hit_gold)
+            if tp < len(p) or hit_gold < len(g):
+                errors.append(
+                    {
+                        "clause": r["clause"],
+                        "kind": kind,
+                        "gold": sorted(g),
+                        "pred": sorted(p),
+                    }
+                )
+    return counts, errors, duration_on_info
+
+
+def _pr(c: Counter[str]) -> tuple[float | None, float | None]:
+    precision = c["tp"] / c["pred"] if c["pred"] else None
+    recall = c["found"] / c["gold"] if c["gold"] else None
+    return precision, recall
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def baseline_miner(rev: str, tmp: Path) -> Any:
+    """The miner and its YAML as they were at git revision ``rev`` (the comparison baseline)."""
+    import importlib.util
+
+    code = _report.git("show", f"{rev}:nlp/practicalities.py")
+    lexicon = _report.git("show", f"{rev}:data/lexicon/practicalities.yaml")
+    if not code or not lexicon:
+        raise SystemExit(f"cannot read the miner at revision {rev!r}")
+    (tmp / "baseline_practicalities.py").write_text(code, encoding="utf-8")
+    (tmp / "baseline.yaml").write_text(lexicon, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(
+        "baseline_practicalities", tmp / "baseline_practicalities.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.PracticalityMiner(tmp / "baseline.yaml")
+
+
+# --------------------------------------------------------------------------- sentiment
+
+
+def destination_auc(artifacts: Path) -> list[tuple[str, int, int, float | None]]:
+    """Sentiment ROC AUC per destination of the embedded sample (stars 4–5 vs 1–3)."""
+    from nlp.config import NlpConfig
+    from nlp.pipeline import (
+        stage_corpus,
+        stage_segment,
+        stage_sentiment,
+        stage_userdict,
+    )
+
+    cfg = NlpConfig(artifacts_dir=artifacts, workers=1)
+    c = stage_corpus([PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"], cfg)
+    u = stage_userdict(cfg)
+    t = stage_segment(c, u, cfg)
+    s = stage_sentiment(c, t, u, cfg)
+    import pandas as pd
+
+    table = pd.read_csv(s.path / "destination_sentiment.csv", dtype={"destination": str})
+    return [
+        (
+            r.destination,
+            int(r.n_pos),
+            int(r.n_neg),
+            None if pd.isna(r.roc_auc) else r.roc_auc,
+        )
+        for r in table.itertuples()
+    ]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _table(
+    title: str,
+    rows: list[dict[str, Any]],
+    counts: dict[str, Counter[str]],
+    base: dict[str, Counter[str]],
+    rev: str,
+) -> list[str]:
+    strata = Counter(r["stratum"] for r in rows)
+    corpora = Counter(r["corpus"].partition(":")[2] for r in rows)
+    lines = [
+        f"**{title}: {len(rows)} clauses** — "
+        + ", ".join(f"{n} from `{c}`" for c, n in sorted(corpora.items()))
+        + "; strata "
+        + ", ".join(f"{k} {v}" for k, v in sorted(strata.items()))
+        + ".",
+        "",
+        f"| kind | labelled | predicted | precision | recall | baseline P / R ({rev}) | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for kind in KINDS:
+        p, r = _pr(counts[kind])
+        bp, br = _pr(base[kind])
+        target = f"P ≥ {TARGETS[kind]:.2f}, R ≥ {RECALL_TARGET:.2f}" if kind in TARGETS else "—"
+        lines.append(
+            f"| {kind} | {counts[kind]['gold']} | {counts[kind]['pred']} | {_fmt(p)} | "
+            f"{_fmt(r)} | {_fmt(bp)} / {_fmt(br)} | {target} |"
+        )
+    return [*lines, ""]
+
+
+def render(results: dict[str, Any], auc: list[Any], seconds: float, command: str, rev: str) -> str:
+    """The markdown section."""
+    lines = [
+        BEGIN,
+        "## Practicalities: precision and recall on labelled clauses",
+        "",
+        f"Command: `{command}` — {_report.machine()}; commit {_report.head_commit()}; "
+        f"{seconds:.1f} s.",
+        "",
+        "Three labelled sets in `benchmarks/data/` (corpus, row, clause offsets, labels — no "
+        "review text), each clause labelled by reading it; sampling and label rules in "
+        "`benchmarks/practicalities.py`. The miner's rules (`nlp/practicalities.py`, "
+        "`data/lexicon/practicalities.yaml`) were developed on the errors of *development A* "
+        "(seed 14) and then *development B* (seed 15; labelled blind, then used for a second "
+        "round of rules); *held-out* (seed 16, no clause in common with A or B) was labelled "
+        "after the rules were frozen and is the honest measure. The baseline is the miner "
+        "(code and YAML) at the revision named in the table, scored in the same run.",
+        "",
+    ]
+    for title, (rows, counts, errors, on_info, base) in results.items():
+        lines += _table(title, rows, counts, base, rev)
+        info = ", ".join(f"{k} {v}" for k, v in sorted(on_info.items())) or "none"
+        lines += [
+            f"Visit lengths predicted on clauses labelled queueing/waiting, transport, show or a "
+            f"stay of days: {info}; misjudged clause-kinds: {len(errors)}.",
+            "",
+        ]
+    if "held-out" in results:
+        counts = results["held-out"][1]
+        verdicts = []
+        for kind, target in TARGETS.items():
+            p, r = _pr(counts[kind])
+            met = p is not None and r is not None and p >= target and r >= RECALL_TARGET
+            verdicts.append(
+                f"{kind} P {_fmt(p)} / R {_fmt(r)} ({'met' if met else 'not met'}, "
+                f"{counts[kind]['gold']} labelled)"
+            )
+        lines += ["Targets on the held-out set: " + "; ".join(verdicts) + ".", ""]
+    if auc:
+        lines += [
+            "Sentiment ROC AUC per destination, embedded sample (stars 4–5 positive, 1–3 "
+            "negative; the sentiment stage's `destination_sentiment.csv`):",
+            "",
+            "| destination | positive | negative | ROC AUC |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [f"| {d} | {p} | {n} | {_fmt(a)} |" for d, p, n, a in auc]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def _load_set(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--shared", type=Path, default=PROJECT_ROOT.parent / "shared")
+    ap.add_argument("--out", type=Path, help="write the section into this markdown file")
+    ap.add_argument("--errors", action="store_true", help="print each misjudged clause")
+    ap.add_argument(
+        "--resample",
+        choices=sorted(SETS),
+        help="write that set's rows without labels to stdout",
+    )
+    ap.add_argument("--no-sentiment", action="store_true", help="skip the per-destination AUC")
+    ap.add_argument("--baseline", default="2b57ae2", help="git revision of the baseline miner")
+    args = ap.parse_args(argv)
+    if not (args.shared / "corpora").is_dir():
+        print(f"no corpora under {args.shared} (pass --shared)", file=sys.stderr)
+        return 2
+    if args.resample:
+        exclude: set[tuple[str, str, int]] = set()  # clauses of the sets drawn before it
+        for name, (fname, _, _) in SETS.items():
+            if name == args.resample:
+                break
+            if (DATA / fname).is_file():
+                exclude |= {
+                    (r["corpus"], r["row_id"], int(r["start"])) for r in _load_set(DATA / fname)
+                }
+        _, seed, sizes = SETS[args.resample]
+        rows = resample(args.shared, seed, sizes, exclude)
+        w = csv.DictWriter(sys.stdout, [*rows[0], "labels"])
+        w.writeheader()
+        w.writerows({**r, "labels": ""} for r in rows)
+        return 0
+    t0 = time.perf_counter()
+    miner = PracticalityMiner(PROJECT_ROOT / "data" / "lexicon" / "practicalities.yaml")
+    import tempfile
+
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        base_miner = baseline_miner(args.baseline, Path(tmp))
+    for name, (fname, _, _) in SETS.items():
+        if not (DATA / fname).is_file():
+            continue
+        rows = _load_set(DATA / fname)
+        texts = {ref: load_rows(ref, args.shared) for ref in {r["corpus"] for r in rows}}
+        counts, errors, on_info = score(rows, texts, miner)
+        base = score(rows, texts, base_miner)[0]
+        results[name] = (rows, counts, errors, on_info, base)
+        if args.errors:
+            for e in errors:
+                r = rows[int(e["clause"])]
+                raw = texts[r["corpus"]][r["row_id"]][int(r["start"]) : int(r["end"])]
+                print(
+                    f"{name} {e['clause']:>4} {e['kind']:<12} gold={e['gold']} "
+                    f"pred={e['pred']}  {raw}"
+                )
+    auc: list[Any] = []
+    if not args.no_sentiment:
+        with tempfile.TemporaryDirectory() as tmp:
+            auc = destination_auc(Path(tmp))
+    text = render(results, auc, time.perf_counter() - t0, _report.command_line(), args.baseline)
+    print(text)
+    if args.out:
+        _report.write_section(args.out, text, BEGIN, END)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
