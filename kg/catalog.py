@@ -19,10 +19,22 @@ from typing import Any
 
 import yaml
 
+import kg.units as units_mod
 from common import settings
 from common.errors import UserError
 from common.geo import in_china
 from kg.names import echo, has_cjk, normalize, pinyin_keys, rank_candidates
+from kg.units import (
+    APPROX_CLASSES,
+    PRECISION_CLASSES,
+    NationalUnit,
+    UnitCount,
+    WorldHeritageComponent,
+    load_county_centres,
+    load_unit_counts,
+    load_units,
+    load_world_heritage,
+)
 
 __all__ = [
     "COORD_CONFIDENCE",
@@ -42,6 +54,7 @@ __all__ = [
 ]
 
 SITES_FILE = "sites.csv"
+TOWNS_FILE = "towns.csv"  # lodging towns, region-wide (scripts/build_lodging_towns.py)
 LINES_FILE = "lines.yaml"
 SEED_FILE = "seed_distances.csv"
 PUBLISHED_FILE = "published_distances.csv"
@@ -59,6 +72,7 @@ SITE_COLUMNS: tuple[str, ...] = (
     "lon",
     "coord_confidence",
     "coord_uncertainty_km",
+    "coord_precision",
     "coord_method",
     "coord_source",
     "kind",
@@ -101,6 +115,11 @@ SITE_KINDS: frozenset[str] = frozenset(
         "agritourism",
         "town",
         "exhibition_hall",
+        "archaeological_site",
+        "tomb",
+        "ancient_building",
+        "historic_site",
+        "other_heritage",
     }
 )
 THEMES: frozenset[str] = frozenset(
@@ -130,6 +149,7 @@ class Site:
     lon: float | None = None
     coord_confidence: str = ""
     coord_uncertainty_km: float | None = None
+    coord_precision: str = ""
     coord_method: str = ""
     coord_source: str = ""
     kind: str = ""
@@ -158,6 +178,17 @@ class Site:
     def is_approx(self) -> bool:
         """True if the coordinate was derived (``coord_confidence == "approx"``)."""
         return self.coord_confidence == "approx"
+
+    @property
+    def precision(self) -> str:
+        """What the point stands for (:data:`kg.units.PRECISION_CLASSES`).
+
+        ``coord_precision`` when the row gives it, else ``derived`` for approx points and
+        ``site`` for sourced ones.
+        """
+        if self.coord_precision:
+            return self.coord_precision
+        return "derived" if self.is_approx else "site"
 
     @property
     def counties(self) -> tuple[str, ...]:
@@ -271,12 +302,18 @@ class Catalog:
         seed_edges: list[SeedEdge] | None = None,
         published_distances: list[PublishedDistance] | None = None,
         data_dir: Path | None = None,
+        units: list[NationalUnit] | None = None,
+        unit_counts: list[UnitCount] | None = None,
+        world_heritage: list[WorldHeritageComponent] | None = None,
     ):
         self.sites: dict[str, Site] = sites
         self.lines: dict[str, Line] = lines or {}
         self.seed_edges: list[SeedEdge] = seed_edges or []
         self.published_distances: list[PublishedDistance] = published_distances or []
         self.data_dir = data_dir
+        self.units: list[NationalUnit] = units or []
+        self.unit_counts: list[UnitCount] = unit_counts or []
+        self.world_heritage: list[WorldHeritageComponent] = world_heritage or []
         self._index = _NameIndex(sites.values())
 
     def __len__(self) -> int:
@@ -413,15 +450,39 @@ def load_catalog(data_dir: str | Path | None = None) -> Catalog:
     d = _catalog_dir(data_dir)
     problems: list[str] = []
     sites = _load_sites(d / SITES_FILE, problems)
+    if (d / TOWNS_FILE).exists():  # lodging towns (scripts/build_lodging_towns.py)
+        _add_towns(sites, _load_sites(d / TOWNS_FILE, problems), d / TOWNS_FILE, problems)
     index = _NameIndex(sites.values())
     # when sites.csv itself is unusable, references to it would only repeat that one problem
     refs: list[str] = problems if sites else []
     lines = _load_lines(d / LINES_FILE, sites, index, refs)
     seeds = _load_seed_edges(d / SEED_FILE, lines, index, refs)
     published = _load_published(d / PUBLISHED_FILE, index, refs)
+    units, counts, whs = _load_unit_tables(d, sites, refs)
     if problems:
         raise CatalogError(problems)
-    return Catalog(sites, lines, seeds, published, data_dir=d)
+    return Catalog(sites, lines, seeds, published, d, units, counts, whs)
+
+
+def _load_unit_tables(
+    d: Path, sites: dict[str, Site], problems: list[str]
+) -> tuple[list[NationalUnit], list[UnitCount], list[WorldHeritageComponent]]:
+    """The optional region tables (kg.units); absent files mean an older, smaller catalog."""
+    centres = (
+        load_county_centres(d / units_mod.CENTRES_FILE, problems)
+        if (d / units_mod.CENTRES_FILE).exists()
+        else {}
+    )
+    units: list[NationalUnit] = []
+    if (d / units_mod.UNITS_FILE).exists():
+        units = load_units(d / units_mod.UNITS_FILE, sites, centres, problems)
+    counts: list[UnitCount] = []
+    if (d / units_mod.COUNTS_FILE).exists():
+        counts = load_unit_counts(d / units_mod.COUNTS_FILE, problems)
+    whs: list[WorldHeritageComponent] = []
+    if (d / units_mod.WHS_FILE).exists():
+        whs = load_world_heritage(d / units_mod.WHS_FILE, sites, problems)
+    return units, counts, whs
 
 
 def _rel(path: Path) -> str:
@@ -482,6 +543,27 @@ def _float(
     if minimum is not None and x < minimum:
         problems.append(f"{where}: {col} must be >= {minimum:g}, got {value!r}")
     return x
+
+
+def _add_towns(
+    sites: dict[str, Site], towns: dict[str, Site], path: Path, problems: list[str]
+) -> None:
+    """Add the rows of ``towns.csv`` (kind ``town`` only; ids and names unused in sites.csv)."""
+    names = {normalize(n): s.id for s in sites.values() for n in (s.name_zh, *s.aliases)}
+    for sid, town in towns.items():
+        where = f"{_rel(path)}: town {sid!r}"
+        clash = [n for n in (town.name_zh, *town.aliases) if normalize(n) in names]
+        if town.kind != "town":
+            problems.append(f"{where} has kind {town.kind!r}; {TOWNS_FILE} holds towns only")
+        elif sid in sites:
+            problems.append(f"{where}: the id is already used in {SITES_FILE}")
+        elif clash:
+            problems.append(
+                f"{where}: name {clash[0]!r} is already claimed by site "
+                f"{names[normalize(clash[0])]!r} of {SITES_FILE}"
+            )
+        else:
+            sites[sid] = town
 
 
 def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:  # noqa: C901
@@ -551,6 +633,21 @@ def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:  # noqa: C9
         unc = _float(
             r.get("coord_uncertainty_km", ""), where, "coord_uncertainty_km", problems, minimum=0
         )
+        prec = r.get("coord_precision", "")
+        if prec and prec not in PRECISION_CLASSES:
+            problems.append(
+                f"{where}: site {sid!r} has bad coord_precision {prec!r} "
+                f"(expected one of {', '.join(PRECISION_CLASSES)} or empty)"
+            )
+        elif prec and conf and (prec in APPROX_CLASSES) != (conf == "approx"):
+            problems.append(
+                f"{where}: site {sid!r}: coord_precision {prec!r} does not fit "
+                f"coord_confidence {conf!r} (only 'site' points are not approx)"
+            )
+        if has_xy and not r.get("coord_source", "") and not r.get("coord_method", ""):
+            problems.append(f"{where}: coordinate of site {sid!r} has no source")
+        if conf == "approx" and unc is None:
+            problems.append(f"{where}: approx coordinate of site {sid!r} has no uncertainty")
         kind = r.get("kind", "")
         if kind not in SITE_KINDS:
             problems.append(
@@ -583,6 +680,7 @@ def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:  # noqa: C9
             lon=lon,
             coord_confidence=conf,
             coord_uncertainty_km=unc,
+            coord_precision=prec,
             coord_method=r.get("coord_method", ""),
             coord_source=r.get("coord_source", ""),
             kind=kind,

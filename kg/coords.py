@@ -10,7 +10,7 @@ points are never moved (their constraints are reported as consistency checks ins
 
 Model (see data/catalog/README.md for the calibration behind the numbers):
 
-* road km → straight km: divide by the circuity (default :data:`CIRCUITY` = 1.4);
+* road km → straight km: divide by the circuity (default :data:`CIRCUITY` = 1.5);
 * a distance has a 1-sigma error of ``REL_SIGMA * straight + MIN_SIGMA_KM``;
 * a compass bearing is good to ±22.5° (8-point compass), i.e. a cross-track 1-sigma of
   ``straight * tan(22.5°) + MIN_SIGMA_KM``;
@@ -19,6 +19,13 @@ Model (see data/catalog/README.md for the calibration behind the numbers):
 
 When two mirror-image solutions fit equally well and no pending constraint can separate
 them, the midpoint is taken and half their separation is added to the uncertainty.
+
+Which figure of the report's table 6 is used: points are placed from the km **as printed**
+(:func:`seed_constraints`), because each printed figure is a statement about that pair. The
+routing layer (``routing.distances.seed_matrix``) instead takes the shortest chain through
+the table (Dijkstra closure), which replaces 11 of the 42 printed figures by shorter chains
+(:func:`closure_replacements` lists them); those chains are route lengths, not facts about
+the pair, so they never place a point. Both uses are tested in ``tests/test_coords.py``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ __all__ = [
     "DerivedPoint",
     "Point",
     "calibrate_circuity",
+    "closure_replacements",
     "constraint_residual_km",
     "derive_points",
     "load_constraints",
@@ -317,6 +325,26 @@ def seed_constraints(edges: Iterable[SeedEdge]) -> list[Constraint]:
     ]
 
 
+def closure_replacements(edges: Iterable[SeedEdge]) -> list[tuple[SeedEdge, float]]:
+    """Printed table-6 edges that the routing closure replaces by a shorter chain.
+
+    Returns ``(edge, chain_km)`` pairs: routing uses ``chain_km`` between the two sites,
+    the derivation keeps ``edge.km`` (see the module docstring).
+    """
+    import networkx as nx
+
+    from routing.distances import seed_graph
+
+    edges = list(edges)
+    g = seed_graph((e.a, e.b, e.km) for e in edges)
+    out = []
+    for e in edges:
+        chain = float(nx.dijkstra_path_length(g, e.a, e.b, weight="weight"))
+        if chain < e.km - 1e-9:
+            out.append((e, chain))
+    return out
+
+
 def located_points(sites: Iterable[Site]) -> dict[str, Point]:
     """Sourced (non-approx) points of the catalog: the fixed anchors of round 0."""
     out = {}
@@ -576,8 +604,9 @@ def calibrate_circuity(catalog: Catalog) -> list[tuple[str, str, float, float, f
 def regenerate_sites_csv(data_dir: str | Path | None = None, *, write: bool = True) -> Derivation:
     """Recompute every ``approx`` coordinate of ``sites.csv`` from the constraints.
 
-    Sourced rows (high/medium/low) are left untouched; every other row has its lat, lon and
-    coord_* columns cleared and, when derivable, refilled. Other columns are preserved.
+    Sourced rows (high/medium/low) and division-centre rows (``coord_precision`` county,
+    township or city) are left untouched; every other row has its lat, lon and coord_* columns
+    cleared and, when derivable, refilled. Other columns are preserved.
     """
     catalog = load_catalog(data_dir)
     d = catalog.data_dir or default_data_dir()
@@ -594,6 +623,8 @@ def regenerate_sites_csv(data_dir: str | Path | None = None, *, write: bool = Tr
         for row in rows:
             if row.get("coord_confidence") in CONFIDENCE_UNCERTAINTY_KM:
                 continue
+            if row.get("coord_precision", "") not in ("", "derived"):
+                continue  # a county/township/city centre from the division table
             for col in ("lat", "lon", "coord_confidence", "coord_uncertainty_km"):
                 row[col] = ""
             row["coord_method"] = row["coord_source"] = ""

@@ -16,9 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SAMPLE_DIR", "CorpusOrigin", "corpus_origin", "sample_hashes"]
+from common import settings
+from common.artifacts import sha256_file
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
+__all__ = ["CorpusOrigin", "corpus_origin", "sample_hashes"]
+
 _INPUT = "input:"
 
 
@@ -57,10 +59,9 @@ class CorpusOrigin:
 
 
 @lru_cache(maxsize=4)
-def sample_hashes(folder: Path = SAMPLE_DIR) -> frozenset[str]:
+def sample_hashes(folder: Path | None = None) -> frozenset[str]:
     """SHA-256 of every corpus file shipped in ``data/corpus/`` (the embedded sample)."""
-    from common.artifacts import sha256_file
-
+    folder = folder or settings.data_dir() / "corpus"
     if not folder.is_dir():
         return frozenset()
     return frozenset(

@@ -169,6 +169,8 @@ def apply_candidates(
         row["coord_source"] = f"AMap Web Service place/text, retrieved {today.isoformat()}"
         if "coord_uncertainty_km" in row:
             row["coord_uncertainty_km"] = "1"
+        if "coord_precision" in row:
+            row["coord_precision"] = "site"  # a POI of the site itself, no longer a centre
         changed += 1
     if changed:
         _atomic_write_rows(sites_csv, fields, rows)

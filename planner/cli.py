@@ -319,6 +319,11 @@ def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
             "mean_abs_pct_error": round(fit.mean_abs_pct_error, 1),
         },
     }
+    from kg.units import unit_summary
+
+    summary["region"] = region = unit_summary(cat)
+    for r, s in zip(rows, cat.sites.values(), strict=True):
+        r["precision"] = s.precision if s.has_coords else "none"
     if fmt is Fmt.json:
         print_json({"summary": summary, "sites": rows})
         return
@@ -343,6 +348,32 @@ def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
         f"circuity factor {fit.factor:.3f} fitted on {fit.n} road distances "
         f"(mean abs error {fit.mean_abs_error_km:.2f} km, {fit.mean_abs_pct_error:.1f} %)"
     )
+    _print_region(region)
+
+
+def _print_region(region: dict) -> None:
+    """The national-unit and precision-class counts of ``catalog check``."""
+    out.print(
+        f"national units (全国重点文物保护单位): {region['national_units']} "
+        f"(+{region['merged_items']} merged items); per province and batch: "
+        + ", ".join(f"{k}: {v}" for k, v in region["per_province_batch"].items()),
+        highlight=False,
+    )
+    out.print(
+        "points by precision class: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(region["points_by_precision"].items()))
+        + "; of the units' sites: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(region["unit_points_by_precision"].items())),
+        highlight=False,
+    )
+    out.print(f"points without a source: {len(region['points_without_source'])}")
+    if region["without_modern_county"]:
+        out.print(
+            f"[yellow]units whose modern county is not determined "
+            f"({len(region['without_modern_county'])}):[/] "
+            + ", ".join(region["without_modern_county"]),
+            highlight=False,
+        )
 
 
 @catalog_app.command("geocode")

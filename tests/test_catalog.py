@@ -16,6 +16,7 @@ from kg.catalog import (
     default_data_dir,
     load_catalog,
 )
+from kg.units import PRECISION_CLASSES, count_units
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -314,3 +315,112 @@ def test_missing_files(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as ei:
         load_catalog(tmp_path)
     assert any("sites.csv:0: file not found" in p for p in ei.value.problems)
+
+
+# --------------------------------------------------------------------------- region scale
+
+
+def test_national_units_per_province_match_the_sourced_counts(cat: Catalog) -> None:
+    """The catalog's units per province (and batch, where a count is sourced) match the data."""
+    per = count_units(cat.units)
+    assert cat.unit_counts, "unit_counts.csv is missing"
+    for c in cat.unit_counts:
+        have = sum(n for (p, b), n in per.items() if p == c.province and c.batch in (None, b))
+        assert have + c.known_missing == c.count, (c.province, c.batch, have, c.source)
+
+
+def test_national_units_at_region_scale(cat: Catalog) -> None:
+    units = [u for u in cat.units if not u.is_merged]
+    assert len(units) >= 320
+    assert len({u.unit_no for u in units}) == len(units)
+    for u in units:
+        assert u.unit_no.startswith(f"{u.batch}-") and u.category and u.province, u
+        site = cat.sites[u.site_id]
+        if site.has_coords:
+            assert site.precision in PRECISION_CLASSES and site.coord_source, u.site_id
+    with_point = [u for u in units if cat.sites[u.site_id].has_coords]
+    assert len(with_point) >= 320
+    with_county = [u for u in units if u.county]
+    assert len(with_county) >= 300
+    # the report's own units are linked to the curated rows, not duplicated
+    by_name = {u.name_zh: u.site_id for u in cat.units}
+    assert by_name["北山摩崖造像"] == "beishan" and by_name["毗卢洞石刻造像"] == "pilu_dong"
+    assert by_name["华严洞摩崖造像"] == "huayan_dong"  # a merged item of 安岳石窟
+
+
+def test_old_county_names_map_to_todays_divisions(cat: Catalog) -> None:
+    by_name = {u.name_zh: u for u in cat.units}
+    assert (by_name["都江堰"].listed_county, by_name["都江堰"].county) == ("灌县", "都江堰市")
+    dazu = by_name["宝顶山摩崖造像"]
+    assert (dazu.listed_county, dazu.province, dazu.county) == ("大足县", "重庆市", "大足区")
+    assert by_name["钓鱼城遗址"].province == "重庆市"
+
+
+def test_no_point_without_a_source(cat: Catalog) -> None:
+    assert [s.id for s in cat.sites.values() if s.has_coords and not s.coord_source] == []
+    for s in cat.sites.values():
+        if s.has_coords and s.is_approx:
+            assert s.coord_uncertainty_km and s.coord_uncertainty_km > 0, s.id
+
+
+def test_county_centre_is_flagged_as_such(cat: Catalog) -> None:
+    s = cat.resolve("三星堆遗址")
+    assert s.is_approx and s.precision == "county" and s.county == "广汉市"
+    assert s.coord_uncertainty_km is not None and s.coord_uncertainty_km >= 3
+
+
+def _copy_catalog(tmp_path: Path) -> Path:
+    import shutil
+
+    d = tmp_path / "catalog"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "catalog", d)
+    return d
+
+
+def test_bad_unit_rows_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    d = _copy_catalog(tmp_path)
+    path = d / "national_units.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(lines[1].split(",")[0], "9-9999-9-999", 1)
+    lines[2] = lines[2].replace(",ancient-", ",antique-", 1).replace(",stone-", ",antique-", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(d)
+    text = str(e.value)
+    assert "national_units.csv:2: unit_no '9-9999-9-999'" in text
+    assert "national_units.csv:3: unknown category" in text
+
+
+def test_sourced_counts_need_a_source(tmp_path: Path) -> None:
+    d = _copy_catalog(tmp_path)
+    with (d / "unit_counts.csv").open("a", encoding="utf-8") as f:
+        f.write("四川省,7,101,0,,\n")
+    with pytest.raises(CatalogError, match=r"unit_counts.csv:\d+: a count needs a source"):
+        load_catalog(d)
+
+
+def test_precision_must_fit_confidence(tmp_path: Path) -> None:
+    d = _copy_catalog(tmp_path)
+    path = d / "sites.csv"
+    text = path.read_text(encoding="utf-8")
+    row = next(ln for ln in text.splitlines() if ln.startswith("sanxingduiyizhi,"))
+    path.write_text(text.replace(row, row.replace(",approx,", ",high,", 1)), encoding="utf-8")
+    with pytest.raises(CatalogError, match="coord_precision 'county' does not fit"):
+        load_catalog(d)
+
+
+def test_every_approx_precision_class_is_drawn_with_its_circle(cat: Catalog) -> None:
+    """The app and the brochures draw a circle for every ``approx`` point (Place.approx, with
+    ``uncertainty_km`` as its radius): county and city centres must arrive there as such."""
+    from planner.export.facts import _place_from_site
+
+    seen = set()
+    for s in cat.sites.values():
+        if not s.has_coords:
+            continue
+        place = _place_from_site(s)
+        assert place.approx == (s.precision != "site"), s.id
+        if place.approx:
+            assert place.uncertainty_km == s.coord_uncertainty_km and place.uncertainty_km > 0
+        seen.add(s.precision)
+    assert {"site", "derived", "county", "city"} <= seen

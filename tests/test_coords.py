@@ -66,21 +66,34 @@ def test_town_anchors_have_coordinates(cat: Catalog) -> None:
 
 def test_sourced_points_are_the_published_ones(cat: Catalog) -> None:
     conf = {s.id: s.coord_confidence for s in cat.sites.values() if s.has_coords}
-    assert conf["wofoyuan"] == conf["xuanmiao_guan"] == "high"
+    assert conf["wofoyuan"] == conf["xuanmiao_guan"] == conf["shimenshan"] == "high"
     assert conf["baodingshan"] == conf["yuanjuedong"] == conf["kongque_dong"] == "medium"
-    assert conf["beishan"] == "low"
+    # moved in 2026-12 to independent points (../shared/data/coordinates_sourced.csv)
+    assert conf["beishan"] == conf["pilu_dong"] == "medium"
     non_approx = {k for k, v in conf.items() if v != "approx"}
     towns = {"dazu_town", "anyue_town", "lezhi_town", "ziyang_town", "tongliang_town"}
     expected = {"baodingshan", "beishan", "yuanjuedong", "wofoyuan", "xuanmiao_guan"}
-    assert non_approx == expected | {"kongque_dong"} | towns
+    expected |= {"kongque_dong", "shimenshan", "pilu_dong"} | towns
+    # national units with a verified point of the cave-temple dataset (AMap POI → WGS-84)
+    caves = {s.id for s in cat.sites.values() if "china-cave-temples-map" in s.coord_source}
+    assert {cat.sites[i].name_zh for i in caves} >= {"乐山大佛", "皇泽寺摩崖造像", "南龛摩崖造像"}
+    # every other sourced point belongs to a national unit with a published coordinate
+    unit_sites = {u.site_id for u in cat.units}
+    assert non_approx - expected <= unit_sites
+    assert cat.sites["zhanghuanhouci"].coord_confidence == "high"  # zh.wikipedia infobox
+    assert all(cat.sites[i].precision == "site" for i in non_approx)
 
 
 def test_every_approx_point_has_method_source_and_uncertainty(cat: Catalog) -> None:
     approx = [s for s in cat.sites.values() if s.coord_confidence == "approx"]
-    assert len(approx) >= 20
+    assert len([s for s in approx if s.precision == "derived"]) >= 20
     for s in approx:
         assert s.has_coords
-        assert s.coord_method.startswith("approx"), s.id
+        if s.precision == "derived":
+            assert s.coord_method.startswith("approx"), s.id
+        else:  # a division centre, never presented as the site itself
+            assert s.precision in ("county", "city", "township"), s.id
+            assert s.coord_method.startswith("centre of") and "not a site" in s.coord_method
         assert s.coord_source, s.id
         assert s.coord_uncertainty_km is not None and s.coord_uncertainty_km > 0, s.id
     for s in cat.sites.values():
@@ -93,7 +106,7 @@ def test_every_approx_point_has_method_source_and_uncertainty(cat: Catalog) -> N
 def test_sites_csv_is_up_to_date(cat: Catalog, derivation) -> None:
     """The stored approx points are exactly what the derivation produces (reproducible)."""
     derived = derivation.points
-    stored = {s.id for s in cat.sites.values() if s.coord_confidence == "approx"}
+    stored = {s.id for s in cat.sites.values() if s.precision == "derived" and s.has_coords}
     assert stored == set(derived)
     for sid, p in derived.items():
         s = cat.sites[sid]
@@ -249,3 +262,27 @@ def test_load_constraints_reports_file_and_line(tmp_path: Path) -> None:
     assert f"{CONSTRAINTS_FILE}:2:" in text and "bearing_deg" in text
     assert f"{CONSTRAINTS_FILE}:3:" in text and "'zz'" in text and "sigma_km" in text
     assert f"{CONSTRAINTS_FILE}:4:" in text and "'teleport'" in text
+
+
+def test_placement_uses_printed_km_routing_uses_the_closure(cat: Catalog) -> None:
+    """11 of the 42 printed table-6 figures are replaced by shorter chains in routing; the
+    derivation keeps the printed figure for every one of them."""
+    from kg.coords import closure_replacements, seed_constraints
+    from routing.distances import seed_graph, seed_matrix
+
+    replaced = closure_replacements(cat.seed_edges)
+    assert len(cat.seed_edges) == 42
+    assert len(replaced) == 11
+    by_line = {(c.site, c.anchor, c.lineno): c.km for c in seed_constraints(cat.seed_edges)}
+    g = seed_graph((e.a, e.b, e.km) for e in cat.seed_edges)
+    for edge, chain in replaced:
+        assert by_line[(edge.a, edge.b, edge.lineno)] == edge.km > chain
+        dm = seed_matrix(g, [edge.a, edge.b])
+        assert dm.km[0, 1] == pytest.approx(chain)
+
+
+def test_circuity_documented_as_used() -> None:
+    import kg.coords
+
+    assert kg.coords.CIRCUITY == 1.5
+    assert "default :data:`CIRCUITY` = 1.5" in (kg.coords.__doc__ or "")

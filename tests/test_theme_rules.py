@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph
 from typer.testing import CliRunner
 
+from common.settings import ONTOLOGY_DIR
 from kg.build import build_graph
-from kg.build.core import ONTOLOGY_DIR
 from kg.catalog import Catalog, Site, load_catalog
 from kg.store import graph_from_memory
 from kg.themes import RULES_FILE, ThemeRuleError, evaluate, load_rules

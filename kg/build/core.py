@@ -100,6 +100,6 @@ def _json(value: Any) -> str:
 
 def _rel(path: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+        return str(Path(path).resolve().relative_to(settings.PROJECT_ROOT))
     except ValueError:
         return Path(path).name

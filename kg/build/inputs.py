@@ -30,6 +30,7 @@ def _code_hash() -> str:
 
 CATALOG_FILES = (
     "sites.csv",
+    "towns.csv",
     "lines.yaml",
     "seed_distances.csv",
     "published_distances.csv",

@@ -3,13 +3,12 @@ the NLP pipeline's artifact folders, with the provenance their manifests record.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common.artifacts import latest_artifact, sha256_file
+from common.artifacts import MANIFEST, latest_artifact, load_manifest, sha256_file
 from kg.build.core import KGBuildError, _rel
 
 if TYPE_CHECKING:
@@ -165,12 +164,12 @@ CORPUS_WIDE_GROUPS = frozenset({"*", "all", "__all__", ""})
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    mpath = folder / "manifest.json"
-    if not mpath.exists():
+    """The folder's manifest, or ``{}`` when it has none or it cannot be read."""
+    if not (folder / MANIFEST).exists():
         return {}
     try:
-        return json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return load_manifest(folder)
+    except (OSError, ValueError):
         return {}
 
 

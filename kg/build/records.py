@@ -11,12 +11,12 @@ from pathlib import Path
 
 from rdflib import URIRef
 
+from common import settings
 from kg import uris
 from kg.build.core import (
     AREAS_FILE,
     ITEMS_FILE,
     LINKS_FILE,
-    ONTOLOGY_DIR,
     KGBuildError,
     _rel,
     _split,
@@ -129,16 +129,16 @@ def default_paths(data_dir: str | Path | None = None) -> dict[str, Path]:
         catalog_dir = catalog_dir / "catalog"
     return {
         "catalog": catalog_dir,
-        "ontology": ONTOLOGY_DIR,
+        "ontology": settings.ONTOLOGY_DIR,
         "items": catalog_dir / ITEMS_FILE,
         "links": catalog_dir / LINKS_FILE,
-        "areas": ONTOLOGY_DIR / AREAS_FILE,
+        "areas": settings.ONTOLOGY_DIR / AREAS_FILE,
     }
 
 
 def load_areas(path: str | Path | None = None) -> dict[str, Area]:
     """Read ``areas.csv``; raise :class:`KGBuildError` on bad ids, levels or parents."""
-    path = Path(path) if path else ONTOLOGY_DIR / AREAS_FILE
+    path = Path(path) if path else settings.ONTOLOGY_DIR / AREAS_FILE
     problems: list[str] = []
     rows = _read_rows(path, ("id", "name_zh", "level", "parent"), problems)
     areas: dict[str, Area] = {}

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from common import settings
-from common.artifacts import MANIFEST, atomic_files, sha256_bytes, sha256_file, sweep_stale_temps
+from common.artifacts import (
+    MANIFEST,
+    atomic_files,
+    load_manifest,
+    sha256_bytes,
+    sha256_file,
+    sweep_stale_temps,
+)
 from kg.build.builder import build_graph
 from kg.build.core import BUILD_PARAMS, BuildParams, _json
 from kg.build.inputs import _code_hash, _input_hashes
@@ -33,6 +41,26 @@ class BuildResult:
     @property
     def graph_path(self) -> Path:
         return self.out_dir / "graph.ttl"
+
+
+def _up_to_date(out: Path, key: str) -> dict[str, Any] | None:
+    """The manifest of ``out`` if it was built with ``key`` and its outputs are intact.
+
+    The manifest is read first and written last (:func:`common.artifacts.atomic_files`), so a
+    folder whose manifest lists files with matching hashes is a complete build.
+    """
+    if not (out / MANIFEST).exists():
+        return None
+    try:
+        old = load_manifest(out)
+    except (OSError, ValueError):
+        return None
+    outputs = old.get("outputs") or {}
+    intact = all(
+        (out / name).exists() and sha256_file(out / name) == digest
+        for name, digest in outputs.items()
+    )
+    return old if old.get("key") == key and outputs and intact else None
 
 
 def run_build(
@@ -66,8 +94,6 @@ def run_build(
     kg.validate.ShaclViolationError
         The built graph violates the shapes; nothing is written except ``shacl_report.txt``.
     """
-    import time
-
     from kg.catalog import load_catalog
     from kg.validate import ShaclViolationError, load_shapes, validate_graph
 
@@ -78,21 +104,9 @@ def run_build(
     inputs = _input_hashes(paths, nlp_list)
     key_material = {"inputs": inputs, "params": asdict(params), "code": _code_hash()}
     key = sha256_bytes(_json(key_material).encode())[:16]
-    # the manifest is read first: only a folder whose manifest lists its files is reused
-    manifest_path = out / MANIFEST
-    if not force and manifest_path.exists():
-        try:
-            old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            old = {}
-        outputs_ok = all(
-            (out / name).exists() and sha256_file(out / name) == digest
-            for name, digest in old.get("outputs", {}).items()
-        )
-        if old.get("key") == key and outputs_ok and old.get("outputs"):
-            return BuildResult(
-                out, False, old.get("triples", 0), True, old.get("warnings", []), old
-            )
+    old = None if force else _up_to_date(out, key)
+    if old is not None:
+        return BuildResult(out, False, old.get("triples", 0), True, old.get("warnings", []), old)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     catalog = load_catalog(paths["catalog"])

@@ -26,11 +26,15 @@ class ThemeReason:
 
 def themes(kg: KnowledgeGraph) -> list[tuple[str, str, str]]:
     """``(theme id, label_zh, label_en)`` of every theme some site has, sorted by id."""
-    out: dict[str, tuple[str, str, str]] = {}
-    for r in kg.select("themes"):
-        tid = _id(r.theme)
-        out.setdefault(tid, (tid, str(r.label_zh or tid), str(r.label_en or tid)))
-    return [out[k] for k in sorted(out)]
+
+    def load() -> list[tuple[str, str, str]]:
+        out: dict[str, tuple[str, str, str]] = {}
+        for r in kg.select("themes"):
+            tid = _id(r.theme)
+            out.setdefault(tid, (tid, str(r.label_zh or tid), str(r.label_en or tid)))
+        return [out[k] for k in sorted(out)]
+
+    return list(kg.memo("themes", load))  # the graph is read-only
 
 
 def theme_ids(kg: KnowledgeGraph) -> list[str]:

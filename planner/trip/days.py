@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner import region
 from planner.messages import msg
 from planner.model import Day, Stop, TravelLeg
 from planner.service import Context
@@ -199,6 +200,18 @@ def best_day(
     are too many subsets to enumerate or none fits.
     """
     free = [v for v in pool if v not in keep and s.open[r, v] <= s.close[r, v]]
+    free = region.day_reachable(  # drops only nodes no route of this day can visit
+        free,
+        travel=s.travel,
+        service=s.service,
+        open_=s.open[r],
+        close=s.close[r],
+        start=start,
+        end=end,
+        day_open=s.day_open,
+        day_close=s.day_close,
+        lunch=s.lunch,
+    )
     room = s.max_stops - len(keep)
     if room < 0:
         return None

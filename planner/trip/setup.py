@@ -17,7 +17,7 @@ import numpy as np
 
 from common.geo import haversine_km
 from kg.catalog import Catalog, Site
-from planner import evidence, providers
+from planner import evidence, providers, region
 from planner import hours as hours_mod
 from planner.messages import Message, Name, msg
 from planner.model import Dropped
@@ -290,7 +290,7 @@ def _travel_minutes(
     req: TripRequest, ctx: Context, ids: list[str], transport: dict
 ) -> tuple[Any, np.ndarray, dict[tuple[int, int], TravelTime]]:
     try:  # km, minutes and sources of every leg: planner/providers.py decides
-        dm = providers.leg_table(
+        dm = region.cached_leg_table(  # computed once per set of sites, mode and file
             ctx,
             ids,
             transport=transport,
@@ -483,8 +483,23 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
     if sites.end is not None and sites.end.id not in towns:
         towns.append(sites.end.id)
     chosen = [c for c in chosen if c.site_id not in towns]
-    ids = towns + [c.site_id for c in chosen]
     transport = planning["transport"][req.mode]
+    # region scale: only reachable, well-scored candidates and the towns near them
+    chosen, towns, pruned = region.prune(
+        cat,
+        chosen,
+        towns,
+        start=sites.start,
+        end=sites.end,
+        days=req.days,
+        max_per_day=cfg.max_per_day,
+        keep={m.id for m in sites.must},
+        speed_kmh=float(transport["speed_kmh"]),
+        day_minutes=day_close - day_open - cfg.lunch,
+        circuity=ctx.circuity.factor,
+    )
+    dropped += pruned
+    ids = towns + [c.site_id for c in chosen]
     dm, travel, supplied = _travel_minutes(req, ctx, ids, transport)
     n = len(ids)
     pace_factor = float(planning["pace"][req.pace])

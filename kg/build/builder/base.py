@@ -3,7 +3,6 @@ and warnings found, area and subject resolution, PROV activities and similarity 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from common.artifacts import sha256_bytes as _sha256_bytes
+from common.artifacts import sha256_bytes
 from kg import uris
 from kg.build.core import BuildParams, _dec, _json
 from kg.build.nlp_tables import NlpTables
@@ -79,7 +78,7 @@ class BuilderBase:
 
     def activity(self, stage: str, params: Mapping[str, Any], used: Mapping[str, str]) -> URIRef:
         """Mint (once) the PROV activity of ``stage`` with its parameters and input hashes."""
-        key = hashlib.sha256(_json([stage, params, used]).encode()).hexdigest()[:16]
+        key = sha256_bytes(_json([stage, params, used]).encode())[:16]
         slug = re.sub(r"[^a-z0-9.-]+", "-", stage.lower()).strip("-") or "stage"
         a = uris.activity_uri(slug, key)
         if (a, RDF.type, PROV.Activity) in self.g:
@@ -138,7 +137,7 @@ class BuilderBase:
         used = dict(info.get("used") or {})
         if not used:
             df = getattr(self.nlp, table)
-            digest = _sha256_bytes(df.to_csv(index=False).encode("utf-8"))
+            digest = sha256_bytes(df.to_csv(index=False).encode("utf-8"))
             used[f"{table} (table given in memory)"] = digest
         params = {"params": info.get("params", {}), "table": table}
         if info.get("key"):

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from common import settings
 from kg import uris
 from kg.build.builder.base import BuilderBase
 from kg.build.core import (
     AREAS_FILE,
-    ONTOLOGY_DIR,
     SF_POINT,
     THEMES_FILE,
     WKT_CRS84,
@@ -70,7 +70,7 @@ class PlaceStatements(BuilderBase):
                 self.add(u, DCTERMS.source, _text(a.source))
 
     def add_themes(self) -> None:
-        path = ONTOLOGY_DIR / THEMES_FILE
+        path = settings.ONTOLOGY_DIR / THEMES_FILE
         self.g.parse(path, format="turtle")
 
     # ------------------------------------------------------------------ sites
@@ -86,7 +86,8 @@ class PlaceStatements(BuilderBase):
                 )
         counties = []
         for c in site.counties:
-            cid = self.resolve_area(c)
+            # a county name shared by two prefectures (市中区) is told apart by its prefecture
+            cid = self.resolve_area(f"{site.city}{c}") or self.resolve_area(c)
             if cid is None:
                 self.problems.append(
                     f"{where}: unknown county {c!r} (add it to data/ontology/{AREAS_FILE})"

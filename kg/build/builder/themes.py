@@ -7,9 +7,9 @@ from __future__ import annotations
 from rdflib import Literal
 from rdflib.namespace import RDF
 
+from common.settings import ONTOLOGY_DIR
 from kg import uris
 from kg.build.builder.base import BuilderBase
-from kg.build.core import ONTOLOGY_DIR
 from kg.namespaces import DCTERMS, HR, HRID, PROV, SKOS
 from kg.themes import RULES_FILE, ThemeRuleError, evaluate, load_rules
 
