@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from planner import service
-from planner.cli_boundary import BoundaryGroup
-from planner.cli_boundary import error_boundary as user_errors
+from planner.cli_common import Fmt, circuity_table, new_app, out, print_json
 from planner.cli_export import export_cmd
 from planner.cli_kg import app as kg_app
 from planner.cli_nlp import app as nlp_app
@@ -25,29 +21,13 @@ from planner.model import Day
 from planner.trip.request import Effort, Lodging, Mode, Pace
 from planner.trip.request import Solver as TripSolver
 
-app = typer.Typer(
-    cls=BoundaryGroup,
-    help="heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-catalog_app = typer.Typer(
-    cls=BoundaryGroup, help="Inspect and maintain the site catalog.", no_args_is_help=True
-)
+app = new_app("heritage-routes: plan cultural-heritage routes in the Chengdu–Chongqing region.")
+catalog_app = new_app("Inspect and maintain the site catalog.")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(kg_app, name="kg")
 app.add_typer(roads_app, name="roads")
 app.command("export")(export_cmd)
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class Solver(StrEnum):
@@ -66,38 +46,33 @@ class Provider(StrEnum):
     best = "best"
 
 
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
 @app.command("lines")
 def lines_cmd(fmt: Fmt = typer.Option(Fmt.table, "--format", help="table or json")) -> None:
     """List the built-in lines and their sites."""
-    with user_errors():
-        ctx = service.load_context()
-        cat = ctx.catalog
-        if fmt is Fmt.json:
-            _print_json(
-                {
-                    lid: {
-                        "name_zh": ln.name_zh,
-                        "name_en": ln.name_en,
-                        "start": ln.start,
-                        "loop": ln.loop,
-                        "sites": [{"id": s, "name_zh": cat.sites[s].name_zh} for s in ln.sites],
-                    }
-                    for lid, ln in cat.lines.items()
+    ctx = service.load_context()
+    cat = ctx.catalog
+    if fmt is Fmt.json:
+        print_json(
+            {
+                lid: {
+                    "name_zh": ln.name_zh,
+                    "name_en": ln.name_en,
+                    "start": ln.start,
+                    "loop": ln.loop,
+                    "sites": [{"id": s, "name_zh": cat.sites[s].name_zh} for s in ln.sites],
                 }
-            )
-            return
-        for lid, ln in cat.lines.items():
-            kind = "loop" if ln.loop else "open path"
-            head = f"[bold]{lid}[/]  {ln.name_zh} / {ln.name_en}"
-            out.print(f"{head}  ({len(ln.sites)} sites, {kind})")
-            for k, s in enumerate(ln.sites, 1):
-                site = cat.sites[s]
-                mark = " (start)" if s == ln.start else ""
-                out.print(f"  {k:2d}. {site.name_zh} [dim]{s}[/]{mark}", highlight=False)
+                for lid, ln in cat.lines.items()
+            }
+        )
+        return
+    for lid, ln in cat.lines.items():
+        kind = "loop" if ln.loop else "open path"
+        head = f"[bold]{lid}[/]  {ln.name_zh} / {ln.name_en}"
+        out.print(f"{head}  ({len(ln.sites)} sites, {kind})")
+        for k, s in enumerate(ln.sites, 1):
+            site = cat.sites[s]
+            mark = " (start)" if s == ln.start else ""
+            out.print(f"  {k:2d}. {site.name_zh} [dim]{s}[/]{mark}", highlight=False)
 
 
 @app.command("plan")
@@ -112,25 +87,24 @@ def plan_cmd(
     fmt: Fmt = typer.Option(Fmt.table, "--format"),
 ) -> None:
     """Plan the shortest tour over a line or a list of sites, explaining every leg."""
-    with user_errors():
-        if line is None and sites is None:
-            raise service.PlanError("give --line NAME or --sites A,B,...")
-        if line is not None and sites is not None:
-            raise service.PlanError("give --line or --sites, not both")
-        site_list = [s.strip() for s in sites.replace("，", ",").split(",")] if sites else None
-        plan = service.plan_route(
-            line=line,
-            sites=site_list,
-            start=start,
-            end=end,
-            loop=loop,
-            solver=solver.value,
-            distances=distances.value,
-        )
-        if fmt is Fmt.json:
-            _print_json(service.plan_to_dict(plan))
-            return
-        _print_plan(plan)
+    if line is None and sites is None:
+        raise service.PlanError("give --line NAME or --sites A,B,...")
+    if line is not None and sites is not None:
+        raise service.PlanError("give --line or --sites, not both")
+    site_list = [s.strip() for s in sites.replace("，", ",").split(",")] if sites else None
+    plan = service.plan_route(
+        line=line,
+        sites=site_list,
+        start=start,
+        end=end,
+        loop=loop,
+        solver=solver.value,
+        distances=distances.value,
+    )
+    if fmt is Fmt.json:
+        print_json(service.plan_to_dict(plan))
+        return
+    _print_plan(plan)
 
 
 def _print_plan(plan: service.RoutePlan) -> None:
@@ -261,122 +235,120 @@ def itinerary_cmd(
     from planner.model import itinerary_to_dict
     from planner.traveltimes import load_travel_times
 
-    with user_errors():
-        try:
-            day0 = dt.date.fromisoformat(date) if date else dt.date.today()
-        except ValueError:
-            raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
-        theme_id, weights = _theme_spec(theme)
-        req = TripRequest(
-            theme=theme_id,
-            days=days,
-            start=start,
-            date=day0,
-            mode=mode,
-            pace=pace,
-            must=_names(must),
-            avoid=_names(avoid),
-            end=end,
-            lodging=lodging,
-            weights=weights,
-            theme_per_day=theme_per_day,
-            max_drive_hours=max_drive_hours,
-            day_start=earliest_start,
-            effort=effort,
-            solver=solver,
-        )
-        if times:  # (a TravelTimesError lists every bad line; user_errors prints it)
-            known = load_travel_times(times, service.load_context().catalog)
-            req = replace(req, travel_times=known)
-        it = plan_itinerary(req)
-        if fmt is Fmt.json:
-            _print_json(itinerary_to_dict(it))
-            return
-        names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
-        out.print(
-            f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, "
-            f"{it.total_drive_min / 60:.1f} h of travel, score {it.total_score:.2f}"
-        )
-        p = it.params
-        out.print(
-            f"objective: score − {p.get('drive_weight', 0):g} × drive hours; at most "
-            f"{p.get('max_drive_hours', 24):g} h of travel a day; "
-            f"{p.get('end_slack_min', 0):g} min spare at the end of each day",
-            highlight=False,
-        )
-        for k, d in enumerate(it.days, 1):
-            out.print(_day_table(k, d, names))
-        if it.dropped:
-            out.print("[bold]left out[/]")
-            for x in it.dropped:
-                why = f" — {x.detail}" if x.detail is not None else ""
-                out.print(f"  {x.name_zh} ({x.site_id}): {x.reason}{why}", highlight=False)
-        for w in it.warnings:
-            out.print(f"[yellow]note:[/] {escape(str(w))}")
-        out.print(f"solver: {it.solver}")
+    try:
+        day0 = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise service.PlanError(f"bad --date {date!r}; use YYYY-MM-DD") from None
+    theme_id, weights = _theme_spec(theme)
+    req = TripRequest(
+        theme=theme_id,
+        days=days,
+        start=start,
+        date=day0,
+        mode=mode,
+        pace=pace,
+        must=_names(must),
+        avoid=_names(avoid),
+        end=end,
+        lodging=lodging,
+        weights=weights,
+        theme_per_day=theme_per_day,
+        max_drive_hours=max_drive_hours,
+        day_start=earliest_start,
+        effort=effort,
+        solver=solver,
+    )
+    if times:  # (a TravelTimesError lists every bad line; the error boundary prints it)
+        known = load_travel_times(times, service.load_context().catalog)
+        req = replace(req, travel_times=known)
+    it = plan_itinerary(req)
+    if fmt is Fmt.json:
+        print_json(itinerary_to_dict(it))
+        return
+    names = {s.id: s.name_zh for s in service.load_context().catalog.sites.values()}
+    out.print(
+        f"[bold]{escape(str(it.title))}[/] — {it.total_km:.1f} km, "
+        f"{it.total_drive_min / 60:.1f} h of travel, score {it.total_score:.2f}"
+    )
+    p = it.params
+    out.print(
+        f"objective: score − {p.get('drive_weight', 0):g} × drive hours; at most "
+        f"{p.get('max_drive_hours', 24):g} h of travel a day; "
+        f"{p.get('end_slack_min', 0):g} min spare at the end of each day",
+        highlight=False,
+    )
+    for k, d in enumerate(it.days, 1):
+        out.print(_day_table(k, d, names))
+    if it.dropped:
+        out.print("[bold]left out[/]")
+        for x in it.dropped:
+            why = f" — {x.detail}" if x.detail is not None else ""
+            out.print(f"  {x.name_zh} ({x.site_id}): {x.reason}{why}", highlight=False)
+    for w in it.warnings:
+        out.print(f"[yellow]note:[/] {escape(str(w))}")
+    out.print(f"solver: {it.solver}")
 
 
 @catalog_app.command("check")
 def catalog_check(fmt: Fmt = typer.Option(Fmt.table, "--format")) -> None:
     """Validate the catalog and show which coordinates are approximate."""
-    with user_errors():
-        ctx = service.load_context()
-        cat = ctx.catalog
-        rows: list[dict[str, Any]] = [
-            {
-                "id": s.id,
-                "name_zh": s.name_zh,
-                "lat": s.lat,
-                "lon": s.lon,
-                "coord_confidence": s.coord_confidence or "none",
-                "coord_method": s.coord_method,
-            }
-            for s in cat.sites.values()
-        ]
-        fit = ctx.circuity
-        summary: dict[str, Any] = {
-            "sites": len(cat.sites),
-            "lines": {k: len(v.sites) for k, v in cat.lines.items()},
-            "seed_edges": len(cat.seed_edges),
-            "without_coordinates": [r["id"] for r in rows if r["lat"] is None],
-            "approximate": [r["id"] for r in rows if r["coord_confidence"] == "approx"],
-            "circuity": {
-                "factor": round(fit.factor, 4),
-                "pairs": fit.n,
-                "mean_abs_error_km": round(fit.mean_abs_error_km, 2),
-                "mean_abs_pct_error": round(fit.mean_abs_pct_error, 1),
-            },
+    ctx = service.load_context()
+    cat = ctx.catalog
+    rows: list[dict[str, Any]] = [
+        {
+            "id": s.id,
+            "name_zh": s.name_zh,
+            "lat": s.lat,
+            "lon": s.lon,
+            "coord_confidence": s.coord_confidence or "none",
+            "coord_method": s.coord_method,
         }
-        from kg.units import unit_summary
+        for s in cat.sites.values()
+    ]
+    fit = ctx.circuity
+    summary: dict[str, Any] = {
+        "sites": len(cat.sites),
+        "lines": {k: len(v.sites) for k, v in cat.lines.items()},
+        "seed_edges": len(cat.seed_edges),
+        "without_coordinates": [r["id"] for r in rows if r["lat"] is None],
+        "approximate": [r["id"] for r in rows if r["coord_confidence"] == "approx"],
+        "circuity": {
+            "factor": round(fit.factor, 4),
+            "pairs": fit.n,
+            "mean_abs_error_km": round(fit.mean_abs_error_km, 2),
+            "mean_abs_pct_error": round(fit.mean_abs_pct_error, 1),
+        },
+    }
+    from kg.units import unit_summary
 
-        summary["region"] = region = unit_summary(cat)
-        for r, s in zip(rows, cat.sites.values(), strict=True):
-            r["precision"] = s.precision if s.has_coords else "none"
-        if fmt is Fmt.json:
-            _print_json({"summary": summary, "sites": rows})
-            return
-        table = Table(title=f"catalog: {len(rows)} sites — OK")
-        for col in ("id", "name_zh", "lat", "lon", "confidence", "method"):
-            table.add_column(col, overflow="fold")
-        for r in rows:
-            conf = r["coord_confidence"]
-            style = {"approx": "yellow", "none": "red"}.get(conf, "")
-            table.add_row(
-                r["id"],
-                r["name_zh"],
-                "" if r["lat"] is None else f"{r['lat']:.5f}",
-                "" if r["lon"] is None else f"{r['lon']:.5f}",
-                f"[{style}]{conf}[/]" if style else conf,
-                (r["coord_method"] or "")[:80],
-            )
-        out.print(table)
-        out.print(
-            f"{len(summary['approximate'])} approximate points, "
-            f"{len(summary['without_coordinates'])} without coordinates; "
-            f"circuity factor {fit.factor:.3f} fitted on {fit.n} road distances "
-            f"(mean abs error {fit.mean_abs_error_km:.2f} km, {fit.mean_abs_pct_error:.1f} %)"
+    summary["region"] = region = unit_summary(cat)
+    for r, s in zip(rows, cat.sites.values(), strict=True):
+        r["precision"] = s.precision if s.has_coords else "none"
+    if fmt is Fmt.json:
+        print_json({"summary": summary, "sites": rows})
+        return
+    table = Table(title=f"catalog: {len(rows)} sites — OK")
+    for col in ("id", "name_zh", "lat", "lon", "confidence", "method"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        conf = r["coord_confidence"]
+        style = {"approx": "yellow", "none": "red"}.get(conf, "")
+        table.add_row(
+            r["id"],
+            r["name_zh"],
+            "" if r["lat"] is None else f"{r['lat']:.5f}",
+            "" if r["lon"] is None else f"{r['lon']:.5f}",
+            f"[{style}]{conf}[/]" if style else conf,
+            (r["coord_method"] or "")[:80],
         )
-        _print_region(region)
+    out.print(table)
+    out.print(
+        f"{len(summary['approximate'])} approximate points, "
+        f"{len(summary['without_coordinates'])} without coordinates; "
+        f"circuity factor {fit.factor:.3f} fitted on {fit.n} road distances "
+        f"(mean abs error {fit.mean_abs_error_km:.2f} km, {fit.mean_abs_pct_error:.1f} %)"
+    )
+    _print_region(region)
 
 
 def _print_region(region: dict) -> None:
@@ -422,30 +394,28 @@ def catalog_geocode(
     from kg.catalog import default_data_dir
     from kg.geocode import apply_candidates, geocode_sites, write_candidates
 
-    with user_errors():
-        if not key:
-            raise service.PlanError("an AMap Web Service key is needed: --key KEY or AMAP_KEY")
-        cat = service.load_context().catalog
-        if sites:
-            targets = cat.resolve_many([x.strip() for x in sites.split(",") if x.strip()])
-        else:
-            targets = [
-                s for s in cat.sites.values() if not s.has_coords or s.coord_confidence == "approx"
-            ]
-        try:
-            cands = geocode_sites(targets, key, max_km=max_km)
-        except OSError as exc:
-            raise service.PlanError(f"could not reach the map service: {exc}") from exc
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        write_candidates(out_file, cands)
-        accepted = sum(c.accepted for c in cands)
-        out.print(
-            f"{len(cands)} of {len(targets)} sites found, {accepted} plausible; "
-            f"review file: {out_file}"
-        )
-        if apply:
-            changed = apply_candidates(default_data_dir() / "sites.csv", cands)
-            out.print(f"updated {changed} rows of sites.csv (coord_confidence=medium)")
+    if not key:
+        raise service.PlanError("an AMap Web Service key is needed: --key KEY or AMAP_KEY")
+    cat = service.load_context().catalog
+    if sites:
+        targets = cat.resolve_many([x.strip() for x in sites.split(",") if x.strip()])
+    else:
+        targets = [
+            s for s in cat.sites.values() if not s.has_coords or s.coord_confidence == "approx"
+        ]
+    try:
+        cands = geocode_sites(targets, key, max_km=max_km)
+    except OSError as exc:
+        raise service.PlanError(f"could not reach the map service: {exc}") from exc
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    write_candidates(out_file, cands)
+    accepted = sum(c.accepted for c in cands)
+    out.print(
+        f"{len(cands)} of {len(targets)} sites found, {accepted} plausible; review file: {out_file}"
+    )
+    if apply:
+        changed = apply_candidates(default_data_dir() / "sites.csv", cands)
+        out.print(f"updated {changed} rows of sites.csv (coord_confidence=medium)")
 
 
 @app.command("fit-circuity")
@@ -457,27 +427,15 @@ def fit_circuity_cmd(
         from planner.cli_roads import fit_roads_cmd
 
         return fit_roads_cmd()
-    with user_errors():
-        ctx = service.load_context()
-        fit = ctx.circuity
-        names = {k: s.name_zh for k, s in ctx.catalog.sites.items()}
-        table = Table(title=f"circuity factor {fit.factor:.4f} (n = {fit.n})")
-        for col in ("a", "b", "road km", "great-circle km", "estimate km", "error %"):
-            table.add_column(col)
-        for a, b, road, gc, est in fit.residuals:
-            table.add_row(
-                names[a],
-                names[b],
-                f"{road:.2f}",
-                f"{gc:.2f}",
-                f"{est:.2f}",
-                f"{(est - road) / road * 100:+.1f}",
-            )
-        out.print(table)
-        out.print(
-            f"mean abs error {fit.mean_abs_error_km:.2f} km ({fit.mean_abs_pct_error:.1f} %), "
-            f"max {fit.max_abs_pct_error:.1f} %"
-        )
+    ctx = service.load_context()
+    fit = ctx.circuity
+    names = {k: s.name_zh for k, s in ctx.catalog.sites.items()}
+    table = circuity_table(f"circuity factor {fit.factor:.4f} (n = {fit.n})", fit.residuals, names)
+    out.print(table)
+    out.print(
+        f"mean abs error {fit.mean_abs_error_km:.2f} km ({fit.mean_abs_pct_error:.1f} %), "
+        f"max {fit.max_abs_pct_error:.1f} %"
+    )
 
 
 def main() -> None:

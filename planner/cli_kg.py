@@ -8,7 +8,6 @@ imports typer or rich. Domain errors become a short message and exit code 2.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from dataclasses import asdict, is_dataclass
 from enum import StrEnum
@@ -16,23 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from common.errors import UserError
-from planner.cli_boundary import BoundaryGroup
-from planner.cli_boundary import error_boundary as user_errors
+from planner.cli_common import err, new_app, out, print_json
 
-app = typer.Typer(
-    cls=BoundaryGroup,
-    help="The heritage knowledge graph: build (SHACL-validated), query, explain.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+app = new_app("The heritage knowledge graph: build (SHACL-validated), query, explain.")
 
 
 class Fmt(StrEnum):
@@ -71,7 +59,7 @@ def _plain(value: Any) -> Any:
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: Fmt, title: str = "") -> None:
     if fmt is Fmt.json:
-        sys.stdout.write(json.dumps(_plain(rows), ensure_ascii=False, indent=2) + "\n")
+        print_json(_plain(rows))
         return
     if fmt is Fmt.csv:
         w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
@@ -108,8 +96,7 @@ def build_cmd(
     """Build graph.ttl, graph.jsonld and shacl_report.txt (skipped when inputs are unchanged)."""
     from kg.build import run_build
 
-    with user_errors():
-        res = run_build(data_dir, out_dir, nlp_paths=[] if no_nlp else nlp, force=force)
+    res = run_build(data_dir, out_dir, nlp_paths=[] if no_nlp else nlp, force=force)
     state = "built" if res.rebuilt else "up to date (inputs unchanged)"
     out.print(f"{res.out_dir}: {state}; {res.triples} triples; SHACL conforms")
     tables = res.manifest.get("nlp_tables") or []
@@ -128,11 +115,10 @@ def validate_cmd(graph: Path | None = _GRAPH) -> None:
     from kg.store import DEFAULT_TTL
     from kg.validate import validate_graph
 
-    with user_errors():
-        path = graph or DEFAULT_TTL
-        if not path.exists():
-            raise FileNotFoundError(f"no graph at {path}; run `heritage kg build` first")
-        report = validate_graph(Graph().parse(path, format="turtle"))
+    path = graph or DEFAULT_TTL
+    if not path.exists():
+        raise FileNotFoundError(f"no graph at {path}; run `heritage kg build` first")
+    report = validate_graph(Graph().parse(path, format="turtle"))
     sys.stdout.write(report.text)
     raise typer.Exit(0 if report.conforms else 1)
 
@@ -153,14 +139,13 @@ def query_cmd(
     """Run a researcher's SPARQL file; parameters are bound, never pasted into the text."""
     from kg.queries import run_query_file
 
-    with user_errors():
-        bindings = {}
-        for b in bind or []:
-            name, sep, value = b.partition("=")
-            if not sep:
-                raise UserError(f"--bind needs NAME=VALUE, got {b!r}")
-            bindings[name.strip().lstrip("?")] = value
-        variables, rows = run_query_file(_open(graph, store), file, bindings)
+    bindings = {}
+    for b in bind or []:
+        name, sep, value = b.partition("=")
+        if not sep:
+            raise UserError(f"--bind needs NAME=VALUE, got {b!r}")
+        bindings[name.strip().lstrip("?")] = value
+    variables, rows = run_query_file(_open(graph, store), file, bindings)
     _emit(rows, variables, fmt, title=str(file))
 
 
@@ -179,8 +164,7 @@ def serve_cmd(
 
     from kg.endpoint import prepare
 
-    with user_errors():
-        ep = prepare(graph, host=host, port=port, cors=cors, timeout_s=timeout)
+    ep = prepare(graph, host=host, port=port, cors=cors, timeout_s=timeout)
     out.print(f"SPARQL endpoint (read-only): {ep.url}", markup=False, highlight=False)
     out.print(f"snapshot: {ep.snapshot}", markup=False, highlight=False)
     out.print("examples: docs/sparql.md · Ctrl-C stops the server", markup=False, highlight=False)
@@ -201,10 +185,9 @@ def sites_cmd(
     """Sites by theme and/or administrative area; with --theme, why each site is a member."""
     from kg.queries import sites_by, theme_reasons
 
-    with user_errors():
-        kg = _open(graph, store)
-        sites = sites_by(kg, theme=theme, area=area, kind=kind)
-        reasons = theme_reasons(kg, theme) if theme is not None else {}
+    kg = _open(graph, store)
+    sites = sites_by(kg, theme=theme, area=area, kind=kind)
+    reasons = theme_reasons(kg, theme) if theme is not None else {}
     rows = []
     for s in sites:
         row = {**asdict(s), "coords": "approx" if s.approximate else (s.coord_confidence or "none")}
@@ -236,8 +219,7 @@ def near_cmd(
     """Heritage, food, events and experience bases at or near a site."""
     from kg.queries import heritage_near
 
-    with user_errors():
-        res = heritage_near(_open(graph, store), site, radius_km=radius)
+    res = heritage_near(_open(graph, store), site, radius_km=radius)
     rows = [asdict(h) for h in res.items]
     rows += [
         {
@@ -268,15 +250,14 @@ def within_cmd(
     """Sites within R km of a site or a point, with how each distance is known."""
     from kg.queries import sites_within
 
-    with user_errors():
-        center: Any = site
-        parts = site.replace("，", ",").split(",")
-        if len(parts) == 2:
-            try:
-                center = (float(parts[0]), float(parts[1]))
-            except ValueError:
-                center = site
-        res = sites_within(_open(graph, store), center, radius)
+    center: Any = site
+    parts = site.replace("，", ",").split(",")
+    if len(parts) == 2:
+        try:
+            center = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            center = site
+    res = sites_within(_open(graph, store), center, radius)
     rows = [
         {
             "id": n.site.id,
@@ -303,10 +284,9 @@ def profile_cmd(
     """Facts, keywords, topics, sentiment, heritage and similar sites of one site."""
     from kg.queries import site_profile
 
-    with user_errors():
-        p = site_profile(_open(graph, store), site, include_similar=True)
+    p = site_profile(_open(graph, store), site, include_similar=True)
     if fmt is not Fmt.table:
-        sys.stdout.write(json.dumps(_plain(p), ensure_ascii=False, indent=2) + "\n")
+        print_json(_plain(p))
         return
 
     def say(text: str, style: str | None = None) -> None:
@@ -365,8 +345,7 @@ def similar_cmd(
     """Sites most similar to a site."""
     from kg.queries import similar_sites
 
-    with user_errors():
-        res = similar_sites(_open(graph, store), site, top_k=top)
+    res = similar_sites(_open(graph, store), site, top_k=top)
     _emit(_similar_rows(res), _SIM_COLS, fmt)
 
 
@@ -382,8 +361,7 @@ def gems_cmd(
     """Hidden gems: similar to a site but less popular (corpus mentions or designation level)."""
     from kg.queries import hidden_gems
 
-    with user_errors():
-        res = hidden_gems(_open(graph, store), site, top_k=top, min_score=min_score)
+    res = hidden_gems(_open(graph, store), site, top_k=top, min_score=min_score)
     _emit(_similar_rows(res), [*_SIM_COLS, "popularity_of_reference"], fmt)
 
 
@@ -400,11 +378,10 @@ def explain_cmd(
     """How two entities are connected: the most specific paths through the graph."""
     from kg.queries import explain_connection
 
-    with user_errors():
-        kg = _open(graph, store)
-        conns = explain_connection(kg, a, b, max_paths=paths, include_keywords=keywords)
+    kg = _open(graph, store)
+    conns = explain_connection(kg, a, b, max_paths=paths, include_keywords=keywords)
     if fmt is not Fmt.table:
-        sys.stdout.write(json.dumps(_plain(conns), ensure_ascii=False, indent=2) + "\n")
+        print_json(_plain(conns))
         return
     if not conns:
         out.print("not connected within 6 hops")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -31,16 +30,9 @@ from common import settings
 from common.artifacts import atomic_dir, atomic_path
 from nlp.config import NlpConfig, config_from_env
 from nlp.pipeline import Reporter, StageOutput
-from planner.cli_boundary import BoundaryGroup
+from planner.cli_common import err, new_app, out
 
-app = typer.Typer(
-    cls=BoundaryGroup,
-    help="Review-text pipeline: ingest, keywords, topics, sentiment …",
-    no_args_is_help=True,
-)
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+app = new_app("Review-text pipeline: ingest, keywords, topics, sentiment …")
 
 SAMPLE = settings.SAMPLE_CORPUS
 

@@ -32,6 +32,7 @@ Computers & OR 36(4).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -185,6 +186,39 @@ def _route_sets_priced(P: Prepared, r: int, K: np.ndarray) -> dict[int, tuple[fl
     return best
 
 
+def _combine(
+    g: np.ndarray, own: np.ndarray, blocks: Iterable[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One max-plus step over disjoint sets: for every union ``S | B`` of a set ``S`` reachable
+    in ``g`` and a block ``B`` (a bitmask) of one more route, the best ``g[S] + own[B]``, and
+    the block that reached it."""
+    new = np.full(len(g), -np.inf)
+    choice = np.zeros(len(g), dtype=np.int64)
+    have = np.nonzero(np.isfinite(g))[0]
+    for B in blocks:
+        sel = have[(have & B) == 0]
+        cand = g[sel] + own[B]
+        u = sel | B
+        better = cand > new[u] + 1e-9
+        new[u[better]] = cand[better]
+        choice[u[better]] = B
+    return new, choice
+
+
+def _unwind(
+    g: np.ndarray, choices: list[np.ndarray], stops_of: Callable[[int, int], list[int]]
+) -> list[list[int]]:
+    """The stops of every route of the best union in ``g``, last route first: each route's
+    block comes from its ``choices`` and ``stops_of(route, block)`` orders it."""
+    S = int(np.argmax(g))
+    stops: list[list[int]] = [[] for _ in choices]
+    for r in range(len(choices) - 1, -1, -1):
+        B = int(choices[r][S])
+        stops[r] = stops_of(r, B)
+        S ^= B
+    return stops
+
+
 def _solve_dp_priced(P: Prepared, K: np.ndarray) -> list[list[int]]:
     """:func:`solve_dp` with a travel limit or cost: per-route label sets, then the same
     max-plus combination over disjoint sets of ``score - travel_cost * travel``."""
@@ -210,26 +244,10 @@ def _solve_dp_priced(P: Prepared, K: np.ndarray) -> list[list[int]]:
             g = own
             choices.append(masks.copy())
             continue
-        new = np.full(full, -np.inf)
-        choice = np.zeros(full, dtype=np.int64)
-        have = np.nonzero(np.isfinite(g))[0]
-        for B in sets:
-            sel = have[(have & B) == 0]
-            cand = g[sel] + own[B]
-            u = sel | B
-            better = cand > new[u] + 1e-9
-            new[u[better]] = cand[better]
-            choice[u[better]] = B
-        g = new
+        g, choice = _combine(g, own, sets)
         choices.append(choice)
     assert g is not None
-    S = int(np.argmax(g))
-    stops: list[list[int]] = [[] for _ in range(R)]
-    for r in range(R - 1, -1, -1):
-        B = int(choices[r][S])
-        stops[r] = list(orders[r][B][1])
-        S ^= B
-    return stops
+    return _unwind(g, choices, lambda r, B: list(orders[r][B][1]))
 
 
 def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[list[int]]:
@@ -271,27 +289,10 @@ def solve_dp(P: Prepared, candidates: tuple[int, ...] | None = None) -> list[lis
             g = own
             choices.append(masks.copy())
             continue
-        new = np.full(full, -np.inf)
-        choice = np.zeros(full, dtype=np.int64)
-        have = np.nonzero(np.isfinite(g))[0]
-        for B in np.nonzero(feas)[0]:
-            sel = have[(have & B) == 0]
-            cand = g[sel] + own[B]
-            u = sel | B
-            better = cand > new[u] + 1e-9
-            new[u[better]] = cand[better]
-            choice[u[better]] = B
-        g = new
+        g, choice = _combine(g, own, np.nonzero(feas)[0])
         choices.append(choice)
     assert g is not None
-    S = int(np.argmax(g))
-    stops: list[list[int]] = [[] for _ in range(R)]
-    for r in range(R - 1, -1, -1):
-        B = int(choices[r][S])
-        f, parent = labels[r]
-        stops[r] = _order(P, r, K, f, parent, B)
-        S ^= B
-    return stops
+    return _unwind(g, choices, lambda r, B: _order(P, r, K, *labels[r], B))
 
 
 def _exact_scaling(P: Prepared, K: list[int]) -> bool:

@@ -15,7 +15,7 @@ from planner.trip.days import Timing, best_day, day_from_timing, fit_day, time_o
 from planner.trip.request import Solver, TripRequest
 from planner.trip.setup import Setup, build_setup, site_name
 from planner.trip.solve import lodging_towns, solve_trip
-from routing.orienteering import OPTWSolution
+from routing.orienteering import OPTWSolution, RouteDiagnosis
 
 __all__ = ["WARN_NOTES", "greedy_baseline", "plan_itinerary"]
 
@@ -38,6 +38,34 @@ _REPLAN_STEP_MIN = 30.0
 _ASSIGN_MAX = 50_000
 
 
+#: a day that cannot take the must-see, whatever the hours: the message names only the day
+_DAY_ONLY = {
+    "closed": "error.day_closed",
+    "too_late": "error.day_too_late",
+    "max_stops": "error.day_max_stops",
+}
+
+
+def _day_reason(rd: RouteDiagnosis, when: dict[str, Any]) -> Message:
+    """Why one day cannot take a must-see (``rd``: one day of a must-see's diagnosis);
+    the hours a day needs and has are shown for the window, the travel limit and the time."""
+    if rd.reason in _DAY_ONLY:
+        return msg(_DAY_ONLY[rd.reason], **when)
+    if rd.reason == "route_window":
+        needed, available = rd.empty_route_needed, rd.empty_route_available
+    elif rd.reason == "travel_limit":
+        needed, available = rd.needed, rd.available
+    else:
+        return msg(
+            "error.day_time_left",
+            **when,
+            available=max(rd.available, 0) / 60,
+            needed=rd.needed / 60,
+        )
+    key = "error.day_window" if rd.reason == "route_window" else "error.day_travel_limit"
+    return msg(key, **when, needed=needed / 60, available=available / 60)
+
+
 def explain_mandatory(s: Setup, ctx: Context, sol: OPTWSolution) -> Message:
     """Why the must-sees cannot all fit: per site, what each day lacks."""
     msgs = []
@@ -46,39 +74,7 @@ def explain_mandatory(s: Setup, ctx: Context, sol: OPTWSolution) -> Message:
         parts = []
         for rd in diag.routes:
             when = {"day": rd.route + 1, "date": s.dates[rd.route].isoformat()}
-            if rd.reason == "closed":
-                parts.append(msg("error.day_closed", **when))
-            elif rd.reason == "too_late":
-                parts.append(msg("error.day_too_late", **when))
-            elif rd.reason == "route_window":
-                parts.append(
-                    msg(
-                        "error.day_window",
-                        **when,
-                        needed=rd.empty_route_needed / 60,
-                        available=rd.empty_route_available / 60,
-                    )
-                )
-            elif rd.reason == "max_stops":
-                parts.append(msg("error.day_max_stops", **when))
-            elif rd.reason == "travel_limit":
-                parts.append(
-                    msg(
-                        "error.day_travel_limit",
-                        **when,
-                        needed=rd.needed / 60,
-                        available=rd.available / 60,
-                    )
-                )
-            else:
-                parts.append(
-                    msg(
-                        "error.day_time_left",
-                        **when,
-                        available=max(rd.available, 0) / 60,
-                        needed=rd.needed / 60,
-                    )
-                )
+            parts.append(_day_reason(rd, when))
         msgs.append(
             msg("error.must_site", site=site_name(site), hours=diag.service / 60, days=parts)
         )
