@@ -421,3 +421,32 @@ def test_cli_driving_limit_and_earliest_start() -> None:
         assert day["leave"][11:16] >= "10:00"
     table = CliRunner().invoke(app, ["itinerary", "--days", "1", "--date", "2026-12-05"])
     assert table.exit_code == 0 and "h travel" in table.stdout and "objective:" in table.stdout
+
+
+def test_a_transfer_day_must_also_hold_lunch() -> None:
+    """Regression: a night sequence whose transfer fits the day window but not with the lunch
+    break every day reserves was kept, and the solver then raised "even going straight …
+    misses its window". Such a sequence is now rejected before solving."""
+    from planner.trip.solve import day_route_close, lodging_towns, night_sequences, optw_problem
+    from routing.orienteering import solve_optw
+
+    req = TripRequest(theme="stone-carving", days=2, start="大足城区", date=SAT)
+    s = build_setup(req, load_context(), None)
+    assert s.lunch > 0
+    far = max((t for t in lodging_towns(s) if t != s.start), key=lambda t: s.travel[s.start, t])
+    hop = float(s.travel[s.start, far])
+    # a day just longer than the transfer, shorter than the transfer plus lunch
+    short = dataclasses.replace(s, day_close=s.day_open + hop + s.lunch / 2, max_drive=24 * 60.0)
+    assert short.day_open + hop <= short.day_close  # the old filter's bound: it would pass
+    assert short.day_open + hop > day_route_close(short)
+    seqs = night_sequences(short)
+    for nights in seqs:
+        starts = (short.start, *nights[:-1])
+        assert all(
+            short.day_open + short.travel[a, b] <= day_route_close(short)
+            for a, b in zip(starts, nights, strict=True)
+        )
+        solve_optw(optw_problem(short, nights), method="greedy", seed=0)  # no RoutingError
+    # without a lunch break the same transfer fits the day
+    free = dataclasses.replace(short, lunch=0.0)
+    assert any(far in nights for nights in night_sequences(free))

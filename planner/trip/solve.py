@@ -11,7 +11,7 @@ full.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -21,7 +21,14 @@ from planner.trip.request import Effort, Lodging
 from planner.trip.setup import Setup
 from routing.orienteering import OPTWProblem, OPTWSolution, solve_optw
 
-__all__ = ["EFFORT", "SCREEN_KEEP", "night_sequences", "optw_problem", "solve_trip"]
+__all__ = [
+    "EFFORT",
+    "SCREEN_KEEP",
+    "day_route_close",
+    "night_sequences",
+    "optw_problem",
+    "solve_trip",
+]
 
 SCREEN_KEEP = 3
 #: at most this many lodging towns besides the start and end, and at most
@@ -34,6 +41,12 @@ EFFORT: dict[Effort, tuple[int | None, int | None]] = {
     Effort.normal: (40, 20),
     Effort.thorough: (None, None),
 }
+
+
+def day_route_close(s: Setup) -> float:
+    """The latest arrival at the night's lodging the solver allows: the day's end less the
+    lunch break it reserves in every day (a day that is only a transfer holds lunch too)."""
+    return float(s.day_close - s.lunch)
 
 
 def optw_problem(
@@ -51,7 +64,7 @@ def optw_problem(
         is_open = s.close >= s.open
         cls = np.where(is_open & (s.close > lo), s.close - s.lunch, s.close)
         opn = np.where(is_open & (s.open >= hi), s.open - s.lunch, s.open)
-    close = np.full(len(nights), s.day_close - s.lunch)
+    close = np.full(len(nights), day_route_close(s))
     for r, extra in (reserve or {}).items():
         close[r] = max(close[r] - extra, s.day_open + s.travel[route_start[r], nights[r]])
     return OPTWProblem(
@@ -79,15 +92,19 @@ def night_sequences(s: Setup) -> list[tuple[int, ...]]:
     days = s.req.days
     last = s.end if s.end is not None else s.start  # a trip returns to its start unless told
     if s.req.lodging == Lodging.fixed or days == 1:
-        return [tuple([s.start] * (days - 1) + [last])]
-    near = lodging_towns(s)
+        combos: Iterable[tuple[int, ...]] = [tuple([s.start] * (days - 1))]
+    else:
+        combos = itertools.product(lodging_towns(s), repeat=days - 1)
+    route_close = day_route_close(s)
     seqs = []
-    for combo in itertools.product(near, repeat=days - 1):
+    for combo in combos:
         seq = (*combo, last)
         starts = (s.start, *combo)
-        # a day's direct transfer must fit the driving limit and the day
+        # a day's direct transfer must fit the driving limit and the day with its lunch
+        # break (the same route window the solver gets): otherwise the sequence is rejected
+        # here rather than failing in the solver
         if all(
-            s.travel[a, b] <= s.max_drive and s.travel[a, b] <= s.day_close - s.day_open
+            s.travel[a, b] <= s.max_drive and s.day_open + s.travel[a, b] <= route_close
             for a, b in zip(starts, seq, strict=True)
         ):
             seqs.append(seq)
