@@ -5,7 +5,10 @@ and other purchases. The sentences are written for these tests (no review text i
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,7 +82,7 @@ def _key(r: dict[str, str]) -> tuple[str, str, int]:
 def test_label_sets_are_disjoint_and_well_formed() -> None:
     label = re.compile(r"^(D=\d+(\.\d+)?|C[+-]|R[+-]|[AB]:[a-z]+|W|T|S|TRIP)$")
     seen: dict[tuple[str, str, int], str] = {}
-    assert len(SETS) >= 3
+    assert len(SETS) >= 4
     for path in SETS:
         with open(path, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))
@@ -89,3 +92,50 @@ def test_label_sets_are_disjoint_and_well_formed() -> None:
             assert all(label.match(x) for x in r["labels"].split()), (path.name, r)
             assert _key(r) not in seen, f"{path.name} repeats a clause of {seen.get(_key(r))}"
             seen[_key(r)] = path.name
+
+
+def _benchmark():
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # its _report helper
+    spec = importlib.util.spec_from_file_location(
+        "practicalities_benchmark", PROJECT_ROOT / "benchmarks" / "practicalities.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rated_corpus(path: Path) -> None:
+    good = [
+        "石刻很精美，讲解也很好，值得一去",
+        "风景优美，非常满意，下次还来",
+        "造像壮观，很震撼，推荐",
+    ]
+    bad = [
+        "太失望了，又脏又乱，不推荐",
+        "服务很差，排队很久，不值这个价",
+        "门票贵，没什么看的，后悔",
+    ]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["source_repo", "spot", "text", "rating", "date"])
+        for i in range(24):
+            spot = "B01" if i % 2 else "B02"
+            text, stars = (good[i % 3], 5) if i % 4 < 2 else (bad[i % 3], 1)
+            w.writerow(["t", spot, f"{text}（第{i}次）", stars, f"2020-01-{i % 28 + 1:02d}"])
+        w.writerow(["t", "B03", "只有一条没有评分的评论，写得很长很长", "", "2020-02-01"])
+
+
+def test_rating_census_and_per_spot_auc(tmp_path: Path) -> None:
+    bench = _benchmark()
+    corpus = tmp_path / "rated.csv"
+    _rated_corpus(corpus)
+    n, rated, per = bench.rating_census(corpus)
+    assert (n, rated) == (25, 24) and per["B03"]["rows"] == 1 and not per["B03"]["pos"]
+    assert per["B01"]["pos"] == 6 and per["B01"]["neg"] == 6
+    table = {
+        spot: (pos, neg, auc) for spot, pos, neg, auc in bench.spot_auc(corpus, tmp_path / "a")
+    }
+    assert set(table) == {"B01", "B02"}  # the unrated spot has no row
+    for pos, neg, auc in table.values():
+        assert pos == neg == 6 and auc is not None and auc > 0.5  # praise vs complaints
