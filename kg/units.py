@@ -179,7 +179,7 @@ class WorldHeritageComponent:
 
 
 def _csv_rows(path: Path, required: tuple[str, ...], problems: list[str]):
-    from kg.catalog import _read_csv
+    from kg.catalog.loading import _read_csv
 
     return _read_csv(path, required, problems)
 
@@ -194,7 +194,7 @@ def _int(value: str, where: str, col: str, problems: list[str]) -> int | None:
 
 def load_county_centres(path: Path, problems: list[str] | None = None) -> dict[str, CountyCentre]:
     """``county_centres.csv`` keyed by 6-digit adcode (raises nothing; appends to problems)."""
-    from kg.catalog import _rel
+    from kg.catalog.loading import _rel
 
     problems = [] if problems is None else problems
     rows = _csv_rows(path, ("adcode", "level", "province", "county", "lat", "lon"), problems)
@@ -252,7 +252,7 @@ def load_units(
     problems: list[str],
 ) -> list[NationalUnit]:
     """Validate ``national_units.csv`` against the sites and the division table."""
-    from kg.catalog import _rel
+    from kg.catalog.loading import _rel
 
     rows = _csv_rows(path, _REQUIRED_UNIT, problems)
     if rows is None:
@@ -316,7 +316,7 @@ def load_units(
 
 def load_unit_counts(path: Path, problems: list[str]) -> list[UnitCount]:
     """``unit_counts.csv``: ``province,batch,count,source`` (empty batch = all batches)."""
-    from kg.catalog import _rel
+    from kg.catalog.loading import _rel
 
     rows = _csv_rows(path, ("province", "batch", "count", "source"), problems)
     out = []
@@ -336,7 +336,7 @@ def load_world_heritage(
     path: Path, sites: Mapping[str, Site], problems: list[str]
 ) -> list[WorldHeritageComponent]:
     """``world_heritage.csv``; every component links to a known site or leaves site_id empty."""
-    from kg.catalog import _rel
+    from kg.catalog.loading import _rel
 
     cols = ("ref", "property_zh", "year", "kind", "component_zh", "site_id", "source")
     rows = _csv_rows(path, cols, problems)

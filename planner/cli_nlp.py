@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -161,6 +161,25 @@ def _print_sentiment(results: dict) -> None:
 def _inputs(inputs: list[Path] | None, more: list[Path] | None = None) -> list[Path]:
     given = [*(inputs or []), *(more or [])]
     return given or [SAMPLE]
+
+
+def _segmented(
+    inputs: list[Path],
+    cfg: Any,
+    *,
+    source: str | None,
+    place_from: str,
+    place_map: Path | None,
+    rep: Any,
+) -> tuple[Any, Any, Any]:
+    """The corpus, user-dictionary and segmentation stages that every table command needs."""
+    from nlp import pipeline as p
+
+    c = p.stage_corpus(
+        inputs, cfg, source=source, place_from=place_from, place_map=place_map, rep=rep
+    )
+    u = p.stage_userdict(cfg, rep=rep)
+    return c, u, p.stage_segment(c, u, cfg, rep=rep)
 
 
 def _print_corpus_notes(results: dict) -> None:
@@ -340,7 +359,7 @@ def keywords(
 
     cfg = _cfg(artifacts, None, None)
     with _session() as rep:
-        c = p.stage_corpus(
+        c, u, t = _segmented(
             _inputs(inputs, more),
             cfg,
             source=source,
@@ -348,8 +367,6 @@ def keywords(
             place_map=place_map,
             rep=rep,
         )
-        u = p.stage_userdict(cfg, rep=rep)
-        t = p.stage_segment(c, u, cfg, rep=rep)
         k = p.stage_keywords(c, t, u, cfg, group_by=(group_by,), rep=rep)
     kw = pd.read_csv(k.path / f"keywords_{group_by}.csv", dtype={"group": str})
     for g, rows in kw.groupby("group", sort=True):
@@ -387,7 +404,7 @@ def topics(
     cfg = _cfg(artifacts, seed, None)
     ks = _ks(sweep)
     with _session() as rep:
-        c = p.stage_corpus(
+        c, u, t = _segmented(
             _inputs(inputs, more),
             cfg,
             source=source,
@@ -395,8 +412,6 @@ def topics(
             place_map=place_map,
             rep=rep,
         )
-        u = p.stage_userdict(cfg, rep=rep)
-        t = p.stage_segment(c, u, cfg, rep=rep)
         tp = p.stage_topics(c, t, u, cfg, ks=ks, passes=passes, rep=rep)
     coh = pd.read_csv(tp.path / "coherence.csv")
     table = Table("group", "k", "c_v", "u_mass", "c_npmi", "chosen", title="coherence")
@@ -450,7 +465,7 @@ def sentiment(
 
     cfg = _cfg(artifacts, None, workers, sentiment_model)
     with _session() as rep:
-        c = p.stage_corpus(
+        c, u, t = _segmented(
             _inputs(inputs, more),
             cfg,
             source=source,
@@ -458,8 +473,6 @@ def sentiment(
             place_map=place_map,
             rep=rep,
         )
-        u = p.stage_userdict(cfg, rep=rep)
-        t = p.stage_segment(c, u, cfg, rep=rep)
         s = p.stage_sentiment(c, t, u, cfg, rep=rep)
     out.print_json(json.dumps(s.results.get("calibration", {})))
     _print_sentiment(s.results)

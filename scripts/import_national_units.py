@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from pypinyin import lazy_pinyin, load_single_dict  # noqa: E402
 
 from common.geo import gcj02_to_wgs84  # noqa: E402
-from kg.catalog import SITE_COLUMNS, Catalog, CatalogError, _load_sites  # noqa: E402
+from kg.catalog import SITE_COLUMNS, Catalog, CatalogError  # noqa: E402
+from kg.catalog.loading import _load_sites  # noqa: E402
 from kg.names import normalize  # noqa: E402
 from kg.units import (  # noqa: E402
     BATCH_YEARS,

@@ -201,7 +201,7 @@ def test_huge_and_numerous_names_in_the_url_cost_no_fuzzy_matching(
         calls.append(len(query))
         return real(query, *args, **kwargs)
 
-    monkeypatch.setattr("kg.catalog.rank_candidates", counting)
+    monkeypatch.setattr("kg.catalog.model.rank_candidates", counting)
     # 20 names × 5,000 characters: longer than any link the app makes, ignored as a whole
     at = _app({"must": ",".join(f"{k}{'x' * 5000}" for k in range(20))})
     assert not at.exception and not at.error

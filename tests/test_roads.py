@@ -63,8 +63,17 @@ def report_sites(tmp_path_factory: pytest.TempPathFactory):
         w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    # The planner's themes come from the graph: build one from this catalog too, so that a
+    # graph another test built from the full catalog (artifacts/kg) is never mixed in.
+    from kg.build import run_build
+    from kg.store import open_graph
+
+    graph_dir = tmp_path_factory.mktemp("kg")
+    run_build(data_dir=cat, out_dir=graph_dir)
+    kgraph = open_graph(graph_dir / "graph.ttl", store="memory", build_if_missing=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HERITAGE_DATA_DIR", str(data))
+        mp.setattr("planner.themes._graph", lambda: kgraph)
         load_context.cache_clear()
         yield
     load_context.cache_clear()
