@@ -170,22 +170,3 @@ def test_towns_file_adds_lodging_towns(tmp_path: Path) -> None:
     (d / "towns.csv").write_text(header + "\n" + ",".join(bad[c] for c in cols) + "\n", "utf-8")
     with pytest.raises(CatalogError, match="holds towns only"):
         load_catalog(d)
-
-
-@pytest.mark.parametrize(("theme", "days"), [("stone-carving", 5), ("three-kingdoms", 3)])
-def test_region_trips_from_chengdu_sleep_in_towns(theme: str, days: int) -> None:
-    import datetime as dt
-
-    from planner.itinerary import TripRequest, plan_itinerary
-
-    ctx = load_context()
-    it = plan_itinerary(
-        TripRequest(theme=theme, days=days, start="成都市区", date=dt.date(2026, 12, 5)), ctx=ctx
-    )
-    assert len(it.days) == days
-    nights = it.params["nights"]
-    assert len(nights) == days and nights[-1] == ctx.catalog.resolve("成都市区").id
-    assert all(ctx.catalog.sites[n].kind == "town" for n in nights)
-    stops = [s.site_id for d in it.days for s in d.stops]
-    assert stops and len(stops) == len(set(stops))
-    assert all(ctx.catalog.sites[s].kind != "town" for s in stops)
