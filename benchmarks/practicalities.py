@@ -100,18 +100,20 @@ HISTORY = (
 #: were not changed after that)
 HELD_OUT_NOTES = (
     "Held-out errors of the fourth round, read after the single scoring (the rules were not "
-    "changed after it): *reservation* (20 labelled, so each clause moves recall by 0.05) — "
-    "prices stated with an advance booking without a price word the rules know "
-    "(提前一天预订才108, 订票43元; 只有提前预订才能享受优惠), accounts the narrative marks "
-    "miss (明明前一天预约成功, a clause whose context shows an account), a conditional 要是, "
-    "advice whose object is lodging only in the previous clause; missed: rules told as "
-    "complaints or reported speech (熊猫馆还微信预约, 总是叫我先电话预约), 网上预约了就行, "
-    "没预约也能看, a booking note in brackets with a discount. *crowding* — reduplicated or "
-    "result queues (排队排队, 排队排怕了, 排队都排晕, 造成排队), quiet said through waits "
-    "(等待时间并不长, 不用长时间排队, 不用怎么排队) or hedged negation (游客不算多, 没什么游客), "
-    "没有人挤人 read as crowded, and a queue-free clause whose context is ticketing. "
-    "*duration* meets the targets."
+    "changed after it; the examples are written here, not quoted): *reservation* (20 "
+    "labelled, so each clause moves recall by 0.05) — a price stated after an advance booking "
+    "with no price word the rules know (like 提前两天订才九十元) or a discount condition (只有…"
+    "才能享受优惠), accounts that the narrative marks miss (a result such as …预约成功, or a "
+    "bare clause whose context shows an account), a conditional 要是, advice whose object "
+    "(lodging) is named only in the previous clause; missed: rules told as a complaint or in "
+    "reported speech (…还得微信预约, 工作人员叫我先电话预约), sufficiency (网上预约了就行), "
+    "'it can be seen without booking' (没预约也能看) and a bracketed booking note with a "
+    "discount. *crowding* — reduplicated or resultative queues (排队排队, 排队排怕了, 造成排队) "
+    "missed, quiet said through short waits (等待时间不长, 不用怎么排队) or hedged negation "
+    "(游客不算多, 没什么游客) missed, a negated 人挤人 read as crowded, and queue-free clauses "
+    "whose context is ticketing. *duration* meets the targets."
 )
+
 BEGIN, END = "<!-- practicalities:begin -->", "<!-- practicalities:end -->"
 KINDS = ("duration", "crowding", "reservation", "best_time", "avoid_time")
 TARGETS = {"duration": 0.90, "crowding": 0.90, "reservation": 0.90}
