@@ -170,3 +170,36 @@ def test_towns_file_adds_lodging_towns(tmp_path: Path) -> None:
     (d / "towns.csv").write_text(header + "\n" + ",".join(bad[c] for c in cols) + "\n", "utf-8")
     with pytest.raises(CatalogError, match="holds towns only"):
         load_catalog(d)
+
+
+def test_leg_table_computes_table_chains_over_the_table_sites_only() -> None:
+    """The leg table of a region-scale request equals the one from the ``auto`` matrix over
+    every site (the old, slower computation): same km, sources and via chains."""
+    from planner import providers
+    from planner.service import distance_matrix
+
+    ctx = load_context()
+    towns = [s.id for s in ctx.catalog.sites.values() if s.kind == "town" and s.has_coords]
+    table_sites = [s for s in ctx.graph.nodes if s in ctx.catalog.sites][:25]
+    others = [
+        s.id
+        for s in ctx.catalog.sites.values()
+        if s.kind != "town" and s.has_coords and s.id not in ctx.graph
+    ][:25]
+    ids = [*towns[:10], *table_sites, *others]
+    assert len(table_sites) >= 10 and len(others) >= 10
+    table = providers.leg_table(ctx, ids, transport={"speed_kmh": 45, "overhead_min": 5})
+    full = distance_matrix(ctx, ids, "auto")
+    direct = providers._direct_table(ctx)
+    chains = 0
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids):
+            if i == j:
+                continue
+            km, _, src, via = providers._best(
+                ctx, a, b, full.leg(i, j), direct, ctx.circuity.factor
+            )
+            assert table.km[i, j] == pytest.approx(km), (a, b)
+            assert table.sources[i][j] == src and table.via.get((i, j), ()) == tuple(via)
+            chains += bool(via)
+    assert chains > 0  # some pairs do go through the table's chains
