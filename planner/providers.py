@@ -11,7 +11,9 @@
 
 Minutes: the user's figure; else for a road figure by car the engine's drive time plus the
 per-leg overhead of ``planning.yaml`` (parking, the walk to the gate); for every other case and
-mode the km ÷ the mode's planning speed + the overhead. Every leg keeps its source.
+mode the km at the mode's planning speed (:func:`drive_minutes`: a mode may set a faster speed
+for the km of a leg beyond its first ``long_leg_km`` — intercity expressways) + the overhead.
+Every leg keeps its source.
 """
 
 from __future__ import annotations
@@ -69,6 +71,18 @@ class LegTable:
         return counts
 
 
+def drive_minutes(km: float, transport: Mapping[str, Any]) -> float:
+    """Planning minutes of ``km`` by a mode (``planning.yaml``'s entry; no per-leg overhead):
+    ``speed_kmh`` for the first ``long_leg_km`` of a leg, ``long_leg_speed_kmh`` beyond
+    (intercity drives on expressways), or ``speed_kmh`` throughout when the mode sets no
+    long-leg speed."""
+    speed = float(transport["speed_kmh"])
+    long_km, long_speed = transport.get("long_leg_km"), transport.get("long_leg_speed_kmh")
+    if long_km is None or long_speed is None or km <= float(long_km):
+        return km / speed * 60.0
+    return float(long_km) / speed * 60.0 + (km - float(long_km)) / float(long_speed) * 60.0
+
+
 def _colocated(ctx: Context, a: str, b: str) -> bool:
     pa, pb = ctx.coords.get(a), ctx.coords.get(b)
     if pa is None or pb is None:
@@ -105,11 +119,11 @@ def leg_table(
 ) -> LegTable:
     """km, minutes and source for every ordered pair of ``ids`` (see the module docstring).
 
-    ``transport`` is the mode's ``planning.yaml`` entry (``speed_kmh``, ``overhead_min``).
+    ``transport`` is the mode's ``planning.yaml`` entry (``speed_kmh``, ``overhead_min``, and
+    optionally ``long_leg_km`` + ``long_leg_speed_kmh``).
     """
     ids = list(ids)
     n = len(ids)
-    speed = float(transport["speed_kmh"])
     overhead = float(transport["overhead_min"])
     table_leg = _table_legs(ctx, ids)  # the table's chains where they can matter
     direct = _direct_table(ctx)
@@ -132,7 +146,7 @@ def leg_table(
                     k, src, chain = got[0], roads.source, ()
                     m = got[1] + overhead if mode == "car" else math.nan
             if math.isnan(m):
-                m = k / speed * 60.0 + overhead
+                m = drive_minutes(k, transport) + overhead
             user = user_rows.get((a, b))
             if user is not None:
                 m, src, chain = user.minutes, USER, ()

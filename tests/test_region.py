@@ -203,3 +203,23 @@ def test_leg_table_computes_table_chains_over_the_table_sites_only() -> None:
             assert table.sources[i][j] == src and table.via.get((i, j), ()) == tuple(via)
             chains += bool(via)
     assert chains > 0  # some pairs do go through the table's chains
+
+
+def test_long_legs_are_planned_at_the_expressway_speed_beyond_their_first_km() -> None:
+    from planner.providers import drive_minutes, leg_table
+    from planner.themes import load_planning
+
+    car = {"speed_kmh": 45, "overhead_min": 5, "long_leg_km": 50, "long_leg_speed_kmh": 80}
+    assert drive_minutes(30, car) == pytest.approx(40.0)
+    assert drive_minutes(50, car) == pytest.approx(50 / 45 * 60)
+    assert drive_minutes(210, car) == pytest.approx(50 / 45 * 60 + 160 / 80 * 60)
+    assert drive_minutes(210, {"speed_kmh": 45}) == pytest.approx(280.0)  # no long-leg speed
+    planning = load_planning()["transport"]
+    assert "long_leg_speed_kmh" in planning["car"] and "long_leg_speed_kmh" not in planning["bus"]
+    ctx = load_context()
+    ids = [ctx.catalog.resolve("成都市区").id, "dazu_town"]
+    table = leg_table(ctx, ids, transport=planning["car"])
+    assert table.km[0, 1] > 200 and table.sources[0][1] == "estimate"
+    want = drive_minutes(table.km[0, 1], planning["car"]) + planning["car"]["overhead_min"]
+    assert table.minutes[0, 1] == pytest.approx(want)
+    assert table.minutes[0, 1] < table.km[0, 1] / planning["car"]["speed_kmh"] * 60
