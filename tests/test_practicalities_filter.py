@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -108,3 +109,56 @@ def test_a_named_filter_file_must_exist_and_be_well_formed(tmp_path: Path) -> No
     np.savez(tmp_path / "narrow.npz", **arrays)
     with pytest.raises(LexiconError, match="out of range"):
         LearnedFilter(tmp_path / "narrow.npz")
+
+
+def _trainer():
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # its _report and practicalities
+    spec = importlib.util.spec_from_file_location(
+        "practicalities_filter_benchmark", PROJECT_ROOT / "benchmarks" / "practicalities_filter.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_threshold_is_the_lowest_that_reaches_the_precision() -> None:
+    t = _trainer()
+    p = np.array([0.1, 0.3, 0.6, 0.9])
+    assert t.choose_threshold(p, np.array([0, 1, 1, 1])) == pytest.approx(0.125)
+    assert t.choose_threshold(p, np.array([1, 1, 1, 1])) == pytest.approx(0.05)
+    assert t.choose_threshold(p, np.array([0, 0, 0, 0])) >= 0.05  # none reaches it
+
+
+def test_a_trained_filter_loads_and_rejects_what_it_learnt_to_reject(tmp_path: Path) -> None:
+    t = _trainer()
+    miner = PracticalityMiner(LEXICON, learned_filter=False)
+    good = ["周末人特别多", "排队的人特别多", "游客很少很清静", "寺里很安静"] * 6
+    bad = ["火锅店里人很多", "地铁上人很多"] * 6
+    data = []
+    for i, text in enumerate(good + bad):
+        found = miner.clause_findings(text)
+        value = next(f.value for f in found if f.kind == "crowding")
+        gold: dict[str, set[Any]] = {k: set() for k in FILTERED_KINDS}
+        gold["crowding"] = {value} if text in good else set()  # crowds on a metro are wrong
+        data.append(t.Clause(f"g{i}", "x", gold, [(found, miner.filter_tokens(text, found))]))
+    # lengths and reservations, mostly right (the models need both classes)
+    extra: list[tuple[str, str, set[Any]]] = [
+        ("我们逛了两个小时", "duration", {2.0}),
+        ("需要提前预约", "reservation", {"required"}),
+    ]
+    for i, (text, kind, gold_v) in enumerate(extra * 6):
+        found = miner.clause_findings(text)
+        gold = {k: set() for k in FILTERED_KINDS}
+        gold[kind] = gold_v if i < 10 else set()
+        data.append(t.Clause(f"e{i}", "x", gold, [(found, miner.filter_tokens(text, found))]))
+    out = tmp_path / FILTER_FILE
+    info = t.train(data, 10.0, out)
+    assert info["crowding"]["examples"] == len(good) + len(bad)
+    trained = PracticalityMiner(LEXICON, learned_filter=out)
+    assert ("crowding", "crowded") in _pairs(trained, "排队的人特别多")
+    assert ("crowding", "crowded") not in _pairs(trained, "地铁上人很多")
