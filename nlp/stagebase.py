@@ -110,11 +110,11 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("_file_summary", "_write_rejects_summary"),
     ),
     "userdict": (("lexicon", "textnorm"), ()),
-    "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
+    "segment": (("segment", "lexicon", "places", "parallel", "engine", "textnorm"), ()),
     "keywords": (("keywords", "segment"), ()),
     "topics": (("topics", "segment"), ("_write_doc_topics", "_sweep")),
     "sentiment": (
-        ("sentiment", "segment", "parallel"),
+        ("sentiment", "segment", "parallel", "engine"),
         (
             "_sentiment_chunk",
             "_sentiment_pass",
@@ -126,7 +126,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "_write_destination_sentiment",
         ),
     ),
-    "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),
+    "practicalities": (
+        ("practicalities", "sentiment", "places", "segment", "engine"),
+        ("_practicalities_chunk",),
+    ),
     "similarity": (("similarity",), ()),
     "network": (("network", "segment"), ()),
     "wordclouds": (("network", "fonts"), ()),
