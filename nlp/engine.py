@@ -33,6 +33,7 @@ from typing import Any
 from nlp.config import NlpConfig
 from nlp.errors import ConfigError
 from nlp.parallel import ordered_map
+from nlp.partitions import active_store
 
 __all__ = [
     "ENGINES",
@@ -77,8 +78,23 @@ class Engine:
     ) -> Iterator[R]:
         """Yield ``func(state, chunk)`` for each chunk, in order, ``window`` chunks in flight.
 
-        ``func`` must be a module-level function and ``state`` picklable.
+        ``func`` must be a module-level function and ``state`` picklable. Inside a stage build
+        each result is also kept as a partition (:mod:`nlp.partitions`), and a rerun of a
+        killed build takes the completed ones instead of computing them again.
         """
+        store = active_store()
+        if store is None:
+            return self._map(func, state, chunks, window=window)
+        return store.map(lambda todo: self._map(func, state, todo, window=window), func, chunks)
+
+    def _map[T, R](
+        self,
+        func: Callable[[Any, T], R],
+        state: Any,
+        chunks: Iterable[T],
+        *,
+        window: int | None = None,
+    ) -> Iterator[R]:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -103,7 +119,7 @@ class LocalEngine(Engine):
     def __init__(self, workers: int = 1) -> None:
         self.workers = max(1, int(workers))
 
-    def map[T, R](
+    def _map[T, R](
         self,
         func: Callable[[Any, T], R],
         state: Any,
@@ -234,7 +250,7 @@ class DaskEngine(Engine):
         """Workers the scheduler knows now."""
         return len(self.client.scheduler_info().get("workers", {}))
 
-    def map[T, R](
+    def _map[T, R](
         self,
         func: Callable[[Any, T], R],
         state: Any,

@@ -20,11 +20,15 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from common import settings
 from common.artifacts import atomic_dir, atomic_path
@@ -98,6 +102,14 @@ SchedulerOpt = Annotated[
 ]
 
 
+class DocsRateColumn(ProgressColumn):
+    """Documents per second of a stage (rich's speed estimate over the last 30 s)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} docs/s", style="progress.data.speed")
+
+
 class RichReporter(Reporter):
     """Progress bars per stage and one line per finished stage."""
 
@@ -133,7 +145,10 @@ def _session() -> Iterator[RichReporter]:
         TextColumn("{task.description:<16}"),
         BarColumn(),
         MofNCompleteColumn(),
+        DocsRateColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=err,
     )
     with progress:  # errors: planner.cli_boundary (this app's group class)

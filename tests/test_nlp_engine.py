@@ -68,6 +68,8 @@ def _normalised_json(path: Path, root: Path) -> Any:
         data.pop("created_utc", None)  # manifests: when it was built
         data.pop("corpus_id", None)  # corpus.json: a random id per ingest, by design
         data.pop("engine", None)  # run_report.json: what ran it (checked separately)
+        for stage in data.get("stages", {}).values():
+            stage.pop("state", None)  # run_report.json: built now or reused from a killed run
     return data
 
 
