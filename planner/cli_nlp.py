@@ -107,7 +107,11 @@ class DocsRateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.0f} docs/s", style="progress.data.speed")
+        if speed is None and task.finished and task.finished_time:
+            speed = task.completed / task.finished_time  # too short for rich's estimate
+        if speed is None or not task.total or task.total <= 1:  # no document count
+            return Text("")
+        return Text(f"{speed:,.0f} docs/s", style="progress.data.speed")
 
 
 class RichReporter(Reporter):
