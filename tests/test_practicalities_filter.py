@@ -115,14 +115,18 @@ def _trainer():
     import importlib.util
     import sys
 
-    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # its _report and practicalities
-    spec = importlib.util.spec_from_file_location(
-        "practicalities_filter_benchmark", PROJECT_ROOT / "benchmarks" / "practicalities_filter.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    saved = list(sys.path)  # the module puts benchmarks/ first; leave no trace (benchmarks/nlp.py)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "practicalities_filter_benchmark",
+            PROJECT_ROOT / "benchmarks" / "practicalities_filter.py",
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
     return module
 
 
