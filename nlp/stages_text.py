@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from common import settings
 from nlp.config import NlpConfig
+from nlp.engine import engine_for
 from nlp.errors import ThinDataError
 from nlp.ingest import (
     IngestOptions,
@@ -217,16 +218,18 @@ def stage_segment(
         seg = load_segmenter(userdict.path, cfg, backend=backend)
         matcher = PlaceMatcher(load_entries(userdict.path))
         rep.start("segment", corpus_size(corpus.path))
-        n = segment_corpus(
-            iter_corpus(
-                corpus.path, columns=["doc_id", "text", "place"], batch_docs=cfg.chunk_docs
-            ),
-            tmp / "tokens.parquet",
-            seg,
-            matcher=matcher,
-            workers=cfg.workers,
-            progress=lambda k: rep.advance("segment", k),
-        )
+        with engine_for(cfg) as engine:
+            n = segment_corpus(
+                iter_corpus(
+                    corpus.path, columns=["doc_id", "text", "place"], batch_docs=cfg.chunk_docs
+                ),
+                tmp / "tokens.parquet",
+                seg,
+                matcher=matcher,
+                workers=cfg.workers,
+                progress=lambda k: rep.advance("segment", k),
+                engine=engine,
+            )
         results["documents"] = n
         results["workers"] = cfg.workers
         results["corpus_dir"] = str(corpus.path)
