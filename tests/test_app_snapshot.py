@@ -41,9 +41,11 @@ def _default() -> PlanInputs:
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty snapshot folder and empty page caches (the graph itself stays loaded)."""
     monkeypatch.setenv("HERITAGE_APP_CACHE_DIR", str(tmp_path))
+    cache.context.clear()  # loaded anew, so the first page writes its snapshot too
     cache.plan.clear()
     cache.theme_table.clear()
     yield tmp_path
+    cache.context.clear()
     cache.plan.clear()
     cache.theme_table.clear()
 
