@@ -233,33 +233,7 @@ class PracticalityMiner:
         self._avoid_times = {
             k: re.compile(_alts(v)) for k, v in (spec.get("avoid_times") or {}).items()
         }
-        crowd = spec.get("crowding") or {}
-        self._crowded = _regex(self.lexicon, "crowding.crowded", crowd.get("crowded", []))
-        self._quiet = _regex(self.lexicon, "crowding.quiet", crowd.get("quiet", []))
-        self._not_quiet = _regex(
-            self.lexicon, "crowding.negated_quiet", crowd.get("negated_quiet", [])
-        )
-        self._expect = _regex(
-            self.lexicon, "crowding_expectation", spec.get("crowding_expectation") or ["以为"]
-        )
-        self._condition = _regex(
-            self.lexicon, "crowding_condition", spec.get("crowding_condition") or []
-        )
-        self._not_crowd = _regex(self.lexicon, "crowding.not_crowd", crowd.get("not_crowd", []))
-        self._ticketing = re.compile(_alts(spec.get("ticketing") or ["买票"]))
-        res = spec.get("reservation") or {}
-        self._res_no = _regex(self.lexicon, "reservation.not_required", res.get("not_required", []))
-        self._res_strong = _regex(
-            self.lexicon, "reservation.required_strong", res.get("required_strong", [])
-        )
-        self._res_yes = _regex(self.lexicon, "reservation.required", res.get("required", []))
-        self._res_exclude = _regex(self.lexicon, "reservation.exclude", res.get("exclude", []))
-        self._res_narrative = _regex(
-            self.lexicon, "reservation.narrative", res.get("narrative", [])
-        )
-        self._res_weak = _regex(
-            self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
-        )
+        self._compile_crowding_and_reservation(spec)
         excl = spec.get("duration_exclude") or {}
         self._not_visit = {
             k: _regex(self.lexicon, f"duration_exclude.{k}", v) for k, v in excl.items() if v
@@ -289,6 +263,36 @@ class PracticalityMiner:
             self.learned_filter = LearnedFilter(beside) if beside.is_file() else None
         elif learned_filter is not False:
             self.learned_filter = LearnedFilter(Path(learned_filter))
+
+    def _compile_crowding_and_reservation(self, spec: dict[str, Any]) -> None:
+        """The crowding and reservation patterns of the lexicon (errors name the YAML key)."""
+        crowd = spec.get("crowding") or {}
+        self._crowded = _regex(self.lexicon, "crowding.crowded", crowd.get("crowded", []))
+        self._quiet = _regex(self.lexicon, "crowding.quiet", crowd.get("quiet", []))
+        self._not_quiet = _regex(
+            self.lexicon, "crowding.negated_quiet", crowd.get("negated_quiet", [])
+        )
+        self._expect = _regex(
+            self.lexicon, "crowding_expectation", spec.get("crowding_expectation") or ["以为"]
+        )
+        self._condition = _regex(
+            self.lexicon, "crowding_condition", spec.get("crowding_condition") or []
+        )
+        self._not_crowd = _regex(self.lexicon, "crowding.not_crowd", crowd.get("not_crowd", []))
+        self._ticketing = re.compile(_alts(spec.get("ticketing") or ["买票"]))
+        res = spec.get("reservation") or {}
+        self._res_no = _regex(self.lexicon, "reservation.not_required", res.get("not_required", []))
+        self._res_strong = _regex(
+            self.lexicon, "reservation.required_strong", res.get("required_strong", [])
+        )
+        self._res_yes = _regex(self.lexicon, "reservation.required", res.get("required", []))
+        self._res_exclude = _regex(self.lexicon, "reservation.exclude", res.get("exclude", []))
+        self._res_narrative = _regex(
+            self.lexicon, "reservation.narrative", res.get("narrative", [])
+        )
+        self._res_weak = _regex(
+            self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
+        )
 
     def _digits(self, text: str) -> float | None:
         """One numeral (一) or a spoken range of two (两三 → 2.5); ``None`` otherwise."""
