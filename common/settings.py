@@ -48,7 +48,8 @@ Folders and values the environment can change (functions)
     ``HERITAGE_NLP_SEED`` (42), ``HERITAGE_NLP_WORKERS`` (min(2, CPUs)),
     ``HERITAGE_NLP_CHUNK_DOCS`` (2000), ``HERITAGE_NLP_MIN_CHARS`` (2),
     ``HERITAGE_NLP_MAX_CHARS`` (10000), ``HERITAGE_NLP_NEAR_DUP_THRESHOLD`` (0.8),
-    ``HERITAGE_NLP_MIN_TOKEN_CHARS`` (2), ``HERITAGE_NLP_SENTIMENT_WORDS`` (``snownlp``),
+    ``HERITAGE_NLP_MIN_TOKEN_CHARS`` (2), ``HERITAGE_NLP_SENTIMENT_WORDS`` (``jieba``),
+    ``HERITAGE_NLP_SEGMENTER`` (``rjieba``),
     ``HERITAGE_NLP_SENTIMENT_MODEL`` (``auto``),
     ``HERITAGE_NLP_KEY_DIR`` (``~/.config/heritage-routes/corpus-keys``).
 ``roads_dir()`` — ``HERITAGE_ROADS_DIR``, default ``<root>/artifacts/roads``

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nlp.artifacts import atomic_path
+from nlp.errors import ConfigError
 from nlp.parallel import ordered_map
 from nlp.places import PlaceMatcher
 
@@ -135,7 +136,13 @@ class Segmenter:
             hmm = self.hmm
             self._cut = lambda text: tok.lcut(text, HMM=hmm)
         else:
-            import rjieba
+            try:
+                import rjieba
+            except ImportError:
+                raise ConfigError(
+                    "the rjieba segmenter is not installed (pip install rjieba, a dependency of "
+                    "this package) — or choose the jieba backend (HERITAGE_NLP_SEGMENTER=jieba)"
+                ) from None
 
             rtok = rjieba.Jieba()
             for word, freq, tag in entries:

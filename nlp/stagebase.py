@@ -112,7 +112,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "userdict": (("lexicon", "textnorm"), ()),
     "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
     "keywords": (("keywords", "segment"), ()),
-    "topics": (("topics", "segment"), ("_write_doc_topics", "_sweep")),
+    "topics": (
+        ("topics", "segment", "parallel"),
+        ("_write_doc_topics", "_sweep", "_topic_samples"),
+    ),
     "sentiment": (
         ("sentiment", "segment", "parallel"),
         (
@@ -251,13 +254,16 @@ def load_entries(userdict_dir: Path) -> list[LexiconEntry]:
         ]
 
 
-def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str = "jieba") -> Segmenter:
-    """The pipeline's segmenter: user dictionary + maintained and domain stopwords.
+def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str | None = None) -> Segmenter:
+    """The pipeline's segmenter: user dictionary + maintained and domain stopwords; backend
+    ``cfg.segmenter`` unless given.
 
     Cached per (user dictionary, lexicon folder, token length, backend): building a jieba
     tokenizer takes about a second, and the segmenter is never mutated after construction.
     """
-    return _cached_segmenter(Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend)
+    return _cached_segmenter(
+        Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend or cfg.segmenter
+    )
 
 
 @functools.lru_cache(maxsize=4)
