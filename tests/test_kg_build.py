@@ -96,6 +96,18 @@ def test_real_catalog_builds_and_conforms() -> None:
     assert not list(g.triples((None, OWL.sameAs, None)))
 
 
+def test_every_site_kind_has_an_ontology_class() -> None:
+    """Each catalog kind maps to a class the ontology declares (no fallback warnings)."""
+    from kg.build.builder.places import SITE_KIND_CLASSES
+    from kg.catalog.model import SITE_KINDS
+
+    assert set(SITE_KINDS) == set(SITE_KIND_CLASSES)
+    onto = Graph().parse(ROOT / "data" / "ontology" / "heritage-routes.ttl")
+    for kind, classes in SITE_KIND_CLASSES.items():
+        assert (classes[0], RDF.type, OWL.Class) in onto, kind
+        assert (classes[0], RDFS.label, None) in onto, kind
+
+
 def test_site_without_coordinates_fails_naming_it(tmp_path: Path) -> None:
     cat = _copy_catalog(tmp_path)
     _edit_site(

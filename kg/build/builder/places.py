@@ -45,6 +45,23 @@ SITE_KIND_CLASSES: dict[str, tuple[URIRef, ...]] = {
     "troupe": (HR.Troupe, SCHEMA.TouristAttraction, SCHEMA.PerformingGroup),
     "agritourism": (HR.AgritourismSite, SCHEMA.TouristAttraction),
     "town": (HR.TownCentre, SCHEMA.Place),
+    "archaeological_site": (
+        HR.ArchaeologicalSite,
+        SCHEMA.TouristAttraction,
+        SCHEMA.LandmarksOrHistoricalBuildings,
+    ),
+    "tomb": (HR.TombSite, SCHEMA.TouristAttraction, SCHEMA.LandmarksOrHistoricalBuildings),
+    "ancient_building": (
+        HR.AncientBuilding,
+        SCHEMA.TouristAttraction,
+        SCHEMA.LandmarksOrHistoricalBuildings,
+    ),
+    "historic_site": (
+        HR.HistoricSite,
+        SCHEMA.TouristAttraction,
+        SCHEMA.LandmarksOrHistoricalBuildings,
+    ),
+    "other_heritage": (HR.OtherHeritageSite, SCHEMA.TouristAttraction),
 }
 
 

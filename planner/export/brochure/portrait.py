@@ -4,6 +4,7 @@ day-by-day schedule with Amap links, a card per stop, and the practical notes.""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from fpdf.enums import XPos, YPos
 
@@ -82,26 +83,51 @@ def _title_block(
     pdf.para(w, 5.5, C.subtitle(data, lang), size=big * 0.44, colour=TEXT)
 
 
+@dataclass(frozen=True)
+class TileStyle:
+    """Sizes (mm, pt) of one key-figure tile: an accent bar, a small label, a bold value."""
+
+    height: float
+    bar: float
+    pad_x: float
+    label_y: float
+    label_size: float
+    label_h: float
+    value_y: float
+    value_size: float
+    value_h: float
+    stroke: float
+
+
+PORTRAIT_TILE = TileStyle(15, 1.2, 4, 2, 7.5, 4, 6.5, 13, 7, 0.15)
+
+
+def figure_tile(
+    pdf: _Pdf, fig: C.Figure, brand: Brand, x: float, y: float, w: float, style: TileStyle
+) -> None:
+    """Draw one key figure (label over value) in a tinted tile with the brand's accent bar."""
+    pdf.fill(TINT)
+    pdf.rect(x, y, w, style.height, style="F")
+    pdf.fill(brand.accent)
+    pdf.rect(x, y, style.bar, style.height, style="F")
+    pdf.set_xy(x + style.pad_x, y + style.label_y)
+    pdf.set_font_size(style.label_size)
+    pdf.colour(MUTED)
+    pdf.cell(w - style.pad_x - 1, style.label_h, fig.label)
+    pdf.set_xy(x + style.pad_x, y + style.value_y)
+    with pdf.bold(TEXT, style.stroke):
+        pdf.set_font_size(style.value_size)
+        pdf.cell(w - style.pad_x - 1, style.value_h, fig.value)
+
+
 def _figures(pdf: _Pdf, data: ExportData, lang: str, brand: Brand, x: float, w: float) -> None:
     figs = C.figures(data, lang)
     gap = 3.0
     bw = (w - gap * (len(figs) - 1)) / len(figs)
     y = pdf.get_y()
     for i, f in enumerate(figs):
-        bx = x + i * (bw + gap)
-        pdf.fill(TINT)
-        pdf.rect(bx, y, bw, 15, style="F")
-        pdf.fill(brand.accent)
-        pdf.rect(bx, y, 1.2, 15, style="F")
-        pdf.set_xy(bx + 4, y + 2)
-        pdf.set_font_size(7.5)
-        pdf.colour(MUTED)
-        pdf.cell(bw - 5, 4, f.label)
-        pdf.set_xy(bx + 4, y + 6.5)
-        with pdf.bold(TEXT, 0.15):
-            pdf.set_font_size(13)
-            pdf.cell(bw - 5, 7, f.value)
-    pdf.set_y(y + 15)
+        figure_tile(pdf, f, brand, x + i * (bw + gap), y, bw, PORTRAIT_TILE)
+    pdf.set_y(y + PORTRAIT_TILE.height)
     pdf.colour(TEXT)
 
 

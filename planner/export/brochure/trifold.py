@@ -8,8 +8,8 @@ from typing import Any
 
 from planner.export import content as C  # noqa: N812
 from planner.export.brand import DEFAULT_BRAND, Brand
-from planner.export.brochure.pdfdoc import MUTED, TEXT, TINT, _Pdf
-from planner.export.brochure.portrait import _band, _title_block
+from planner.export.brochure.pdfdoc import MUTED, TEXT, _Pdf
+from planner.export.brochure.portrait import TileStyle, _band, _title_block, figure_tile
 from planner.export.facts import ExportData
 from planner.export.labels import label
 from planner.export.mapdraw import MapStyle, render_map_image
@@ -17,6 +17,9 @@ from planner.export.planlink import plan_url
 
 _PANEL = 297.0 / 3
 _PAD = 7.0
+
+
+_TILE = TileStyle(12, 1, 3, 1.3, 6.8, 3.5, 5, 10.5, 6, 0.12)
 
 
 def render_trifold(
@@ -96,18 +99,7 @@ def _front_panel(pdf: _Pdf, data: ExportData, lang: str, brand: Brand, x0: float
     for i, f in enumerate(figs):
         bx = x0 + _PAD + (i % 2) * (bw + 3)
         by = y + (i // 2) * 14
-        pdf.fill(TINT)
-        pdf.rect(bx, by, bw, 12, style="F")
-        pdf.fill(brand.accent)
-        pdf.rect(bx, by, 1, 12, style="F")
-        pdf.set_xy(bx + 3, by + 1.3)
-        pdf.set_font_size(6.8)
-        pdf.colour(MUTED)
-        pdf.cell(bw - 4, 3.5, f.label)
-        pdf.set_xy(bx + 3, by + 5)
-        with pdf.bold(TEXT, 0.12):
-            pdf.set_font_size(10.5)
-            pdf.cell(bw - 4, 6, f.value)
+        figure_tile(pdf, f, brand, bx, by, bw, _TILE)
     y += -(-len(figs) // 2) * 14 + 2  # rows of two figures
     map_h = pdf.h - y - 8
     if map_h > 40:
