@@ -216,9 +216,9 @@ import json, os, resource, sys, threading, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 import psutil
-from nlp.config import NlpConfig
+from nlp.config import config_from_env
 from nlp import pipeline as p
-cfg = NlpConfig(artifacts_dir=Path({art!r}), **{extra!r})
+cfg = config_from_env(artifacts_dir=Path({art!r}), **{extra!r})  # HERITAGE_NLP_* apply
 
 
 class Sampler(threading.Thread):

@@ -142,9 +142,9 @@ def render(results: dict[str, Any]) -> str:
         f"dictionary and LDA (`TopicModel`, {results['passes']} passes) from a seeded sample "
         "of m documents; c_v and u_mass on one fixed reference set "
         f"({results['coherence_docs']:,} documents of the whole corpus, the same for every m); "
-        "mean over the seeds "
-        f"{', '.join(map(str, results['seeds']))}; fit seconds = one process, while the "
-        "other fit of the pair ran in parallel.",
+        "mean over the seeds listed (their range in brackets); fit seconds = one process, "
+        "while another fit ran in parallel, on a machine shared with other work (load "
+        "average 8–13 during these runs), so they compare sizes, not machines.",
     ]
     for corpus in results["corpora"]:
         rows = corpus["rows"]
@@ -153,22 +153,33 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"**{corpus['name']}** ({corpus['docs']:,} documents after ingest)",
             "",
-            "| m | " + " | ".join(f"k={k} c_v | u_mass | fit s" for k in ks) + " |",
-            "|---:|" + "---:|---:|---:|" * len(ks),
+            "| m | seeds | " + " | ".join(f"k={k} c_v | u_mass | fit s" for k in ks) + " |",
+            "|---:|---|" + "---:|---:|---:|" * len(ks),
         ]
         for m in sorted({r["m"] for r in rows}):
             cells = []
             for k in ks:
                 sel = [r for r in rows if r["m"] == m and r["k"] == k]
-                n = len(sel)
+                if not sel:
+                    cells.append("— | — | —")
+                    continue
                 cells.append(
-                    f"{sum(r['c_v'] for r in sel) / n:.4f} | "
-                    f"{sum(r['u_mass'] for r in sel) / n:.3f} | "
-                    f"{sum(r['fit_s'] for r in sel) / n:.1f}"
+                    f"{_spread([r['c_v'] for r in sel], 4)} | "
+                    f"{_spread([r['u_mass'] for r in sel], 3)} | "
+                    f"{sum(r['fit_s'] for r in sel) / len(sel):.1f}"
                 )
-            lines.append(f"| {m:,} | " + " | ".join(cells) + " |")
+            seeds = sorted({r["seed"] for r in rows if r["m"] == m})
+            lines.append(f"| {m:,} | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
     lines += ["", *results.get("notes", []), END]
     return "\n".join(lines) + "\n"
+
+
+def _spread(values: list[float], digits: int) -> str:
+    """Mean, and the range over seeds when there are several."""
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def main() -> None:
@@ -184,6 +195,14 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--merge",
+        type=Path,
+        action="append",
+        default=[],
+        help="earlier --json results whose rows join this run's (same corpus name); "
+        "with no --corpus/--resampled only those are rendered",
+    )
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     ks = [int(x) for x in args.ks.split(",")]
@@ -211,6 +230,18 @@ def main() -> None:
             results["corpora"].append({"name": name, "docs": len(docs), "rows": rows})
             if args.json:
                 args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    for path in args.merge:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        for corpus in earlier["corpora"]:
+            same = next((c for c in results["corpora"] if c["name"] == corpus["name"]), None)
+            if same is None:
+                results["corpora"].append(corpus)
+            else:
+                same["rows"] += corpus["rows"]
+        results["commands"] = [*earlier.get("commands", [earlier["command"]])]
+    if args.merge:
+        results["commands"] = [*results.get("commands", []), results["command"]]
+        results["command"] = "` and `".join(results["commands"])
     section = render(results)
     print(section)
     if args.out:
