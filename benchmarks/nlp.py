@@ -263,13 +263,18 @@ class StageClock(p.Reporter):
     def __init__(self):
         self.last = time.perf_counter()
         self.rows = []
+        self.parts = None
+
+    def message(self, text):
+        if text.startswith("sentiment: ") and text.endswith(" s"):  # the stage's timings
+            self.parts = text.removeprefix("sentiment: ")
 
     def done(self, stage, out):
         now = time.perf_counter()
         main_mb, worker_mb = sampler.take()
         self.rows.append({{"stage": stage, "seconds": now - self.last, "peak_main_mb": main_mb,
                            "peak_worker_mb": worker_mb, "reused": out.reused,
-                           "parts": out.results.get("seconds")}})
+                           "parts": self.parts if stage == "sentiment" else None}})
         self.last = now
 
 
@@ -600,7 +605,7 @@ def _per_stage_table(scale: list[dict]) -> list[str]:
         (r, x) for r in runs for x in r["per_stage"] if x["stage"] == "sentiment" and x.get("parts")
     ]
     for r, x in parts:
-        detail = ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in x["parts"].items())
+        detail = x["parts"]
         out.append(
             f"\nSentiment stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: {detail}."
         )

@@ -51,6 +51,9 @@ Folders and values the environment can change (functions)
     ``HERITAGE_NLP_MIN_TOKEN_CHARS`` (2), ``HERITAGE_NLP_SENTIMENT_WORDS`` (``jieba``),
     ``HERITAGE_NLP_SEGMENTER`` (``rjieba``),
     ``HERITAGE_NLP_SENTIMENT_MODEL`` (``auto``),
+    ``HERITAGE_NLP_ENGINE`` (``local``; ``dask`` runs the map-style stages as Dask tasks),
+    ``HERITAGE_NLP_SCHEDULER`` (empty: a Dask ``LocalCluster``; else ``tcp://host:8786``),
+    ``HERITAGE_NLP_SCHEDULER_TIMEOUT`` (10 seconds to reach the scheduler and its workers),
     ``HERITAGE_NLP_KEY_DIR`` (``~/.config/heritage-routes/corpus-keys``).
 ``roads_dir()`` — ``HERITAGE_ROADS_DIR``, default ``<root>/artifacts/roads``
     Road-network artifacts (OSRM data, road distance/time matrices; see ``planner.roads``).

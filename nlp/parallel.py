@@ -3,13 +3,16 @@
 ``multiprocessing.Pool.imap`` reads its whole input eagerly; :func:`ordered_map` keeps at most
 ``window`` chunks in flight, so a stream of millions of documents never sits in memory. Each
 worker is set up once by ``initializer(state)`` (a picklable object such as a
-:class:`~nlp.segment.Segmenter`, which builds its own tokenizer in the worker).
+:class:`~nlp.segment.Segmenter`, which builds its own tokenizer in the worker). Workers are
+forked, or started by a fork server when this process runs other threads. :mod:`nlp.engine`
+puts this behind the same interface as a Dask cluster.
 """
 
 from __future__ import annotations
 
 import collections
 import multiprocessing as mp
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -26,6 +29,15 @@ def _init(func: Callable[..., Any], state: Any) -> None:
 
 def _call(chunk: Any) -> Any:
     return _STATE["func"](_STATE["state"], chunk)
+
+
+def _start_method() -> str:
+    """``fork`` (fast: the state is inherited) unless this process runs other threads (a Dask
+    client, a web server): forking those can deadlock the child, so then ``forkserver``."""
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def ordered_map[T, R](
@@ -60,7 +72,7 @@ def ordered_map[T, R](
             yield func(state, chunk)
         return
     window = window or 2 * workers
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    ctx = mp.get_context(_start_method())
     with ctx.Pool(workers, initializer=_init, initargs=(func, state)) as pool:
         pending: collections.deque[Any] = collections.deque()
         for chunk in chunks:

@@ -20,6 +20,7 @@ from typing import Any
 from common.artifacts import sweep_stale_temps
 from nlp.artifacts import atomic_write_json
 from nlp.config import NlpConfig
+from nlp.engine import engine_for
 from nlp.errors import ThinDataError
 from nlp.stagebase import NullReporter, Reporter, StageOutput, group_slug, iter_docs, load_segmenter
 from nlp.stages_sentiment import stage_sentiment
@@ -65,12 +66,16 @@ class RunResult(dict[str, StageOutput]):
         Stage name → one-line reason (too little data, or a stage it needs was skipped).
     report_path
         ``<artifacts_dir>/run_report.json``: stages built, reused and skipped, with reasons.
+    engine
+        What ran the map-style stages (:meth:`nlp.engine.Engine.describe`: engine, scheduler,
+        workers).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.skipped: dict[str, str] = {}
         self.report_path: Path | None = None
+        self.engine: dict[str, Any] = {}
 
 
 #: stages each stage needs (a skipped stage skips those that need it)
@@ -110,7 +115,7 @@ def run_all(
     inputs
         Export files or folders to ingest (CSV/TSV/JSONL/XLSX/XLS/ODS).
     cfg
-        Settings (artifacts root, seed, workers, limits).
+        Settings (artifacts root, seed, workers, engine, limits).
     source
         Column mapping; detected per file when ``None``.
     place_from, place_map
@@ -138,8 +143,30 @@ def run_all(
     rep = rep or NullReporter()
     if backend:  # every stage cuts with the segment stage's backend
         cfg = dataclasses.replace(cfg, segmenter=backend)
-    out = RunResult()
     sweep_stale_temps(cfg.artifacts_dir)  # what a killed run left behind
+    with engine_for(cfg) as engine:  # one engine (one Dask cluster) for the whole run
+        out = _run_stages(
+            inputs, cfg, source, place_from, place_map, ks, passes, no_below, backend, rep
+        )
+        out.engine = engine.describe()
+    out.report_path = _write_run_report(cfg, out)
+    return out
+
+
+def _run_stages(
+    inputs: Sequence[str | Path],
+    cfg: NlpConfig,
+    source: str | None,
+    place_from: str,
+    place_map: str | Path | None,
+    ks: Sequence[int],
+    passes: int,
+    no_below: int,
+    backend: str | None,
+    rep: Reporter,
+) -> RunResult:
+    """The stages of :func:`run_all`, in order, on the engine it opened."""
+    out = RunResult()
     out["corpus"] = stage_corpus(
         inputs, cfg, source=source, place_from=place_from, place_map=place_map, rep=rep
     )
@@ -173,7 +200,6 @@ def run_all(
     )
     attempt("network", lambda: stage_network(t, u, cfg, rep=rep))
     attempt("wordclouds", lambda: stage_wordclouds(out["keywords"], cfg, rep=rep))
-    out.report_path = _write_run_report(cfg, out)
     return out
 
 
@@ -198,6 +224,7 @@ def _write_run_report(cfg: NlpConfig, out: RunResult) -> Path:
     corpus = out["corpus"].results
     report = {
         "documents": corpus.get("documents"),
+        "engine": out.engine,
         "destinations": corpus.get("destinations", {}),
         "stages": stages,
         "notices": [n for f in corpus.get("files", []) for n in f.get("notices", [])],

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nlp.artifacts import atomic_path
+from nlp.engine import Engine, LocalEngine
 from nlp.errors import ConfigError
-from nlp.parallel import ordered_map
 from nlp.places import PlaceMatcher
 
 __all__ = ["TOKENS_SCHEMA", "Segmenter", "segment_corpus", "segment_texts"]
@@ -242,7 +242,11 @@ def _segment_chunk(seg: Segmenter, texts: list[str]) -> list[tuple[list[str], in
 
 
 def segment_texts(
-    chunks: Iterator[list[str]], seg: Segmenter, *, workers: int = 1
+    chunks: Iterator[list[str]],
+    seg: Segmenter,
+    *,
+    workers: int = 1,
+    engine: Engine | None = None,
 ) -> Iterator[list[tuple[list[str], int]]]:
     """Segment chunks of texts in order, in ``workers`` processes, with bounded memory.
 
@@ -254,13 +258,16 @@ def segment_texts(
         The segmenter (copied to each worker, which builds its own tokenizer once).
     workers
         Processes; ``1`` segments in this process.
+    engine
+        Where to run (:mod:`nlp.engine`); default: a :class:`~nlp.engine.LocalEngine` of
+        ``workers``.
 
     Yields
     ------
     list[tuple[list[str], int]]
         Per text: content tokens and the number of words before filtering.
     """
-    return ordered_map(_segment_chunk, seg, chunks, workers=workers)
+    return (engine or LocalEngine(workers)).map(_segment_chunk, seg, chunks)
 
 
 def segment_corpus(
@@ -271,6 +278,7 @@ def segment_corpus(
     matcher: PlaceMatcher | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    engine: Engine | None = None,
 ) -> int:
     """Segment a stream of corpus batches into a tokens Parquet file (same row order).
 
@@ -291,6 +299,8 @@ def segment_corpus(
         Processes.
     progress
         Called with the number of documents finished in each chunk.
+    engine
+        Where to run (default: a local pool of ``workers``).
 
     Returns
     -------
@@ -309,7 +319,7 @@ def segment_corpus(
     with atomic_path(out_path) as tmp:
         writer = pq.ParquetWriter(tmp, TOKENS_SCHEMA)
         try:
-            for result in segment_texts(chunks(), seg, workers=workers):
+            for result in segment_texts(chunks(), seg, workers=workers, engine=engine):
                 doc_ids, places = meta.popleft()
                 mentioned: list[list[str]] = []
                 sites: list[list[str]] = []

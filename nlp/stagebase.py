@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock
 
 from common.artifacts import code_hash as artifact_code_hash
+from common.errors import UserError
 from nlp.artifacts import (
     SCHEMA_VERSION,
     build_artifact,
@@ -34,6 +35,7 @@ from nlp.artifacts import (
 from nlp.config import NlpConfig
 from nlp.ingest import iter_corpus
 from nlp.lexicon import LexiconEntry, load_stopwords
+from nlp.partitions import PartialStore, partial_folder, resumable
 from nlp.segment import Segmenter
 
 __all__ = [
@@ -110,14 +112,17 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("_file_summary", "_write_rejects_summary"),
     ),
     "userdict": (("lexicon", "textnorm"), ()),
-    "segment": (("segment", "lexicon", "places", "parallel", "textnorm"), ()),
+    "segment": (
+        ("segment", "lexicon", "places", "parallel", "engine", "partitions", "textnorm"),
+        (),
+    ),
     "keywords": (("keywords", "segment"), ()),
     "topics": (
-        ("topics", "segment", "parallel"),
+        ("topics", "segment", "parallel", "engine", "partitions"),
         ("_write_doc_topics", "_sweep", "_topic_samples"),
     ),
     "sentiment": (
-        ("sentiment", "segment", "parallel"),
+        ("sentiment", "segment", "parallel", "engine", "partitions"),
         (
             "_sentiment_chunk",
             "_sentiment_pass",
@@ -129,7 +134,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "_write_destination_sentiment",
         ),
     ),
-    "practicalities": (("practicalities", "sentiment", "places", "segment"), ()),
+    "practicalities": (
+        ("practicalities", "sentiment", "places", "segment", "engine", "partitions"),
+        ("_practicalities_chunk",),
+    ),
     "similarity": (("similarity",), ()),
     "network": (("network", "segment"), ()),
     "wordclouds": (("network", "fonts"), ()),
@@ -173,7 +181,8 @@ def _run(
 
     Builds of one key are serialised by a file lock beside the artifact folder: a second
     process asking for the same key waits, then reuses what the first one built (it never
-    deletes a folder another process is reading or renaming).
+    deletes a folder another process is reading or renaming). The build's engine maps keep
+    their results as partitions (:mod:`nlp.partitions`), so a killed build resumes from them.
     """
     inputs = {**inputs, "code": code_hash(stage)}
     key = hash_params({"stage": stage, "params": params, "inputs": inputs, "v": SCHEMA_VERSION})
@@ -184,10 +193,24 @@ def _run(
             out = StageOutput(stage, key, found, True, load_manifest(found).get("results", {}))
             rep.done(stage, out)
             return out
-        with build_artifact(
-            cfg.artifacts_dir, stage, key, params=params, inputs=inputs, seed=cfg.seed
-        ) as (tmp, results):
-            build(tmp, results)
+        store = PartialStore(
+            partial_folder(cfg.artifacts_dir, stage, key),
+            on_resume=lambda name, n: rep.message(
+                f"{stage}: resuming from {n} completed partition(s) of {name.rsplit('.', 1)[-1]}"
+            ),
+        )
+        try:
+            with (
+                build_artifact(
+                    cfg.artifacts_dir, stage, key, params=params, inputs=inputs, seed=cfg.seed
+                ) as (tmp, results),
+                resumable(store),
+            ):
+                build(tmp, results)
+        except UserError:
+            store.remove()  # too little data, bad settings: a rerun would fail the same way
+            raise
+        store.remove()  # the artifact is complete: its partitions are no longer needed
     out = StageOutput(stage, key, cfg.artifacts_dir / stage / key, False, results)
     rep.done(stage, out)
     return out

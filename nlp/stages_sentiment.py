@@ -22,9 +22,9 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
+from nlp.engine import engine_map
 from nlp.errors import ConfigError
 from nlp.ingest import corpus_size, iter_corpus
-from nlp.parallel import ordered_map
 from nlp.segment import Segmenter
 from nlp.stagebase import (
     NullReporter,
@@ -106,7 +106,7 @@ def _sentiment_pass(
     dw = pq.ParquetWriter(doc_tmp, _DOC_SCHEMA)
     aw = pq.ParquetWriter(asp_tmp, _ASPECT_SCHEMA) if clauses else None
     try:
-        for result in ordered_map(func, state, texts(), workers=cfg.workers):
+        for result in engine_map(cfg, func, state, texts()):
             chunk = meta.popleft()
             first = len(scores)
             doc_scores = [r[0] for r in result]
@@ -201,7 +201,7 @@ def _choose_sentiment_model(
             if texts:
                 yield texts
 
-    parts = ordered_map(_counts_chunk, (model, seg), sample_texts(), workers=cfg.workers)
+    parts = engine_map(cfg, _counts_chunk, (model, seg), sample_texts())
     counts = sp.vstack(list(parts), format="csr")
     y = np.array([labels[i] for i in rated], dtype=int)
     oof = model.cross_val_counts(counts, y)
@@ -257,7 +257,7 @@ def _sentiment_chunk(state: tuple[Any, Segmenter, list[Any]], texts: list[str]) 
 
 
 class _Clock:
-    """Wall seconds of the parts of a stage (kept in its results)."""
+    """Wall seconds of the parts of a stage (reported, not kept in its artifact)."""
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
@@ -391,7 +391,10 @@ def stage_sentiment(
         clock.lap("tables")
         results["calibration"] = cal.to_dict()
         results["documents"] = len(scores)
-        results["seconds"] = clock.laps
+        rep.message(  # where the time went (not kept in the artifact: it would differ per run)
+            "sentiment: "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in clock.laps.items())
+        )
 
     return _run(cfg, "sentiment", params, inputs, build, rep)
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
+from nlp.engine import engine_map
 from nlp.errors import ThinDataError
 from nlp.ingest import corpus_size
 from nlp.places import PlaceMatcher
@@ -48,7 +49,7 @@ def stage_practicalities(
 ) -> StageOutput:
     """Per-site visit priors: ``priors.csv`` (figures and counts) and ``priors.json`` (with
     evidence sentences)."""
-    from nlp.practicalities import PracticalityMiner, PriorAggregator, attribute
+    from nlp.practicalities import PracticalityMiner, PriorAggregator
 
     rep = rep or NullReporter()
     params = {"min_evidence": min_evidence}
@@ -64,24 +65,17 @@ def stage_practicalities(
         miner = PracticalityMiner(cfg.lexicon_dir / "practicalities.yaml")
         agg = PriorAggregator()
         rep.start("practicalities", corpus_size(corpus.path))
-        for chunk in iter_docs(
+        chunks = iter_docs(
             corpus.path,
             tokens.path / "tokens.parquet",
             corpus_columns=("doc_id", "text", "place"),
             token_columns=("sites",),
             batch_docs=cfg.chunk_docs,
-        ):
-            for d in chunk:
-                sites = _doc_groups(d, "site")
-                found = miner.mine(d["text"])
-                if found:
-                    agg.add_doc(
-                        sites,
-                        attribute(found, sites, lambda s: matcher.match_tokens(seg.cut(s))),
-                    )
-                else:
-                    agg.add_doc(sites, [])
-            rep.advance("practicalities", len(chunk))
+        )
+        for found in engine_map(cfg, _practicalities_chunk, (miner, matcher, seg), chunks):
+            for sites, attributed in found:
+                agg.add_doc(sites, attributed)
+            rep.advance("practicalities", len(found))
         rows = agg.result(min_evidence=min_evidence)
         (tmp / "priors.json").write_text(
             json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
@@ -94,6 +88,22 @@ def stage_practicalities(
         )
 
     return _run(cfg, "practicalities", params, inputs, build, rep)
+
+
+def _practicalities_chunk(state: tuple[Any, PlaceMatcher, Any], docs: list[dict[str, Any]]) -> Any:
+    """Per document of a chunk: its sites and the findings attributed to them (in a worker)."""
+    from nlp.practicalities import attribute
+
+    miner, matcher, seg = state
+    out = []
+    for d in docs:
+        sites = _doc_groups(d, "site")
+        found = miner.mine(d["text"])
+        attributed = (
+            attribute(found, sites, lambda s: matcher.match_tokens(seg.cut(s))) if found else []
+        )
+        out.append((sites, attributed))
+    return out
 
 
 # --------------------------------------------------------------------------- similarity etc.

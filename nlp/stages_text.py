@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from common import settings
 from nlp.artifacts import atomic_path
 from nlp.config import NlpConfig
+from nlp.engine import engine_for, engine_map
 from nlp.errors import ThinDataError
 from nlp.ingest import (
     IngestOptions,
@@ -223,16 +224,18 @@ def stage_segment(
         seg = load_segmenter(userdict.path, cfg, backend=backend)
         matcher = PlaceMatcher(load_entries(userdict.path))
         rep.start("segment", corpus_size(corpus.path))
-        n = segment_corpus(
-            iter_corpus(
-                corpus.path, columns=["doc_id", "text", "place"], batch_docs=cfg.chunk_docs
-            ),
-            tmp / "tokens.parquet",
-            seg,
-            matcher=matcher,
-            workers=cfg.workers,
-            progress=lambda k: rep.advance("segment", k),
-        )
+        with engine_for(cfg) as engine:
+            n = segment_corpus(
+                iter_corpus(
+                    corpus.path, columns=["doc_id", "text", "place"], batch_docs=cfg.chunk_docs
+                ),
+                tmp / "tokens.parquet",
+                seg,
+                matcher=matcher,
+                workers=cfg.workers,
+                progress=lambda k: rep.advance("segment", k),
+                engine=engine,
+            )
         results["documents"] = n
         results["workers"] = cfg.workers
         results["corpus_dir"] = str(corpus.path)
@@ -466,14 +469,15 @@ def _sweep(
     rep: Reporter,
     **kwargs: Any,
 ) -> Any:
-    """One coherence sweep (k values in parallel), each k's scores reported in order."""
+    """One coherence sweep (k values in parallel on the run's engine), each k's scores
+    reported in order."""
     from nlp.topics import coherence_sweep
 
     return coherence_sweep(
         docs,
         ks,
         seed=cfg.seed,
-        workers=cfg.workers,
+        mapper=lambda func, state, items: engine_map(cfg, func, state, items),
         on_k=lambda r: rep.message(
             f"  [{label}] k={r['k']:>2}  c_v={r['c_v']:.4f}  u_mass={r['u_mass']:.4f}  "
             f"c_npmi={r['c_npmi']:.4f}"
@@ -493,7 +497,6 @@ def _write_doc_topics(
 ) -> None:
     """Infer every document's topics in parallel chunks (each chunk seeded by its number,
     see :func:`nlp.topics.infer_chunk`) and write them in corpus order."""
-    from nlp.parallel import ordered_map
     from nlp.topics import infer_chunk
 
     k = model.num_topics
@@ -521,7 +524,7 @@ def _write_doc_topics(
     with atomic_path(out) as part:
         writer = pq.ParquetWriter(part, schema)
         try:
-            for dist in ordered_map(infer_chunk, (model, cfg.seed), jobs(), workers=cfg.workers):
+            for dist in engine_map(cfg, infer_chunk, (model, cfg.seed), jobs()):
                 doc_ids = ids.popleft()
                 dist = dist.reshape(-1, k)
                 table = pa.table(

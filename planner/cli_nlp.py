@@ -20,11 +20,15 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from common import settings
 from common.artifacts import atomic_dir, atomic_path
@@ -74,7 +78,40 @@ ArtifactsOpt = Annotated[
     Path | None, typer.Option("--artifacts", help="Artifacts root (default: artifacts/nlp).")
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for LDA and sampling.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", help="Processes (default: 2).")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", help="Processes (default: 2); with --engine dask, LocalCluster workers."
+    ),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Where segmentation, sentiment and practicalities run: local (a process pool, "
+        "default) or dask (a Dask LocalCluster, or the cluster of --scheduler).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://host:8786); implies --engine dask. "
+        "Workers need the same heritage-routes wheel (docs/researchers.md).",
+    ),
+]
+
+
+class DocsRateColumn(ProgressColumn):
+    """Documents per second of a stage (rich's speed estimate over the last 30 s)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None and task.finished and task.finished_time:
+            speed = task.completed / task.finished_time  # too short for rich's estimate
+        if speed is None or not task.total or task.total <= 1:  # no document count
+            return Text("")
+        return Text(f"{speed:,.0f} docs/s", style="progress.data.speed")
 
 
 class RichReporter(Reporter):
@@ -112,7 +149,10 @@ def _session() -> Iterator[RichReporter]:
         TextColumn("{task.description:<16}"),
         BarColumn(),
         MofNCompleteColumn(),
+        DocsRateColumn(),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
         console=err,
     )
     with progress:  # errors: planner.cli_boundary (this app's group class)
@@ -124,9 +164,18 @@ def _cfg(
     seed: int | None,
     workers: int | None,
     sentiment_model: str | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
 ) -> NlpConfig:
+    if scheduler and engine is None:
+        engine = "dask"
     return config_from_env(
-        artifacts_dir=artifacts, seed=seed, workers=workers, sentiment_model=sentiment_model
+        artifacts_dir=artifacts,
+        seed=seed,
+        workers=workers,
+        sentiment_model=sentiment_model,
+        engine=engine,
+        scheduler=scheduler,
     )
 
 
@@ -242,11 +291,13 @@ def run(
         str | None, typer.Option(help="Segmenter: rjieba (default) or jieba.")
     ] = None,
     sentiment_model: SentimentModelOpt = None,
+    engine: EngineOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Run every stage (reusing artifacts whose inputs are unchanged)."""
     from nlp.pipeline import run_all
 
-    cfg = _cfg(artifacts, seed, workers, sentiment_model)
+    cfg = _cfg(artifacts, seed, workers, sentiment_model, engine, scheduler)
     ks = _ks(sweep)
     with _session() as rep:
         outs = run_all(
@@ -277,6 +328,9 @@ def run(
         _print_sentiment(outs["sentiment"].results)
     for stage, reason in outs.skipped.items():
         err.print(f"[yellow]warning:[/] {stage} skipped: {escape(reason)}", highlight=False)
+    ran = outs.engine
+    if ran.get("engine") == "dask":
+        out.print(f"engine: dask on {escape(str(ran['scheduler']))}, {ran['workers']} worker(s)")
     out.print(f"artifacts: {escape(str(cfg.artifacts_dir))}")
     if outs.report_path is not None:
         out.print(f"run report: {escape(str(outs.report_path))}")

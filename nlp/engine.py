@@ -1,0 +1,346 @@
+"""Where the map-style NLP work runs: in this machine's processes, or on a Dask cluster.
+
+The long stages map a module-level function over chunks of documents with a picklable worker
+state (a :class:`~nlp.segment.Segmenter`, a sentiment scorer …). An :class:`Engine` runs that
+map, in input order and with a bounded number of chunks in flight:
+
+- :class:`LocalEngine` (``engine="local"``, the default): :func:`nlp.parallel.ordered_map`, a
+  bounded ``multiprocessing`` pool of ``workers`` processes (``1`` runs in this process);
+- :class:`DaskEngine` (``engine="dask"``): ``dask.distributed`` tasks. Without a scheduler
+  address it starts a ``LocalCluster`` of ``workers`` processes (one thread each, bounded
+  memory); with one (``tcp://host:8786``) it connects a ``Client`` to that cluster, waits for
+  its workers and checks that they run the same package versions.
+
+The state is sent once to every worker (scattered), each chunk is one task, and results come
+back in input order, so every engine gives the same results and the same artifact keys (the
+engine is not a parameter of any stage; the run report records which one ran).
+
+Stages take the engine with :func:`engine_for`: inside a ``with engine_for(cfg)`` block
+(:func:`nlp.pipeline.run_all` and the CLI open one for a whole run) every stage shares that
+engine, so a cluster starts once per run.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import contextvars
+import importlib.metadata
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from nlp.config import NlpConfig
+from nlp.errors import ConfigError
+from nlp.parallel import ordered_map
+from nlp.partitions import active_store
+
+__all__ = [
+    "ENGINES",
+    "WORKER_MEMORY",
+    "DaskEngine",
+    "Engine",
+    "EngineError",
+    "LocalEngine",
+    "engine_for",
+    "engine_map",
+    "using",
+    "worker_versions",
+]
+
+ENGINES = ("local", "dask")
+#: memory limit of each LocalCluster worker (Dask pauses a worker at 80 %, restarts it at 95 %)
+WORKER_MEMORY = "2GiB"
+#: distributions whose versions must match between this process and the cluster's workers
+MATCHED_DISTRIBUTIONS = ("heritage-routes", "jieba", "gensim", "snownlp", "scikit-learn")
+
+_ACTIVE: contextvars.ContextVar[Engine | None] = contextvars.ContextVar(
+    "heritage_nlp_engine", default=None
+)
+
+
+class EngineError(ConfigError):
+    """The engine cannot run: unreachable scheduler, no workers, workers without the package."""
+
+
+class Engine:
+    """Runs ``func(state, chunk)`` over chunks, yielding results in input order."""
+
+    name = "engine"
+
+    def map[T, R](
+        self,
+        func: Callable[[Any, T], R],
+        state: Any,
+        chunks: Iterable[T],
+        *,
+        window: int | None = None,
+    ) -> Iterator[R]:
+        """Yield ``func(state, chunk)`` for each chunk, in order, ``window`` chunks in flight.
+
+        ``func`` must be a module-level function and ``state`` picklable. Inside a stage build
+        each result is also kept as a partition (:mod:`nlp.partitions`), and a rerun of a
+        killed build takes the completed ones instead of computing them again.
+        """
+        store = active_store()
+        if store is None:
+            return self._map(func, state, chunks, window=window)
+        return store.map(lambda todo: self._map(func, state, todo, window=window), func, chunks)
+
+    def _map[T, R](
+        self,
+        func: Callable[[Any, T], R],
+        state: Any,
+        chunks: Iterable[T],
+        *,
+        window: int | None = None,
+    ) -> Iterator[R]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What ran the work, for the run report (engine, scheduler, workers)."""
+        return {"engine": self.name}
+
+    def close(self) -> None:
+        """Release processes and connections."""
+
+
+class LocalEngine(Engine):
+    """This machine: a bounded ``multiprocessing`` pool (see :func:`nlp.parallel.ordered_map`).
+
+    Parameters
+    ----------
+    workers
+        Processes; ``1`` runs in this process.
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, int(workers))
+
+    def _map[T, R](
+        self,
+        func: Callable[[Any, T], R],
+        state: Any,
+        chunks: Iterable[T],
+        *,
+        window: int | None = None,
+    ) -> Iterator[R]:
+        return ordered_map(func, state, chunks, workers=self.workers, window=window)
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": self.name, "scheduler": None, "workers": self.workers}
+
+
+def worker_versions() -> dict[str, str | None]:
+    """Versions of :data:`MATCHED_DISTRIBUTIONS` in this process (``None``: not installed)."""
+    out: dict[str, str | None] = {}
+    for name in MATCHED_DISTRIBUTIONS:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+class DaskEngine(Engine):
+    """A ``dask.distributed`` cluster: a ``LocalCluster`` started here, or a running scheduler.
+
+    Use :meth:`start` rather than the constructor.
+
+    Parameters
+    ----------
+    client
+        A connected ``distributed.Client``.
+    cluster
+        The ``LocalCluster`` this engine started (closed with it), or ``None``.
+    scheduler
+        The address given by the user (``None`` for a LocalCluster).
+    """
+
+    name = "dask"
+
+    def __init__(self, client: Any, cluster: Any = None, scheduler: str | None = None) -> None:
+        self.client = client
+        self.cluster = cluster
+        self.scheduler = scheduler
+
+    @classmethod
+    def start(
+        cls, *, scheduler: str | None = None, workers: int = 2, timeout: float = 10.0
+    ) -> DaskEngine:
+        """Start a LocalCluster (no ``scheduler``) or connect to ``scheduler``.
+
+        With a scheduler, waits up to ``timeout`` seconds for ``workers`` workers (at least one)
+        and checks that each can import :mod:`nlp` with this process's package versions.
+
+        Raises
+        ------
+        EngineError
+            Unreachable scheduler, too few workers, or workers whose packages differ.
+        """
+        from distributed import Client, LocalCluster
+
+        if scheduler is None:
+            cluster = LocalCluster(
+                n_workers=max(1, workers),
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=WORKER_MEMORY,
+                host="127.0.0.1",
+                scheduler_port=0,
+                dashboard_address="127.0.0.1:0",
+                silence_logs=logging.ERROR,
+            )
+            try:
+                client = Client(cluster, timeout=timeout)
+            except BaseException:
+                cluster.close()
+                raise
+            return cls(client, cluster)
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EngineError(
+                f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no reply'})"
+            ) from None
+        engine = cls(client, None, scheduler)
+        try:
+            engine._check_workers(max(1, workers), timeout)
+        except BaseException:
+            engine.close()
+            raise
+        return engine
+
+    def _check_workers(
+        self, n: int, timeout: float, expected: dict[str, str | None] | None = None
+    ) -> None:
+        """Wait for ``n`` workers, then compare their package versions with ``expected``
+        (default: this process's, :func:`worker_versions`)."""
+        try:
+            self.client.wait_for_workers(n, timeout=timeout)
+        except TimeoutError:
+            have = len(self.client.scheduler_info().get("workers", {}))
+            raise EngineError(
+                f"the Dask scheduler at {self.scheduler} has {have} worker(s) after "
+                f"{timeout:g} s, {n} wanted (start them with `dask worker {self.scheduler}`)"
+            ) from None
+        mine = worker_versions() if expected is None else expected
+        try:
+            theirs = self.client.run(worker_versions, on_error="return")
+        except Exception as exc:  # the function could not even be sent or unpickled
+            theirs = {"?": exc}
+        for addr, got in sorted(theirs.items()):
+            if isinstance(got, BaseException) or not isinstance(got, dict):
+                raise EngineError(
+                    f"Dask worker {addr} cannot import the nlp package ({type(got).__name__}: "
+                    f"{got}); install the same heritage-routes wheel on every worker "
+                    "(docs/researchers.md, 'Running on a Dask cluster')"
+                )
+            diff = [f"{k} {got.get(k)} (here {v})" for k, v in mine.items() if got.get(k) != v]
+            if diff:
+                raise EngineError(
+                    f"Dask worker {addr} has different package versions: {', '.join(diff)}; "
+                    "install the same heritage-routes wheel and dependencies on every worker"
+                )
+
+    def n_workers(self) -> int:
+        """Workers the scheduler knows now."""
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def _map[T, R](
+        self,
+        func: Callable[[Any, T], R],
+        state: Any,
+        chunks: Iterable[T],
+        *,
+        window: int | None = None,
+    ) -> Iterator[R]:
+        window = window or 2 * max(1, self.n_workers())
+        # a list of one: scatter spreads the items of a list/tuple/dict it is given directly
+        [state_future] = self.client.scatter([state], broadcast=True, hash=False)
+        pending: collections.deque[Any] = collections.deque()
+        try:
+            for chunk in chunks:
+                pending.append(self.client.submit(func, state_future, chunk, pure=False))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+            state_future.release()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "engine": self.name,
+            "scheduler": self.scheduler or "LocalCluster",
+            "workers": self.n_workers(),
+        }
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+
+
+def open_engine(cfg: NlpConfig) -> Engine:
+    """A new engine as ``cfg`` says (``engine``, ``scheduler``, ``workers``); close it after."""
+    if cfg.engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {cfg.engine!r}")
+    if cfg.engine == "local":
+        if cfg.scheduler:
+            raise ConfigError("a scheduler address needs --engine dask")
+        return LocalEngine(cfg.workers)
+    return DaskEngine.start(
+        scheduler=cfg.scheduler or None, workers=cfg.workers, timeout=cfg.scheduler_timeout
+    )
+
+
+@contextlib.contextmanager
+def engine_for(cfg: NlpConfig) -> Iterator[Engine]:
+    """The engine of the enclosing ``engine_for`` block, or a new one for this block.
+
+    The outermost block opens the engine ``cfg`` asks for (a Dask cluster starts here) and
+    closes it at the end; blocks inside it share it.
+    """
+    active = _ACTIVE.get()
+    if active is not None:
+        yield active
+        return
+    engine = open_engine(cfg)
+    token = _ACTIVE.set(engine)
+    try:
+        yield engine
+    finally:
+        _ACTIVE.reset(token)
+        engine.close()
+
+
+@contextlib.contextmanager
+def using(engine: Engine) -> Iterator[Engine]:
+    """Run the stages inside this block on ``engine`` (an engine you opened and will close:
+    e.g. one cluster for several runs or a benchmark)."""
+    token = _ACTIVE.set(engine)
+    try:
+        yield engine
+    finally:
+        _ACTIVE.reset(token)
+
+
+def engine_map[T, R](
+    cfg: NlpConfig,
+    func: Callable[[Any, T], R],
+    state: Any,
+    chunks: Iterable[T],
+    *,
+    window: int | None = None,
+) -> Iterator[R]:
+    """:meth:`Engine.map` on the engine of :func:`engine_for` (a drop-in for ``ordered_map``)."""
+    with engine_for(cfg) as engine:
+        yield from engine.map(func, state, chunks, window=window)

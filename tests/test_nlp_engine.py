@@ -1,0 +1,239 @@
+"""The Dask engine: the same artifacts as the local engine on a 2-worker ``LocalCluster``, and
+clear one-line errors for an unreachable scheduler or workers without the package."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from common.settings import PROJECT_ROOT
+from nlp.config import NlpConfig
+from nlp.engine import DaskEngine, EngineError, LocalEngine, engine_for, using
+from nlp.pipeline import RunResult, run_all
+
+distributed = pytest.importorskip("distributed")
+get_task_stream = distributed.get_task_stream
+
+SAMPLE = PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"
+RUN = {"ks": (2, 3), "passes": 2, "no_below": 2}
+#: gensim saves pickles that carry a timestamp and the platform (``lifecycle_events``)
+GENSIM_PICKLES = {"dictionary.gensim", "lda.model", "lda.model.state"}
+
+
+@pytest.fixture(autouse=True)
+def _keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fixed author key: both runs pseudonymise authors alike
+    monkeypatch.setenv("HERITAGE_NLP_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("HERITAGE_NLP_AUTHOR_KEY", "engine-test-key")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("engine")
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()[:80]
+    src = folder / "mini.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return src
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[DaskEngine]:
+    """One LocalCluster of 2 worker processes for the module (closed at its end)."""
+    engine = DaskEngine.start(workers=2, timeout=60)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _run(src: Path, root: Path, engine: str) -> RunResult:
+    cfg = NlpConfig(artifacts_dir=root, workers=2, chunk_docs=8, engine=engine)
+    return run_all([src], cfg, **RUN)  # type: ignore[arg-type]
+
+
+def _normalised_json(path: Path, root: Path) -> Any:
+    data = json.loads(path.read_text(encoding="utf-8").replace(str(root), "<root>"))
+    if isinstance(data, dict):
+        data.pop("created_utc", None)  # manifests: when it was built
+        data.pop("corpus_id", None)  # corpus.json: a random id per ingest, by design
+        data.pop("engine", None)  # run_report.json: what ran it (checked separately)
+        for stage in data.get("stages", {}).values():
+            stage.pop("state", None)  # run_report.json: built now or reused from a killed run
+    return data
+
+
+def _same_gensim(a: Path, b: Path) -> None:
+    if a.name == "dictionary.gensim":
+        from gensim.corpora import Dictionary
+
+        da, db = Dictionary.load(str(a)), Dictionary.load(str(b))
+        assert (da.token2id, da.dfs, da.cfs, da.num_docs) == (
+            db.token2id,
+            db.dfs,
+            db.cfs,
+            db.num_docs,
+        )
+    elif a.name == "lda.model":
+        from gensim.models import LdaModel
+
+        ma, mb = LdaModel.load(str(a)), LdaModel.load(str(b))
+        assert np.array_equal(ma.get_topics(), mb.get_topics())
+        assert np.array_equal(ma.alpha, mb.alpha) and np.array_equal(ma.eta, mb.eta)
+    else:
+        from gensim.models.ldamodel import LdaState
+
+        assert np.array_equal(LdaState.load(str(a)).sstats, LdaState.load(str(b)).sstats)
+
+
+def assert_same_artifacts(left: Path, right: Path) -> None:
+    """Every file of two artifact roots: Parquet as tables, JSON without build times and
+    root paths, gensim models by their arrays, everything else byte for byte."""
+    files = sorted(p.relative_to(left) for p in left.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(right) for p in right.rglob("*") if p.is_file())
+    assert any(f.suffix == ".parquet" for f in files)
+    for rel in files:
+        a, b = left / rel, right / rel
+        if rel.suffix == ".parquet":
+            ta, tb = pq.read_table(a), pq.read_table(b)
+            assert ta.equals(tb), rel
+        elif rel.suffix == ".json":
+            assert _normalised_json(a, left) == _normalised_json(b, right), rel
+        elif rel.name in GENSIM_PICKLES:
+            _same_gensim(a, b)
+        elif rel.suffix == ".lock":
+            continue
+        else:
+            ta = a.read_bytes().replace(str(left).encode(), b"<root>")
+            tb = b.read_bytes().replace(str(right).encode(), b"<root>")
+            assert ta == tb, rel
+
+
+def test_localcluster_gives_the_local_engines_artifacts(
+    corpus: Path, cluster: DaskEngine, tmp_path: Path
+) -> None:
+    local = _run(corpus, tmp_path / "local", "local")
+    cfg = NlpConfig(artifacts_dir=tmp_path / "dask", workers=2, chunk_docs=8, engine="dask")
+    with using(cluster), get_task_stream(cluster.client) as stream:  # the module's cluster
+        dask = run_all([corpus], cfg, **RUN)  # type: ignore[arg-type]
+    assert {k: o.key for k, o in local.items()} == {k: o.key for k, o in dask.items()}
+    assert not local.skipped and not dask.skipped
+    assert local.engine == {"engine": "local", "scheduler": None, "workers": 2}
+    assert dask.engine == {"engine": "dask", "scheduler": "LocalCluster", "workers": 2}
+    report = json.loads((tmp_path / "dask" / "run_report.json").read_text(encoding="utf-8"))
+    assert report["engine"]["engine"] == "dask"
+    assert_same_artifacts(tmp_path / "local", tmp_path / "dask")
+    # segmentation, sentiment and practicalities ran as tasks, on both workers
+    names = {t["key"].split("-")[0] for t in stream.data if isinstance(t["key"], str)}
+    assert {"_segment_chunk", "_sentiment_chunk", "_practicalities_chunk"} <= names, names
+    assert len({t["worker"] for t in stream.data}) == 2
+
+
+def test_connecting_to_a_scheduler_checks_the_workers(cluster: DaskEngine) -> None:
+    address = cluster.cluster.scheduler_address
+    remote = DaskEngine.start(scheduler=address, workers=2, timeout=30)
+    try:
+        assert remote.describe() == {"engine": "dask", "scheduler": address, "workers": 2}
+        assert list(remote.map(_square, 10, iter([[1, 2], [3], [4, 5, 6]]))) == [
+            [10, 40],
+            [90],
+            [160, 250, 360],
+        ]
+        with pytest.raises(EngineError, match="different package versions: heritage-routes"):
+            remote._check_workers(2, 10, expected={"heritage-routes": "0.0.0"})
+        with pytest.raises(EngineError, match="has 2 worker\\(s\\) after"):
+            remote._check_workers(3, 0.5)
+    finally:
+        remote.close()
+
+
+def _square(factor: int, chunk: list[int]) -> list[int]:
+    return [factor * x * x for x in chunk]
+
+
+def test_worker_without_the_package_is_one_clear_error(cluster: DaskEngine) -> None:
+    """A worker process that cannot import ``nlp`` (as on a cluster where it is not installed)."""
+    address = cluster.cluster.scheduler_address
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'nlp' or name.startswith('nlp.'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "sys.argv = ['dask-worker', *sys.argv[1:]]\n"
+        "from distributed.cli.dask_worker import main\n"
+        "main()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", blocker, address, "--no-nanny", "--nthreads", "1"],
+        cwd="/",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with pytest.raises(EngineError, match="cannot import the nlp package"):
+            DaskEngine.start(scheduler=address, workers=3, timeout=60)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+    deadline = time.monotonic() + 30
+    while cluster.n_workers() > 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_scheduler_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.cli_nlp import app
+
+    monkeypatch.setenv("HERITAGE_NLP_SCHEDULER_TIMEOUT", "1")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    args = ["run", "--artifacts", str(tmp_path / "a"), "--scheduler", address]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert f"cannot reach the Dask scheduler at {address}" in res.output
+    assert "Traceback" not in res.output
+    assert len([ln for ln in res.output.splitlines() if ln.strip()]) == 1, res.output
+
+
+def test_engine_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlp.config import config_from_env
+    from nlp.errors import ConfigError
+
+    monkeypatch.setenv("HERITAGE_NLP_ENGINE", "dask")
+    monkeypatch.setenv("HERITAGE_NLP_SCHEDULER", "tcp://10.0.0.5:8786")
+    cfg = config_from_env()
+    assert (cfg.engine, cfg.scheduler) == ("dask", "tcp://10.0.0.5:8786")
+    with (
+        pytest.raises(ConfigError, match="engine must be one of local, dask"),
+        engine_for(NlpConfig(engine="spark")),
+    ):
+        pass
+    with (
+        pytest.raises(ConfigError, match="needs --engine dask"),
+        engine_for(NlpConfig(scheduler="tcp://h:8786")),
+    ):
+        pass
+    with engine_for(NlpConfig(workers=3)) as engine:
+        assert isinstance(engine, LocalEngine) and engine.describe()["workers"] == 3
