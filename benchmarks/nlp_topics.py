@@ -131,6 +131,49 @@ def sweep(
     return rows
 
 
+def compare_multicore(docs: list[list[str]], m: int, k: int, passes: int, seed: int) -> dict:
+    """gensim ``LdaModel`` against ``LdaMulticore`` (1 and 2 workers) on one seeded sample:
+    seconds of two runs each, and whether the two runs give the same topics."""
+    import numpy as np
+    from gensim.models import LdaModel, LdaMulticore
+
+    from nlp.topics import TopicModel, build_dictionary
+
+    sample = random.Random(seed).sample(docs, min(m, len(docs)))
+    dic = build_dictionary(lambda: iter(sample), TopicModel(k))
+    bow = [dic.doc2bow(d) for d in sample]
+    kw = {
+        "corpus": bow,
+        "id2word": dic,
+        "num_topics": k,
+        "passes": passes,
+        "iterations": 100,
+        "random_state": seed,
+        "chunksize": 2000,
+        "eval_every": None,
+        "alpha": "symmetric",
+    }
+    makers = {
+        "LdaModel": lambda: LdaModel(**kw),
+        "LdaMulticore workers=1": lambda: LdaMulticore(workers=1, **kw),
+        "LdaMulticore workers=2": lambda: LdaMulticore(workers=2, **kw),
+    }
+    out: dict[str, Any] = {}
+    for name, make in makers.items():
+        runs = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            topics = make().get_topics()
+            runs.append((time.perf_counter() - t0, topics))
+        out[name] = {
+            "seconds": [r[0] for r in runs],
+            "identical": bool(np.array_equal(runs[0][1], runs[1][1])),
+            "max_diff": float(np.abs(runs[0][1] - runs[1][1]).max()),
+        }
+        print(name, json.dumps(out[name]), flush=True)
+    return out
+
+
 def render(results: dict[str, Any]) -> str:
     """The Markdown block."""
     lines = [
@@ -138,7 +181,8 @@ def render(results: dict[str, Any]) -> str:
         "### LDA training sample: coherence against sample size (`benchmarks/nlp_topics.py`)",
         "",
         f"Produced on {results['date']} at commit {results['commit']} by "
-        f"`{results['command']}` (load average at the start {results['load']}). Each model: "
+        f"`{results['command']}` (load average at the start {results['load']}; several runs "
+        "are listed in the same order). Each model: "
         f"dictionary and LDA (`TopicModel`, {results['passes']} passes) from a seeded sample "
         "of m documents; c_v and u_mass on one fixed reference set "
         f"({results['coherence_docs']:,} documents of the whole corpus, the same for every m); "
@@ -170,7 +214,9 @@ def render(results: dict[str, Any]) -> str:
                 )
             seeds = sorted({r["seed"] for r in rows if r["m"] == m})
             lines.append(f"| {m:,} | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
-    lines += ["", *results.get("notes", []), END]
+    for note in results.get("notes", []):
+        lines += ["", note]
+    lines += ["", END]
     return "\n".join(lines) + "\n"
 
 
@@ -192,6 +238,12 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--coherence-docs", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--multicore",
+        action="store_true",
+        help="only compare LdaModel and LdaMulticore on a seeded sample (--sizes' first, "
+        "--ks' last) of each corpus, two runs each",
+    )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--out", type=Path)
@@ -218,30 +270,46 @@ def main() -> None:
         "corpora": [],
         "notes": args.note,
     }
+    inputs: list[tuple[str, Path]] = [(p.name, p) for p in args.corpus]
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = [(p.name, p) for p in args.corpus]
         if args.resampled:
             path = Path(tmp) / f"resampled_{args.resampled}.jsonl"
             _bench_nlp().make_corpus(args.resampled, path, 42)
             inputs.append((f"resampled {args.resampled:,} (seed 42)", path))
         for i, (name, path) in enumerate(inputs):
             docs = load_tokens(path, Path(tmp) / f"art{i}", args.workers)
+            if args.multicore:
+                print(
+                    name,
+                    json.dumps(compare_multicore(docs, sizes[0], ks[-1], args.passes, seeds[0])),
+                )
+                continue
             rows = sweep(docs, sizes, ks, seeds, args.passes, args.coherence_docs, args.workers)
             results["corpora"].append({"name": name, "docs": len(docs), "rows": rows})
             if args.json:
                 args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    if args.multicore:
+        return
+    commands = [results["command"]] if inputs else []
     for path in args.merge:
         earlier = json.loads(path.read_text(encoding="utf-8"))
+        commands += earlier.get("commands", [earlier["command"]])
+        for field in ("date", "commit", "load"):  # when and where those rows were measured
+            runs = earlier.get(f"{field}s", [earlier[field]])
+            results[f"{field}s"] = [*results.get(f"{field}s", []), *runs]
         for corpus in earlier["corpora"]:
             same = next((c for c in results["corpora"] if c["name"] == corpus["name"]), None)
             if same is None:
                 results["corpora"].append(corpus)
             else:
                 same["rows"] += corpus["rows"]
-        results["commands"] = [*earlier.get("commands", [earlier["command"]])]
-    if args.merge:
-        results["commands"] = [*results.get("commands", []), results["command"]]
-        results["command"] = "` and `".join(results["commands"])
+    results["commands"] = commands
+    for field in ("date", "commit", "load"):
+        if args.merge:
+            runs = [results[field]] if inputs else []
+            results[f"{field}s"] = [*results[f"{field}s"], *runs]
+            results[field] = " / ".join(results[f"{field}s"])
+    results["command"] = "` and `".join(commands)
     section = render(results)
     print(section)
     if args.out:
