@@ -208,19 +208,17 @@ class TopicModel:
 
     def infer(self, docs: Sequence[Sequence[str]], seed: int) -> np.ndarray:
         """Document–topic distributions of a batch, inferred with a random state of its own
-        (``seed``): the same batch and seed give the same rows in any process. Rows are the
-        normalised variational parameters (gensim's ``get_document_topics`` without its
-        1e-8 floor)."""
+        (``seed``): the same batch and seed give the same rows in any process.
+
+        gensim's variational inference (``LdaModel.inference``: the same random start, updates,
+        per-document stopping rule and ``float32`` arithmetic) done for the whole batch at once
+        with sparse matrix products instead of a Python loop per document; rows are the
+        normalised variational parameters (``get_document_topics`` without its 1e-8 floor).
+        """
         k = self.num_topics
         if not docs:
             return np.zeros((0, k))
-        model = self.model_
-        saved = model.random_state
-        model.random_state = np.random.RandomState(seed)
-        try:
-            gamma, _ = model.inference([self.dictionary_.doc2bow(list(d)) for d in docs])
-        finally:
-            model.random_state = saved
+        gamma = batch_gamma(self.model_, [self.dictionary_.doc2bow(list(d)) for d in docs], seed)
         return np.asarray(gamma / gamma.sum(axis=1, keepdims=True)).reshape(len(docs), k)
 
     def save(self, folder: str | Path) -> None:
@@ -245,6 +243,50 @@ class TopicModel:
         obj.model_ = LdaModel.load(str(folder / "lda.model"))
         obj.dictionary_ = Dictionary.load(str(folder / "dictionary.gensim"))
         return obj
+
+
+def batch_gamma(model: Any, bows: Sequence[list[tuple[int, int]]], seed: int) -> np.ndarray:
+    """Variational ``gamma`` (documents × topics) of a batch of bags of words under a gensim
+    ``LdaModel``: ``LdaModel.inference`` vectorised over the batch (see
+    :meth:`TopicModel.infer`); the random start comes from ``RandomState(seed)``."""
+    import scipy.sparse as sparse
+    from scipy.special import psi
+
+    dtype = model.dtype
+    n, k = len(bows), model.num_topics
+    lengths = np.fromiter((len(b) for b in bows), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    ids = np.fromiter((i for b in bows for i, _ in b), dtype=np.int64, count=int(indptr[-1]))
+    cts = np.fromiter((c for b in bows for _, c in b), dtype=dtype, count=int(indptr[-1]))
+    rows = np.repeat(np.arange(n), lengths)
+    beta = model.expElogbeta  # topics × vocabulary
+    beta_t = np.ascontiguousarray(beta.T)  # vocabulary × topics
+    beta_nz = beta_t[ids]  # one row per (document, word) pair
+    alpha = model.alpha.astype(dtype, copy=False)
+    eps = np.finfo(dtype).eps
+
+    def exp_elog(g: np.ndarray) -> np.ndarray:
+        return np.exp(psi(g) - psi(g.sum(axis=1))[:, None]).astype(dtype, copy=False)
+
+    def norm(theta: np.ndarray) -> np.ndarray:
+        return np.einsum("nk,nk->n", theta[rows], beta_nz) + eps
+
+    gamma = np.random.RandomState(seed).gamma(100.0, 1.0 / 100.0, (n, k)).astype(dtype)
+    theta = exp_elog(gamma)
+    phinorm = norm(theta)
+    active = np.ones(n, dtype=bool)
+    for _ in range(model.iterations):
+        ratio = sparse.csr_matrix((cts / phinorm, ids, indptr), shape=(n, beta.shape[1]))
+        new = (alpha + theta * (ratio @ beta_t)).astype(dtype, copy=False)
+        change = np.mean(np.abs(new - gamma), axis=1)
+        gamma[active] = new[active]
+        theta[active] = exp_elog(new[active])
+        phinorm = np.where(active[rows], norm(theta), phinorm)
+        active &= ~(change < model.gamma_threshold)  # a document stops once it converged
+        if not active.any():
+            break
+    return gamma
 
 
 def build_dictionary(docs: TokenDocs, params: TopicModel) -> Any:

@@ -123,3 +123,20 @@ def test_clause_words_from_one_cut_equal_cutting_each_clause(stages, backend: st
     for text in texts:
         expected = [(cl, seg.cut(cl)) for cl in split_clauses(text)]
         assert clause_words(text, seg.cut(text), seg.cut) == expected
+
+
+def test_batch_inference_follows_gensim_inference() -> None:
+    res = coherence_sweep(lambda: iter(DOCS), [3], seed=1, passes=2, no_below=1)
+    model = res.models[3]
+    docs = [*DOCS[:9], []]
+    ours = model.infer(docs, 11)
+    lda = model.model_
+    saved = lda.random_state
+    lda.random_state = np.random.RandomState(11)
+    try:
+        gamma, _ = lda.inference([model.dictionary_.doc2bow(d) for d in docs])
+    finally:
+        lda.random_state = saved
+    assert np.abs(ours - gamma / gamma.sum(axis=1, keepdims=True)).max() < 1e-3
+    assert ours[-1] == pytest.approx(np.full(3, 1 / 3))  # an empty document: the prior
+
