@@ -88,9 +88,7 @@ def test_topics_train_on_a_sample_and_infer_every_document(stages) -> None:
     two = stage_topics(c2, t2, u2, two_cfg, **kw)
     assert two.key == one.key
     for name in ("coherence.csv", "topic_terms.csv"):
-        pd.testing.assert_frame_equal(
-            pd.read_csv(one.path / name), pd.read_csv(two.path / name)
-        )
+        pd.testing.assert_frame_equal(pd.read_csv(one.path / name), pd.read_csv(two.path / name))
     assert doc_topics.equals(pq.read_table(two.path / "doc_topics.parquet").to_pandas())
 
 
@@ -139,4 +137,3 @@ def test_batch_inference_follows_gensim_inference() -> None:
         lda.random_state = saved
     assert np.abs(ours - gamma / gamma.sum(axis=1, keepdims=True)).max() < 1e-3
     assert ours[-1] == pytest.approx(np.full(3, 1 / 3))  # an empty document: the prior
-
