@@ -39,6 +39,10 @@ Folders and values the environment can change (functions)
     Any other value is a :class:`SettingError` (a user error).
 ``kg_oxigraph_dir()`` — ``HERITAGE_KG_OXIGRAPH_DIR``, default ``<root>/artifacts/kg/oxigraph``
     Folder of the persistent Oxigraph store.
+``app_cache_dir()`` — ``HERITAGE_APP_CACHE_DIR``, default ``<root>/artifacts/app``
+    Where the web app keeps what a new visitor's first page needs between server processes
+    (the theme table and the default plan, keyed by everything they depend on; see
+    ``planner.ui.snapshot``). An empty folder means the first page is computed again.
 ``cjk_font()`` — ``HERITAGE_CJK_FONT``, default unset
     A font file with Chinese glyphs for word clouds and PDF brochures; unset means the
     Noto Sans SC font of ``pylopdf-fonts-zh-cn``, then system fonts (see ``nlp.fonts``).
@@ -90,6 +94,7 @@ __all__ = [
     "SAMPLE_CORPUS",
     "SettingError",
     "amap_key",
+    "app_cache_dir",
     "author_key",
     "catalog_dir",
     "cjk_font",
@@ -164,6 +169,12 @@ def kg_oxigraph_dir() -> Path:
     """``$HERITAGE_KG_OXIGRAPH_DIR`` if set, else ``<root>/artifacts/kg/oxigraph``."""
     env = _env("HERITAGE_KG_OXIGRAPH_DIR")
     return Path(env).expanduser() if env else KG_ARTIFACTS_DIR / "oxigraph"
+
+
+def app_cache_dir() -> Path:
+    """``$HERITAGE_APP_CACHE_DIR`` if set, else ``<root>/artifacts/app``."""
+    env = _env("HERITAGE_APP_CACHE_DIR")
+    return Path(env).expanduser() if env else ARTIFACTS_DIR / "app"
 
 
 def cjk_font() -> Path | None:

@@ -57,6 +57,9 @@ __all__ = [
     "QUERY_DIR",
     "KnowledgeGraph",
     "QueryError",
+    "StaleGraphError",
+    "catalog_changes",
+    "current_graph_digest",
     "default_backend",
     "default_oxigraph_dir",
     "load_query",
@@ -467,8 +470,10 @@ def open_graph(
         Folder of the persistent Oxigraph store (default ``$HERITAGE_KG_OXIGRAPH_DIR`` or
         ``artifacts/kg/oxigraph``).
     build_if_missing
-        Run :func:`kg.build.run_build` when the default Turtle file does not exist yet or
-        its manifest does not vouch for it (:func:`built_and_complete`).
+        Run :func:`kg.build.run_build` when the default Turtle file does not exist yet, its
+        manifest does not vouch for it (:func:`built_and_complete`) or it was built from other
+        catalog files than the current ones (:func:`catalog_changes`); when False, such a
+        graph is refused (:class:`FileNotFoundError`, :class:`StaleGraphError`).
 
     Returns
     -------
@@ -478,21 +483,83 @@ def open_graph(
     if backend not in BACKENDS:
         raise QueryError(f"store must be one of {', '.join(BACKENDS)}, got {store!r}")
     ttl = Path(path) if path else DEFAULT_TTL
-    # the default graph is used only when its manifest (written last by the build) vouches
-    # for it: a build killed half-way is rebuilt, never read
-    if not ttl.exists() or (path is None and not built_and_complete(ttl)):
-        if path is None and build_if_missing:
-            from kg.build import run_build
-
-            run_build()
-        else:
-            raise FileNotFoundError(f"no complete graph at {ttl}; run `heritage kg build` first")
+    if path is None:
+        _ensure_current(ttl, build_if_missing)
+    elif not ttl.exists():
+        raise FileNotFoundError(f"no complete graph at {ttl}; run `heritage kg build` first")
     if backend == "memory":
         g = bind_prefixes(Graph(bind_namespaces="none"))
         g.parse(ttl, format="turtle")
         return KnowledgeGraph(g, backend="memory", source=ttl)
     folder = default_oxigraph_dir(oxigraph_dir)
     return KnowledgeGraph(_open_oxigraph(ttl, folder), backend="oxigraph", source=ttl)
+
+
+class StaleGraphError(UserError, RuntimeError):
+    """The built graph does not match the catalog files it would be built from today."""
+
+
+def _ensure_current(ttl: Path, build: bool) -> None:
+    """Make the default graph ``ttl`` complete and current, or refuse it in one line.
+
+    A graph is used only when its manifest (written last by the build) vouches for it — a
+    build killed half-way is rebuilt, never read — and when it was built from the catalog and
+    ontology files as they are now: a graph built from another catalog (an edited
+    ``sites.csv``, another ``HERITAGE_DATA_DIR``) would answer with sites the planner does not
+    know, or miss the ones it does.
+    """
+    complete = ttl.exists() and built_and_complete(ttl)
+    changed = catalog_changes(ttl) if complete else []
+    if complete and not changed:
+        return
+    if build:
+        from kg.build import run_build
+
+        run_build()  # its key covers the same files, so a stale graph is rebuilt
+    elif changed:
+        shown = ", ".join(changed[:4]) + (
+            f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        )
+        raise StaleGraphError(
+            f"{ttl} was built from other catalog files than {settings.catalog_dir()} "
+            f"({shown} changed); run `heritage kg build`"
+        )
+    else:
+        raise FileNotFoundError(f"no complete graph at {ttl}; run `heritage kg build` first")
+
+
+def catalog_changes(ttl: Path | None = None) -> list[str]:
+    """Catalog and ontology files (manifest names) that differ from what ``ttl`` was built from.
+
+    Compares the SHA-256 of every catalog and ontology file recorded in the build's
+    ``manifest.json`` beside ``ttl`` (default: the default graph) with the files the build
+    would read now (``HERITAGE_DATA_DIR``); a file added or removed since counts as changed.
+    NLP tables are not compared (they only add figures; ``heritage kg build`` picks up a new
+    run). Empty when the graph is current; every name when the manifest cannot be read.
+    """
+    from kg.build.inputs import _input_hashes
+    from kg.build.records import default_paths
+
+    ttl = ttl or DEFAULT_TTL
+    now = _input_hashes(default_paths(), [])
+    try:
+        built = json.loads((ttl.parent / MANIFEST).read_text(encoding="utf-8")).get("inputs")
+    except (OSError, ValueError, AttributeError):
+        built = None
+    if not isinstance(built, dict):
+        return sorted(now)
+    built = {k: v for k, v in built.items() if not str(k).startswith("nlp:")}
+    return sorted(k for k in built.keys() | now.keys() if built.get(k) != now.get(k))
+
+
+def current_graph_digest(ttl: Path | None = None) -> str | None:
+    """SHA-256 of the default graph when :func:`open_graph` would load it as it is (complete
+    and built from the current catalog files), else ``None`` (it would be rebuilt first)."""
+    ttl = ttl or DEFAULT_TTL
+    if not built_and_complete(ttl) or catalog_changes(ttl):
+        return None
+    manifest = json.loads((ttl.parent / MANIFEST).read_text(encoding="utf-8"))
+    return str(manifest["outputs"][ttl.name])
 
 
 def built_and_complete(ttl: Path) -> bool:

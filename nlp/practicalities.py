@@ -99,7 +99,7 @@ class PracticalityMiner:
         verbs = _alts(spec["duration_verbs"])
         hedge = (
             r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有"
-            r"|足有)*"
+            r"|足有|不到|不过)*"
         )
         units = _alts(self.unit_hours)
         first = rf"(?P<n1>{num})(?P<half1>个半)?(?:[-~到至](?P<n2>{num}))?"
@@ -110,12 +110,18 @@ class PracticalityMiner:
             rf"{first}个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)"
             rf"(?P<half>半)?(?:就|都|也)?(?:{_alts(spec.get('sufficiency_cues', ['足够']))})"
         )
+        # an itinerary's note in brackets: "上午北山（一个半小时）"
+        self._dur_note = re.compile(
+            rf"[（(【](?:约|大约|大概|游览|参观|游玩)?{first}个?(?P<more>多|半)?"
+            rf"(?P<unit>小时|钟头|分钟)(?P<half>半)?(?:左右)?(?=[）)】]|$)"
+        )
         phrases = _alts(self.phrase_hours)
         cues = _alts(spec.get("sufficiency_cues", []))
         self._phrase = re.compile(
             rf"(?:(?:{verbs}){hedge}(?P<p1>{phrases})(?!都|也))"
             rf"|(?:(?P<p2>{phrases})(?:时间)?(?:就|都|也)?(?:{cues}))"
             rf"|(?:(?P<p3>{phrases})(?:就|可以|能)?(?:游览|玩|逛|看|走)(?!不))"
+            rf"|(?:(?:{_alts(spec.get('day_adjectives') or ['开心'])})的(?P<p4>{phrases}))"
         )
         self._time = {k: re.compile(_alts(v)) for k, v in spec["time_words"].items()}
         self._recommend = re.compile(_alts(spec.get("recommend_cues", ["最好"])))
@@ -129,7 +135,13 @@ class PracticalityMiner:
         self._not_quiet = _regex(
             self.lexicon, "crowding.negated_quiet", crowd.get("negated_quiet", [])
         )
-        self._expect = re.compile(_alts(spec.get("crowding_expectation") or ["以为"]))
+        self._expect = _regex(
+            self.lexicon, "crowding_expectation", spec.get("crowding_expectation") or ["以为"]
+        )
+        self._condition = _regex(
+            self.lexicon, "crowding_condition", spec.get("crowding_condition") or []
+        )
+        self._not_crowd = _regex(self.lexicon, "crowding.not_crowd", crowd.get("not_crowd", []))
         self._ticketing = re.compile(_alts(spec.get("ticketing") or ["买票"]))
         res = spec.get("reservation") or {}
         self._res_no = _regex(self.lexicon, "reservation.not_required", res.get("not_required", []))
@@ -142,7 +154,9 @@ class PracticalityMiner:
             self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
         )
         excl = spec.get("duration_exclude") or {}
-        self._not_visit = {k: re.compile(_alts(v)) for k, v in excl.items() if v}
+        self._not_visit = {
+            k: _regex(self.lexicon, f"duration_exclude.{k}", v) for k, v in excl.items() if v
+        }
         self._off_topic = re.compile(_alts(spec.get("off_topic") or ["菜谱"]))
 
     def _digits(self, text: str) -> float | None:
@@ -193,7 +207,7 @@ class PracticalityMiner:
         """Visit lengths (hours) stated in a sentence or clause."""
         out: list[float] = []
         spans: list[tuple[int, int]] = []
-        for rx in (self._dur, self._dur_bare):
+        for rx in (self._dur, self._dur_bare, self._dur_note):
             for m in rx.finditer(sentence):
                 if any(a <= m.start() < b for a, b in spans):
                     continue
@@ -207,25 +221,29 @@ class PracticalityMiner:
         for m in self._phrase.finditer(sentence):
             if any(a <= m.start() < b for a, b in spans):
                 continue
-            hours = self.phrase_hours[m.group("p1") or m.group("p2") or m.group("p3")]
+            phrase = m.group("p1") or m.group("p2") or m.group("p3") or m.group("p4")
+            hours = self.phrase_hours[phrase]
             if hours <= self.max_hours and self._is_visit(sentence, *m.span()):
                 out.append(hours)
             spans.append(m.span())
         return out
 
     def crowding(self, clause: str) -> str | None:
-        """``crowded``, ``quiet`` or ``None`` for one clause (negation and expectation aware)."""
+        """``crowded``, ``quiet`` or ``None`` for one clause (negation, expectation and wish
+        aware: 以为人会很多 and 想安静看的话 are not observations)."""
         if self._not_quiet.search(clause):
             return "crowded"
         quiet = self._quiet.search(clause)
         if quiet and "排" in quiet.group() and self._ticketing.search(clause):
             return None  # 不用排队买票: about tickets, not crowds
         if quiet:
-            return "quiet"
+            return None if self._condition.search(clause[: quiet.start()]) else "quiet"
         crowded = self._crowded.search(clause)
-        if crowded and not self._expect.search(clause[: crowded.start()]):
-            return "crowded"
-        return None
+        if not crowded or self._not_crowd.search(clause):
+            return None  # 人多更划算: a bigger group, not a crowd
+        if self._expect.search(clause[: crowded.start()]):
+            return None
+        return "crowded"
 
     def reservation(self, clause: str) -> str | None:
         """``required``, ``not_required`` or ``None`` for one clause."""
@@ -258,7 +276,14 @@ class PracticalityMiner:
                 found += [Finding("duration", h, ev) for h in self.durations(clause)]
                 crowd = self.crowding(clause)
                 avoid = bool(self._avoid.search(clause)) or crowd == "crowded"
-                recommend = bool(self._recommend.search(clause)) or crowd == "quiet"
+                wants_quiet = (  # 想安静看的话工作日来: a reason for the time, not an observation
+                    crowd is None
+                    and any(
+                        self._condition.search(clause[: q.start()])
+                        for q in self._quiet.finditer(clause)
+                    )
+                )
+                recommend = bool(self._recommend.search(clause)) or crowd == "quiet" or wants_quiet
                 recommend = recommend and not self._expect.search(clause)  # 以为晚上会好看
                 for name, rx in self._avoid_times.items():
                     if avoid and rx.search(clause):

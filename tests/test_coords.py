@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+import re
 import statistics
 from pathlib import Path
 
@@ -77,11 +79,47 @@ def test_sourced_points_are_the_published_ones(cat: Catalog) -> None:
     # national units with a verified point of the cave-temple dataset (AMap POI → WGS-84)
     caves = {s.id for s in cat.sites.values() if "china-cave-temples-map" in s.coord_source}
     assert {cat.sites[i].name_zh for i in caves} >= {"乐山大佛", "皇泽寺摩崖造像", "南龛摩崖造像"}
+    # the lodging towns of towns.csv carry their own source, checked point by point in
+    # test_lodging_towns_are_the_published_seats
+    lodging = _lodging_towns(cat)
     # every other sourced point belongs to a national unit with a published coordinate
     unit_sites = {u.site_id for u in cat.units}
-    assert non_approx - expected <= unit_sites
+    assert non_approx - expected - set(lodging) <= unit_sites
     assert cat.sites["zhanghuanhouci"].coord_confidence == "high"  # zh.wikipedia infobox
     assert all(cat.sites[i].precision == "site" for i in non_approx)
+
+
+def _lodging_towns(cat: Catalog) -> dict[str, str]:
+    """Towns whose point is a county or prefecture seat of county_centres.csv (towns.csv):
+    site id → the adcode named in its source."""
+    out = {}
+    for s in cat.sites.values():
+        m = re.fullmatch(r"county_centres\.csv adcode (\d{6}) \(.*\)", s.source)
+        if s.kind == "town" and m is not None:
+            out[s.id] = m.group(1)
+    return out
+
+
+def test_lodging_towns_are_the_published_seats(cat: Catalog) -> None:
+    """Every lodging town of towns.csv sits exactly on the centre county_centres.csv gives
+    for the adcode its source names, with that file named as the point's source."""
+    assert cat.data_dir is not None
+    towns_csv = cat.data_dir / "towns.csv"
+    with towns_csv.open(encoding="utf-8", newline="") as fh:
+        rows = {r["id"] for r in csv.DictReader(fh)}
+    lodging = _lodging_towns(cat)
+    assert set(lodging) == rows  # every row of towns.csv, and only those, names its seat
+    assert len(rows) >= 150  # the county seats of Sichuan and Chongqing (merged within 8 km)
+    with (cat.data_dir / "county_centres.csv").open(encoding="utf-8", newline="") as fh:
+        centres = {r["adcode"]: r for r in csv.DictReader(fh)}
+    for sid, adcode in lodging.items():
+        s, c = cat.sites[sid], centres[adcode]
+        assert sid == f"town_{adcode}"
+        assert (s.lat, s.lon) == (float(c["lat"]), float(c["lon"])), sid
+        assert s.coord_source == f"county_centres.csv: {c['source']}", sid
+        assert s.precision == "site" and s.coord_confidence == "low", sid
+        assert s.coord_uncertainty_km is not None and s.coord_uncertainty_km > 0, sid
+        assert c["province"] in ("四川省", "重庆市") and s.province == c["province"], sid
 
 
 def test_every_approx_point_has_method_source_and_uncertainty(cat: Catalog) -> None:

@@ -18,9 +18,9 @@ from planner.hours import hours_on, load_hours
 from planner.itinerary import Effort, Mode, Pace, RequestError, TripRequest, plan_itinerary
 from planner.model import Itinerary, itinerary_from_dict, itinerary_to_dict
 from planner.service import PlanError, load_context
-from planner.themes import load_planning
+from planner.themes import load_planning, theme_candidates
 from planner.trip.days import time_order
-from planner.trip.request import date_bounds
+from planner.trip.request import date_bounds, max_names
 from planner.trip.setup import build_setup
 
 SAT = dt.date(2026, 12, 5)
@@ -305,6 +305,11 @@ def test_request_dates_and_list_lengths_are_bounded() -> None:
     n = len(load_context().catalog.sites)
     with pytest.raises(RequestError, match="the catalog has"):
         plan_itinerary(TripRequest(date=SAT, avoid=tuple(f"site{k}" for k in range(n + 1))))
+    # the request's own bound comes from the catalog: every list of its sites passes it
+    assert max_names() > n
+    TripRequest(date=SAT, avoid=tuple(cat_id for cat_id in load_context().catalog.sites))
+    with pytest.raises(RequestError):
+        TripRequest(date=SAT, must=tuple(f"site{k}" for k in range(max_names() + 1)))
 
 
 def test_cli_rejects_out_of_range_date_in_one_line() -> None:
@@ -450,3 +455,45 @@ def test_a_transfer_day_must_also_hold_lunch() -> None:
     # without a lunch break the same transfer fits the day
     free = dataclasses.replace(short, lunch=0.0)
     assert any(far in nights for nights in night_sequences(free))
+
+
+# --------------------------------------------------------------------------- issue 17
+
+
+def _towns_csv_ids() -> set[str]:
+    import csv
+
+    cat = load_context().catalog
+    assert cat.data_dir is not None
+    with (cat.data_dir / "towns.csv").open(encoding="utf-8", newline="") as fh:
+        return {r["id"] for r in csv.DictReader(fh)}
+
+
+@pytest.mark.parametrize(("theme", "days"), [("stone-carving", 5), ("three-kingdoms", 3)])
+def test_region_trips_from_chengdu_sleep_in_towns_and_see_the_theme(theme: str, days: int) -> None:
+    """Region trips from 成都市区 are valid, sleep in lodging towns (the county seats of
+    towns.csv among them) and visit the theme on every day that is not a pure transfer
+    between two towns; no day idles at a town while another day's stop could move to it."""
+    req = TripRequest(theme=theme, days=days, start="成都市区", date=SAT)
+    it = plan(theme=theme, days=days, start="成都市区", date=SAT)
+    assert_consistent(it, req)
+    cat = load_context().catalog
+    seats = _towns_csv_ids()
+    chengdu = cat.resolve("成都市区").id
+    assert chengdu in seats
+    nights = it.params["nights"]
+    assert len(it.days) == days == len(nights) and nights[-1] == chengdu
+    for k, day in enumerate(it.days):
+        assert day.start_id == (chengdu if k == 0 else it.days[k - 1].end_id)
+        assert day.end_id == nights[k]
+    assert all(cat.sites[n].kind == "town" and cat.sites[n].coord_source for n in nights)
+    assert (set(nights) - {chengdu}) & seats  # the region's county seats are used
+    members = {c.site_id for c in theme_candidates(cat, theme) if theme in c.themes}
+    for day in it.days:
+        assert all(st.site_id in members for st in day.stops), day.date
+        if day.start_id != day.end_id and not day.stops:
+            continue  # a pure transfer between two towns
+        assert day.stops, f"day {day.date} stays at {day.start_id} and visits nothing"
+    transfers = [d for d in it.days if not d.stops]
+    assert len(transfers) <= 1
+    assert len({st.site_id for d in it.days for st in d.stops}) >= days - 1

@@ -41,7 +41,8 @@ def report_sites(tmp_path_factory: pytest.TempPathFactory):
     Since the catalog holds every national unit of Sichuan and Chongqing (~320 more points
     over ~12° × 7°), no 0.02° grid over their bounding box stays clear of every point (and it
     would be far too large for a test). The rows the import added carry only the compiled
-    national-unit list as their source; they are dropped here, with the region tables.
+    national-unit list as their source; they are dropped here, with the region tables and
+    the region's lodging towns (towns.csv: 203 county seats over the same box).
     """
     import csv
     import shutil
@@ -51,7 +52,7 @@ def report_sites(tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("run") / "data"
     shutil.copytree(default_data_dir().parent, data)
     cat = data / "catalog"
-    for name in ("national_units.csv", "world_heritage.csv"):
+    for name in ("national_units.csv", "world_heritage.csv", "towns.csv"):
         (cat / name).unlink(missing_ok=True)
     path = cat / "sites.csv"
     with path.open(encoding="utf-8", newline="") as f:

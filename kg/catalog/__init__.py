@@ -11,7 +11,7 @@ Modules: :mod:`kg.catalog.model` (records, errors, :class:`Catalog`) and
 :mod:`kg.catalog.loading` (reading and validating the files).
 """
 
-from kg.catalog.loading import default_data_dir, load_catalog
+from kg.catalog.loading import default_data_dir, load_catalog, site_count
 from kg.catalog.model import (
     COORD_CONFIDENCE,
     DISTANCE_KINDS,
@@ -44,4 +44,5 @@ __all__ = [
     "UnknownSiteError",
     "default_data_dir",
     "load_catalog",
+    "site_count",
 ]

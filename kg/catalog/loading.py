@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,31 @@ def _catalog_dir(data_dir: str | Path | None) -> Path:
     if not (p / SITES_FILE).exists() and (p / "catalog" / SITES_FILE).exists():
         return p / "catalog"
     return p
+
+
+def site_count(data_dir: str | Path | None = None) -> int:
+    """How many site rows the catalog in ``data_dir`` holds (``sites.csv`` + ``towns.csv``),
+    counted without validating them: a cheap upper bound of ``len(load_catalog().sites)``
+    (rows the loader rejects are counted too). Memoised per file size and modification time.
+    """
+    d = _catalog_dir(data_dir)
+    stamps = []
+    for name in (SITES_FILE, TOWNS_FILE):
+        p = d / name
+        st = p.stat() if p.exists() else None
+        stamps.append((str(p), st.st_size if st else -1, st.st_mtime_ns if st else -1))
+    return _count_rows(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=8)
+def _count_rows(stamps: tuple[tuple[str, int, int], ...]) -> int:
+    total = 0
+    for path, size, _mtime in stamps:
+        if size < 0:
+            continue
+        with open(path, encoding="utf-8", newline="") as fh:
+            total += sum(1 for row in csv.reader(fh) if any(cell.strip() for cell in row)) - 1
+    return max(total, 0)
 
 
 def load_catalog(data_dir: str | Path | None = None) -> Catalog:

@@ -142,18 +142,64 @@ def _time_day(
     return fitted, removed, added
 
 
+def _chain_travel(s: Setup, start: int, order: list[int], end: int) -> float:
+    chain = [start, *order, end]
+    return float(sum(s.travel[a, b] for a, b in itertools.pairwise(chain)))
+
+
+def _fill_idle_days(s: Setup, orders: list[list[int]], nights: tuple[int, ...]) -> None:
+    """Give a day without any visit a stop of another day (in place), when both days still
+    fit (lunch placed, hours and driving limit kept) and the other day keeps a visit.
+
+    The objective is indifferent to which day visits a site, save for the price of travel,
+    so the solver may leave a whole day idle to save a few minutes of driving (a day at the
+    start town while a site nearby is visited on the way out the next morning). A traveller
+    would rather see it that day: of the stops that can move, the one adding the least travel
+    moves. Days with a fixed order are left alone.
+    """
+    starts = [s.start, *nights[:-1]]
+    for r, order in enumerate(orders):
+        if order or r in s.orders:
+            continue
+        best: tuple[float, int, int] | None = None
+        for q, donor in enumerate(orders):
+            if q == r or q in s.orders or len(donor) < 2:
+                continue
+            for v in donor:
+                rest = [x for x in donor if x != v]
+                if time_order(s, r, [v], starts[r], nights[r]) is None:
+                    continue
+                if time_order(s, q, rest, starts[q], nights[q]) is None:
+                    continue
+                extra = (
+                    _chain_travel(s, starts[r], [v], nights[r])
+                    + _chain_travel(s, starts[q], rest, nights[q])
+                    - _chain_travel(s, starts[q], donor, nights[q])
+                    - _chain_travel(s, starts[r], [], nights[r])
+                )
+                if best is None or (extra, q, v) < best:
+                    best = (extra, q, v)
+        if best is not None:
+            _, q, v = best
+            orders[q].remove(v)
+            order.append(v)
+
+
 def _time_days(s: Setup, ctx: Context, sol: OPTWSolution, nights: tuple[int, ...]) -> _Days:
-    """Each solved day timed with its lunch break (re-optimised exactly when small)."""
+    """Each solved day timed with its lunch break (re-optimised exactly when small); a day
+    the solver left idle first takes a stop of another day (:func:`_fill_idle_days`)."""
     day_starts = [s.start, *nights[:-1]]
     out = _Days()
     used = {v.node for route in sol.routes for v in route}
     spare = [k for k in s.candidates if k not in used]
-    for r, route in enumerate(sol.routes):
+    # the solver's stops per day, without the lodging ends
+    orders = [[v.node for v in route if v.node >= len(s.towns)] for route in sol.routes]
+    _fill_idle_days(s, orders, nights)
+    for r, order in enumerate(orders):
         start, end = day_starts[r], nights[r]
         if r in s.orders:
             out.days.append(_ordered_day(s, ctx, r, start, end))
             continue
-        order = [v.node for v in route if v.node >= len(s.towns)]  # drop the lodging ends
         timing, removed, added = _time_day(s, r, order, start, end, spare, out)
         spare = [k for k in spare if k not in added] + removed
         out.removed.extend(removed)

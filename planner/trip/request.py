@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from kg import names
+from kg.catalog import site_count
 from planner.messages import msg
 from planner.service import PlanError
 from planner.traveltimes import TravelTimes
@@ -25,8 +26,8 @@ from planner.traveltimes import TravelTimes
 __all__ = [
     "CONSTRAINTS",
     "MAX_DAYS",
-    "MAX_NAMES",
     "MAX_NAME_CHARS",
+    "NAMES_PER_SITE",
     "Effort",
     "Lodging",
     "Mode",
@@ -35,17 +36,28 @@ __all__ = [
     "Solver",
     "TripRequest",
     "date_bounds",
+    "max_names",
 ]
 
 MAX_DAYS = 14
-#: at most this many names in ``must`` / ``avoid`` (the catalog bounds it again when planning)
-MAX_NAMES = 400
 MAX_NAME_CHARS = names.MAX_NAME_CHARS  # the one bound, before any matching (kg/names.py)
 #: how far from today a trip may start: a year back, three years ahead
 DATE_BACK = dt.timedelta(days=365)
 DATE_AHEAD = dt.timedelta(days=3 * 365)
 #: the opening hours and closures in data/ were compiled from 2025 on
 DATA_VINTAGE = dt.date(2025, 1, 1)
+
+
+#: the request's bound on ``must`` / ``avoid`` is this many times the catalog's size
+NAMES_PER_SITE = 2
+
+
+def max_names() -> int:
+    """At most this many names in ``must`` / ``avoid``: :data:`NAMES_PER_SITE` × the catalog's
+    size (its site rows, lodging towns included), derived from the catalog so that every list
+    of its sites passes. A cheap bound checked before any name is resolved; planning checks
+    the list again against the catalog it plans with, and says how many sites that holds."""
+    return NAMES_PER_SITE * site_count()
 
 
 class Mode(StrEnum):
@@ -155,18 +167,18 @@ class Interval:
 
 @dataclass(frozen=True)
 class Names:
-    """A tuple of at most ``MAX_NAMES`` names of at most ``MAX_NAME_CHARS`` characters."""
+    """A tuple of at most :func:`max_names` names of at most ``MAX_NAME_CHARS`` characters."""
 
     def convert(self, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
 
     def check(self, value: Any) -> bool:
-        if not isinstance(value, tuple) or len(value) > MAX_NAMES:
+        if not isinstance(value, tuple) or len(value) > max_names():
             return False
         return all(isinstance(x, str) and 0 < len(x) <= MAX_NAME_CHARS for x in value)
 
     def expected(self) -> str:
-        return f"at most {MAX_NAMES} names of at most {MAX_NAME_CHARS} characters"
+        return f"at most {max_names()} names of at most {MAX_NAME_CHARS} characters"
 
 
 @dataclass(frozen=True)

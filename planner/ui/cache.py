@@ -4,12 +4,18 @@
 graph); ``cache_data`` holds answers keyed on their plain arguments (plans, comparisons, site
 cards, insights). Expected failures (an impossible trip) are returned as values, so they are
 cached too and never surface as a traceback.
+
+A new server process shows its first page without the knowledge graph: the theme table and
+the default plan come from the on-disk snapshot (:mod:`planner.ui.snapshot`) when it matches
+the current data, graph and code, and :func:`prefetch_graph` loads the graph in the background
+once the page is out, so the first change a visitor makes finds it loaded.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,6 +29,7 @@ from planner.itinerary import plan_itinerary
 from planner.messages import Message, msg
 from planner.model import Itinerary
 from planner.themes import load_planning
+from planner.ui import snapshot
 from planner.ui.data import Insights, load_insights
 from planner.ui.state import PlanInputs
 
@@ -37,8 +44,45 @@ def context() -> service.Context:
 
 @st.cache_resource(show_spinner=False)
 def knowledge_graph() -> KnowledgeGraph:
-    """The knowledge graph (built from the catalog on first use if missing)."""
+    """The knowledge graph (built from the catalog on first use if missing or stale)."""
     return open_graph()
+
+
+_prefetch: dict[str, threading.Thread] = {}
+_prefetch_lock = threading.Lock()
+
+
+def _load_graph_quietly() -> None:
+    try:
+        knowledge_graph()
+    except Exception:  # the page that needs it will show the error
+        log.exception("loading the knowledge graph in the background failed")
+
+
+def prefetch_graph() -> None:
+    """Start loading the knowledge graph in a background thread (once per process).
+
+    Called when a page has been sent: a first page served from the snapshot did not need the
+    graph, the visitor's next change will. A page that needs the graph first waits for this
+    load (one load per process: :func:`knowledge_graph` holds a lock per value).
+    """
+    with _prefetch_lock:
+        if "graph" not in _prefetch:
+            thread = threading.Thread(
+                target=_load_graph_quietly, name="heritage-graph-prefetch", daemon=True
+            )
+            _prefetch["graph"] = thread
+            thread.start()
+
+
+def wait_for_graph(timeout: float | None = None) -> bool:
+    """Wait for :func:`prefetch_graph`'s load (True when none is running any more)."""
+    with _prefetch_lock:
+        thread = _prefetch.get("graph")
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
 
 
 @dataclass(frozen=True)
@@ -55,11 +99,16 @@ def _reason(exc: Exception) -> Message:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def plan(inputs: PlanInputs) -> Outcome:
-    """The optimised itinerary for ``inputs``."""
+    """The optimised itinerary for ``inputs`` (the default inputs' plan from the snapshot when
+    it is current)."""
+    saved = snapshot.load_plan(inputs)
+    if saved is not None:
+        return Outcome(itinerary=saved)
     try:
         it = plan_itinerary(inputs.to_request(), ctx=context(), kgraph=knowledge_graph())
     except (service.PlanError, LookupError) as exc:
         return Outcome(error=_reason(exc))
+    snapshot.save_plan(inputs, it)
     return Outcome(itinerary=it)
 
 
@@ -104,8 +153,13 @@ def line_tours(line: str) -> LineTours:
 
 @st.cache_data(show_spinner=False)
 def theme_table() -> list[tuple[str, str, str]]:
-    """``(theme id, label_zh, label_en)`` of the graph's themes."""
-    return queries.themes(knowledge_graph())
+    """``(theme id, label_zh, label_en)`` of the graph's themes (from the snapshot when it is
+    current)."""
+    rows = snapshot.load_themes()
+    if rows is None:
+        rows = queries.themes(knowledge_graph())
+        snapshot.save_themes(rows)
+    return rows
 
 
 @st.cache_data(show_spinner=False)

@@ -10,11 +10,14 @@ import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from pypinyin import lazy_pinyin
 
 from nlp.artifacts import latest_artifact
+
+if TYPE_CHECKING:  # pandas is imported when the insights view reads its tables, not before:
+    import pandas as pd  # a new server's first page does not wait for it
 
 STAGES = ("keywords", "topics", "sentiment", "wordclouds")
 
@@ -41,6 +44,8 @@ class Insights:
     @property
     def destinations(self) -> list[str]:
         """Destination groups, largest corpus share first."""
+        import pandas as pd
+
         if not self.groups.empty:
             return list(self.groups.sort_values("n_docs", ascending=False)["group"])
         return sorted(set(self.keywords.get("group", pd.Series(dtype=str))))
@@ -57,6 +62,8 @@ def artifact_folders(root: str | Path | None = None) -> dict[str, str]:
 
 
 def _csv(folder: str | None, name: str) -> pd.DataFrame:
+    import pandas as pd
+
     if folder is None or not (Path(folder) / name).is_file():
         return pd.DataFrame()
     return pd.read_csv(Path(folder) / name, encoding="utf-8")

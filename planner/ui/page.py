@@ -82,6 +82,7 @@ def _render() -> None:
     _notices()
     current.run()
     session.sync_query(session.read_inputs(), session.read_display(view))
+    cache.prefetch_graph()  # the page is out: load the graph for the visitor's next change
 
 
 def main() -> None:

@@ -3,7 +3,6 @@ topics and sentiment per destination, read from its artifacts."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from planner import service
@@ -101,6 +100,8 @@ def render() -> None:
 def _sentiment_tables(ctx: service.Context, ins: data.Insights, dest: str, lang: str) -> None:
     if ins.aspects.empty:
         return
+    import pandas as pd  # only this view needs it (not a new server's first page)
+
     overall = ins.aspects[ins.aspects["site"] == "*"]
     if not overall.empty:
         st.markdown(f"**{text(lang, 'ui.ins.sentiment')}**")

@@ -1,0 +1,110 @@
+"""Opening the default graph: a graph built from other catalog files is rebuilt or refused,
+never served (a stale graph answered with sites the planner did not know: KeyError)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg import store
+from kg.build import run_build
+from kg.catalog import default_data_dir
+
+
+def _small_catalog(data: Path) -> Path:
+    """The report's sites (the rows the region import added and the region tables dropped),
+    so that each build takes seconds."""
+    shutil.copytree(default_data_dir().parent, data)
+    cat = data / "catalog"
+    for name in ("national_units.csv", "world_heritage.csv", "towns.csv"):
+        (cat / name).unlink(missing_ok=True)
+    path = cat / "sites.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        rows = [r for r in reader if "lingdian1226" not in r["source"]]
+    _write(path, header, rows)
+    return cat
+
+
+def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _rename(cat: Path, site: str, name_en: str) -> None:
+    path = cat / "sites.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    (row,) = [r for r in rows if r["id"] == site]
+    row["name_en"] = name_en
+    _write(path, header, rows)
+
+
+def _english_label(kg: store.KnowledgeGraph, site: str) -> str | None:
+    rows = kg.select(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "SELECT ?label WHERE { ?s rdfs:label ?label . FILTER(lang(?label) = 'en') "
+        f'FILTER(STRENDS(STR(?s), "/{site}")) }}'
+    )
+    return str(rows[0].label) if rows else None
+
+
+@pytest.fixture
+def graph_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A catalog of its own and a default graph folder of its own (artifacts/kg untouched)."""
+    cat = _small_catalog(tmp_path / "data")
+    out = tmp_path / "kg"
+    monkeypatch.setenv("HERITAGE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HERITAGE_NLP_ARTIFACTS_DIR", str(tmp_path / "no-nlp"))
+    monkeypatch.setattr("common.settings.KG_ARTIFACTS_DIR", out)
+    monkeypatch.setattr(store, "DEFAULT_TTL", out / "graph.ttl")
+    run_build(out_dir=out)
+    return cat, out
+
+
+def test_a_graph_built_from_other_catalog_files_is_refused_or_rebuilt(
+    graph_env: tuple[Path, Path],
+) -> None:
+    cat, out = graph_env
+    kg = store.open_graph(build_if_missing=False)
+    assert _english_label(kg, "baodingshan") is not None
+    assert store.catalog_changes() == []
+    assert store.current_graph_digest() is not None
+
+    _rename(cat, "baodingshan", "Baodingshan renamed")
+    assert store.catalog_changes() == ["sites.csv"]
+    assert store.current_graph_digest() is None
+    with pytest.raises(store.StaleGraphError) as err:
+        store.open_graph(build_if_missing=False)
+    line = str(err.value)
+    assert "\n" not in line and "sites.csv" in line and "heritage kg build" in line
+
+    kg = store.open_graph()  # rebuilds from the files as they are now
+    assert _english_label(kg, "baodingshan") == "Baodingshan renamed"
+    assert store.catalog_changes() == []
+    assert store.current_graph_digest() == store.sha256_file(out / "graph.ttl")
+
+
+def test_only_files_the_build_reads_count(graph_env: tuple[Path, Path]) -> None:
+    cat, _ = graph_env
+    (cat / "notes.txt").write_text("not read by the build\n", encoding="utf-8")
+    assert store.catalog_changes() == []
+    (cat / "heritage_links.csv").unlink()
+    assert store.catalog_changes() == ["heritage_links.csv"]
+    with pytest.raises(store.StaleGraphError):
+        store.open_graph(build_if_missing=False)
+
+
+def test_an_explicit_path_is_opened_as_given(graph_env: tuple[Path, Path]) -> None:
+    cat, out = graph_env
+    _rename(cat, "baodingshan", "Baodingshan renamed")
+    kg = store.open_graph(out / "graph.ttl", build_if_missing=False)
+    assert _english_label(kg, "baodingshan") != "Baodingshan renamed"
