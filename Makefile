@@ -31,11 +31,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# The app's data: the NLP pipeline on the embedded sample corpus, then the knowledge graph.
-# Both reuse what is already built when their inputs are unchanged (seconds after the first run).
+# The app's data: the NLP pipeline on the embedded sample corpus, then the knowledge graph, then
+# a new visitor's first page (planner/ui/snapshot.py). Each reuses what is already built when
+# its inputs are unchanged (seconds after the first run).
 artifacts: $(STAMP)
 	$(BIN)/heritage nlp run
 	$(BIN)/heritage kg build
+	$(BIN)/python -m planner.ui.snapshot
 
 run: artifacts
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false

@@ -99,12 +99,24 @@ class PracticalityMiner:
         verbs = _alts(spec["duration_verbs"])
         hedge = (
             r"(?:了|掉|上|下来|约|大约|大概|差不多|将近|至少|最多|起码|个把|近|足足|整整|快|有"
-            r"|足有|不到|不过)*"
+            r"|足有|不到|不过|儿)*"
         )
+        subjects = _alts(spec.get("duration_subjects") or ["游览时间"])
         units = _alts(self.unit_hours)
         first = rf"(?P<n1>{num})(?P<half1>个半)?(?:[-~到至](?P<n2>{num}))?"
         self._dur = re.compile(
-            rf"(?:{verbs}){hedge}{first}(?P<ge>个)?(?P<more>多|半)?(?P<unit>{units})(?P<half>半)?"
+            rf"(?:(?:{verbs})|(?:{subjects})(?:为|是|在|需|需要|要|得|约为|大约为|大概为|大概是)?)"
+            rf"{hedge}"
+            rf"{first}(?P<ge>个)?(?P<more>多|半)?(?P<unit>{units})(?P<half>半)?"
+        )
+        # a length, then (in its clause) a completion: "三个小时完全可以逛完"
+        done = (
+            rf"(?<!不)(?<!没)(?:{_alts(spec.get('completion_verbs') or ['逛'])})"
+            rf"(?:{_alts(spec.get('completion_suffixes') or ['完'])})"
+        )
+        self._dur_done = re.compile(
+            rf"{first}个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)(?P<half>半)?"
+            rf"(?:的时间|时间)?[^,。!?;]{{0,10}}?{done}"
         )
         self._dur_bare = re.compile(
             rf"{first}个?(?P<more>多|半)?(?P<unit>小时|钟头|分钟)"
@@ -122,6 +134,8 @@ class PracticalityMiner:
             rf"|(?:(?P<p2>{phrases})(?:时间)?(?:就|都|也)?(?:{cues}))"
             rf"|(?:(?P<p3>{phrases})(?:就|可以|能)?(?:游览|玩|逛|看|走)(?!不))"
             rf"|(?:(?:{_alts(spec.get('day_adjectives') or ['开心'])})的(?P<p4>{phrases}))"
+            rf"|(?:(?P<p5>{phrases})(?:的时间|时间)?[^,。!?;]{{0,10}}?{done})"
+            rf"|(?:(?P<p6>{phrases})的(?:{_alts(spec.get('visit_nouns') or ['游玩'])}))"
         )
         self._time = {k: re.compile(_alts(v)) for k, v in spec["time_words"].items()}
         self._recommend = re.compile(_alts(spec.get("recommend_cues", ["最好"])))
@@ -150,6 +164,9 @@ class PracticalityMiner:
         )
         self._res_yes = _regex(self.lexicon, "reservation.required", res.get("required", []))
         self._res_exclude = _regex(self.lexicon, "reservation.exclude", res.get("exclude", []))
+        self._res_narrative = _regex(
+            self.lexicon, "reservation.narrative", res.get("narrative", [])
+        )
         self._res_weak = _regex(
             self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
         )
@@ -207,7 +224,7 @@ class PracticalityMiner:
         """Visit lengths (hours) stated in a sentence or clause."""
         out: list[float] = []
         spans: list[tuple[int, int]] = []
-        for rx in (self._dur, self._dur_bare, self._dur_note):
+        for rx in (self._dur, self._dur_bare, self._dur_note, self._dur_done):
             for m in rx.finditer(sentence):
                 if any(a <= m.start() < b for a, b in spans):
                     continue
@@ -221,7 +238,7 @@ class PracticalityMiner:
         for m in self._phrase.finditer(sentence):
             if any(a <= m.start() < b for a, b in spans):
                 continue
-            phrase = m.group("p1") or m.group("p2") or m.group("p3") or m.group("p4")
+            phrase = next(m.group(g) for g in ("p1", "p2", "p3", "p4", "p5", "p6") if m.group(g))
             hours = self.phrase_hours[phrase]
             if hours <= self.max_hours and self._is_visit(sentence, *m.span()):
                 out.append(hours)
@@ -246,15 +263,22 @@ class PracticalityMiner:
         return "crowded"
 
     def reservation(self, clause: str) -> str | None:
-        """``required``, ``not_required`` or ``None`` for one clause."""
+        """``required``, ``not_required`` or ``None`` for one clause: a negated booking is
+        ``not_required``; a booking with a marker of need, advice or rule is ``required``; a
+        bare booking verb phrase is ``required`` unless it is told as an account (了, 已经,
+        我们…提前) or qualified by a price, a condition or a permission."""
         if self._res_no.search(clause):
             return "not_required"
         if self._res_exclude.search(clause):
             return None
         if self._res_strong.search(clause):
             return "required"
-        if self._res_yes.search(clause) and not self._res_weak.search(clause):
-            return "required"
+        if (
+            self._res_yes.search(clause)
+            and not self._res_weak.search(clause)
+            and not self._res_narrative.search(clause)
+        ):
+            return "required"  # a bare verb phrase, read as advice (提前一天订票)
         return None
 
     def mine(self, text: str) -> list[Finding]:

@@ -11,14 +11,16 @@
 
 Minutes: the user's figure; else for a road figure by car the engine's drive time plus the
 per-leg overhead of ``planning.yaml`` (parking, the walk to the gate); for every other case and
-mode the km ÷ the mode's planning speed + the overhead. Every leg keeps its source.
+mode the km at the mode's planning speed (:func:`drive_minutes`: a mode may set a faster speed
+for the km of a leg beyond its first ``long_leg_km`` — intercity expressways) + the overhead.
+Every leg keeps its source.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,18 @@ class LegTable:
         return counts
 
 
+def drive_minutes(km: float, transport: Mapping[str, Any]) -> float:
+    """Planning minutes of ``km`` by a mode (``planning.yaml``'s entry; no per-leg overhead):
+    ``speed_kmh`` for the first ``long_leg_km`` of a leg, ``long_leg_speed_kmh`` beyond
+    (intercity drives on expressways), or ``speed_kmh`` throughout when the mode sets no
+    long-leg speed."""
+    speed = float(transport["speed_kmh"])
+    long_km, long_speed = transport.get("long_leg_km"), transport.get("long_leg_speed_kmh")
+    if long_km is None or long_speed is None or km <= float(long_km):
+        return km / speed * 60.0
+    return float(long_km) / speed * 60.0 + (km - float(long_km)) / float(long_speed) * 60.0
+
+
 def _colocated(ctx: Context, a: str, b: str) -> bool:
     pa, pb = ctx.coords.get(a), ctx.coords.get(b)
     if pa is None or pb is None:
@@ -105,13 +119,13 @@ def leg_table(
 ) -> LegTable:
     """km, minutes and source for every ordered pair of ``ids`` (see the module docstring).
 
-    ``transport`` is the mode's ``planning.yaml`` entry (``speed_kmh``, ``overhead_min``).
+    ``transport`` is the mode's ``planning.yaml`` entry (``speed_kmh``, ``overhead_min``, and
+    optionally ``long_leg_km`` + ``long_leg_speed_kmh``).
     """
     ids = list(ids)
     n = len(ids)
-    speed = float(transport["speed_kmh"])
     overhead = float(transport["overhead_min"])
-    base = distance_matrix(ctx, ids, "auto")  # the table and estimates, as before roads
+    table_leg = _table_legs(ctx, ids)  # the table's chains where they can matter
     direct = _direct_table(ctx)
     factor = ctx.circuity.factor
     km = np.zeros((n, n))
@@ -125,14 +139,14 @@ def leg_table(
         for j, b in enumerate(ids):
             if i == j:
                 continue
-            k, m, src, chain = _best(ctx, a, b, base.leg(i, j), direct, factor)
+            k, m, src, chain = _best(ctx, a, b, table_leg(i, j), direct, factor)
             if roads is not None and road_ok[i] and road_ok[j]:
                 got = roads.pair(a, b)
                 if got is not None:
                     k, src, chain = got[0], roads.source, ()
                     m = got[1] + overhead if mode == "car" else math.nan
             if math.isnan(m):
-                m = k / speed * 60.0 + overhead
+                m = drive_minutes(k, transport) + overhead
             user = user_rows.get((a, b))
             if user is not None:
                 m, src, chain = user.minutes, USER, ()
@@ -144,28 +158,56 @@ def leg_table(
     return LegTable(ids, km, minutes, sources, via, roads, supplied)
 
 
+def _table_legs(ctx: Context, ids: Sequence[str]) -> Callable[[int, int], Leg | None]:
+    """The ``auto`` matrix's leg ``ids[i] → ids[j]`` where it can matter (``None`` elsewhere).
+
+    :func:`_best` uses that leg only for a pair of sites of the table graph (a chain of table
+    figures) or for a site without coordinates (only the table can place it). So when every
+    site has coordinates, the matrix is computed over the table's sites alone — their legs do
+    not depend on the other sites (a chain within the table's component is the table's own
+    shortest path; anything else holds an estimated edge and is not a table chain) — which
+    keeps region-scale requests (a few table sites among hundreds) from a closure over every
+    estimated pair.
+    """
+    if any(ctx.coords.get(s) is None for s in ids):
+        return distance_matrix(ctx, ids, "auto").leg
+    sub = [s for s in dict.fromkeys(ids) if s in ctx.graph]
+    if len(sub) < 2:
+        return lambda i, j: None
+    dm = distance_matrix(ctx, sub, "auto")
+    pos = {s: k for k, s in enumerate(sub)}
+
+    def leg(i: int, j: int) -> Leg | None:
+        a, b = pos.get(ids[i]), pos.get(ids[j])
+        return dm.leg(a, b) if a is not None and b is not None and a != b else None
+
+    return leg
+
+
 def _best(
     ctx: Context,
     a: str,
     b: str,
-    leg: Leg,
+    leg: Leg | None,
     direct: Mapping[tuple[str, str], float],
     factor: float,
 ) -> tuple[float, float, str, tuple[str, ...]]:
-    """The table's figure or the estimate for ``a → b`` (no user row, no road figure)."""
+    """The table's figure or the estimate for ``a → b`` (no user row, no road figure);
+    ``leg``: the ``auto`` matrix's leg (see :func:`_table_legs`)."""
     if (a, b) in direct:
         return direct[(a, b)], math.nan, SEED, ()
     pa, pb = ctx.coords.get(a), ctx.coords.get(b)
     if pa is None or pb is None:  # only the table can place this pair: keep its chain
+        assert leg is not None  # computed for every pair when a site has no coordinates
         return leg.km, math.nan, leg.source, leg.via
     est = estimate_km(pa, pb, factor)
-    chain_ok = (
-        leg.source == SEED
+    if (
+        leg is not None
+        and leg.source == SEED
         and bool(leg.via)
         and not _colocated(ctx, a, b)
         and leg.km <= DETOUR_LIMIT * est
-    )
-    if chain_ok:
+    ):
         return leg.km, math.nan, SEED, leg.via
     return est, math.nan, ESTIMATE, ()
 

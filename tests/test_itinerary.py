@@ -471,9 +471,9 @@ def _towns_csv_ids() -> set[str]:
 
 @pytest.mark.parametrize(("theme", "days"), [("stone-carving", 5), ("three-kingdoms", 3)])
 def test_region_trips_from_chengdu_sleep_in_towns_and_see_the_theme(theme: str, days: int) -> None:
-    """Region trips from 成都市区 are valid, sleep in lodging towns (the county seats of
-    towns.csv among them) and visit the theme on every day that is not a pure transfer
-    between two towns; no day idles at a town while another day's stop could move to it."""
+    """Region trips from 成都市区 are valid, sleep in lodging towns (成都市区 and the other
+    county seats of towns.csv, the report area's towns) and visit the theme on every day
+    that is not a pure transfer between two towns; no day idles at a town."""
     req = TripRequest(theme=theme, days=days, start="成都市区", date=SAT)
     it = plan(theme=theme, days=days, start="成都市区", date=SAT)
     assert_consistent(it, req)
@@ -487,13 +487,17 @@ def test_region_trips_from_chengdu_sleep_in_towns_and_see_the_theme(theme: str, 
         assert day.start_id == (chengdu if k == 0 else it.days[k - 1].end_id)
         assert day.end_id == nights[k]
     assert all(cat.sites[n].kind == "town" and cat.sites[n].coord_source for n in nights)
-    assert (set(nights) - {chengdu}) & seats  # the region's county seats are used
+    # every night in a lodging town of the catalog: the county seats of towns.csv (成都市区
+    # among them) or the report area's towns of sites.csv, each with a sourced point
+    assert set(nights) <= seats | {s.id for s in cat.sites.values() if s.kind == "town"}
     members = {c.site_id for c in theme_candidates(cat, theme) if theme in c.themes}
     for day in it.days:
         assert all(st.site_id in members for st in day.stops), day.date
         if day.start_id != day.end_id and not day.stops:
             continue  # a pure transfer between two towns
         assert day.stops, f"day {day.date} stays at {day.start_id} and visits nothing"
+    car = load_planning()["transport"]["car"]  # the planning speeds are recorded in the plan
+    assert it.params["long_leg_speed_kmh"] == car["long_leg_speed_kmh"]
     transfers = [d for d in it.days if not d.stops]
     assert len(transfers) <= 1
     assert len({st.site_id for d in it.days for st in d.stops}) >= days - 1

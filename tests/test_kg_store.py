@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,42 @@ def test_an_explicit_path_is_opened_as_given(graph_env: tuple[Path, Path]) -> No
     _rename(cat, "baodingshan", "Baodingshan renamed")
     kg = store.open_graph(out / "graph.ttl", build_if_missing=False)
     assert _english_label(kg, "baodingshan") != "Baodingshan renamed"
+
+
+SAMPLE = """@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:name "宝顶山"@zh, "Baodingshan"@en, "plain" ;
+    ex:n 42 ; ex:x 1.50 ; ex:d 1e3 ; ex:ok true ;
+    ex:when "2026-12-05"^^xsd:date ; ex:str "typed"^^xsd:string ;
+    ex:part [ ex:label "blank" ; ex:next [ ex:label "nested" ] ] .
+"""
+
+
+def _rdflib_parse(path: Path) -> Any:
+    from rdflib import Graph
+
+    return Graph().parse(path, format="turtle")
+
+
+def test_parse_turtle_gives_the_triples_rdflibs_parser_gives(
+    tmp_path: Path, graph_env: tuple[Path, Path]
+) -> None:
+    from rdflib.compare import isomorphic
+
+    for i, text in enumerate((SAMPLE, SAMPLE.replace(' ex:str "typed"^^xsd:string ;', ""))):
+        sample = tmp_path / f"sample{i}.ttl"
+        sample.write_text(text, encoding="utf-8")
+        assert isomorphic(store.parse_turtle(sample), _rdflib_parse(sample))
+    _, out = graph_env
+    built = out / "graph.ttl"
+    assert set(store.parse_turtle(built)) == set(_rdflib_parse(built))  # no blank nodes there
+
+
+def test_parse_turtle_reports_a_bad_file_as_rdflib_does(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c ;; .\nex:d ex:e\n")
+    with pytest.raises(Exception) as ours:
+        store.parse_turtle(bad)
+    with pytest.raises(Exception) as theirs:
+        _rdflib_parse(bad)
+    assert type(ours.value) is type(theirs.value)

@@ -139,3 +139,47 @@ def test_rating_census_and_per_spot_auc(tmp_path: Path) -> None:
     assert set(table) == {"B01", "B02"}  # the unrated spot has no row
     for pos, neg, auc in table.values():
         assert pos == neg == 6 and auc is not None and auc > 0.5  # praise vs complaints
+
+
+# Fourth round (development D): general rules, each with sentences written for the test.
+FOURTH_ROUND = [
+    # reservation: a marker of need/advice/rule, or a bare imperative without narrative marks
+    ("周末去一定得提前在小程序预约", [("reservation", "required")]),
+    ("希望各位游客提前订票", [("reservation", "required")]),  # advice addressed to readers
+    ("旺季还是先预订比较好", [("reservation", "required")]),  # advice after the booking word
+    ("可惜忘了提前买票", [("reservation", "required")]),  # a regret
+    ("博物馆实行分时预约", [("reservation", "required")]),  # a rule statement
+    ("不预约是进不去的", [("reservation", "required")]),
+    ("提前两天预订", [("reservation", "required")]),  # a bare imperative
+    ("我们已经提前三天预订", []),  # an account, not advice
+    ("票是出发前一周订好了的", []),
+    ("朋友提前在网上订的票", []),
+    ("也可以提前预约", []),  # a permission
+    ("一定要去窗口领预约票", []),  # an errand
+    ("儿童不用买票", []),  # free admission is not about booking
+    ("不要在售票处买票", []),  # advice about a channel
+    ("周一到周五不用提前购票", [("reservation", "not_required")]),
+    # visit lengths: subjects, completions, 'a day of visiting'
+    ("参观时长约为一个半小时", [("duration", 1.5)]),
+    ("前后差不多两个小时", [("duration", 2.0)]),
+    ("半天基本就能把主要景点逛完", [("duration", 4.0)]),
+    ("三个小时足以全部看完", [("duration", 3.0)]),
+    ("开始了一天的畅玩", [("duration", 8.0)]),
+    ("玩儿一下午没问题", [("duration", 4.0)]),
+    ("两个小时刚刚好", [("duration", 2.0)]),
+    ("一天根本玩不完", []),  # a negated completion
+    # ... and lengths that are not visits
+    ("从市区过去要两个小时", []),  # getting there
+    ("等了四十分钟才能坐上小火车", []),  # a wait for one's turn
+    ("千万别只安排两个小时", []),  # advice against a length
+    # crowds
+    ("节假日人暴多", [("crowding", "crowded"), ("avoid_time", "holiday")]),
+    ("排队要一个钟", [("crowding", "crowded")]),
+    ("古镇有些冷清", [("crowding", "quiet")]),
+    ("一路无拥堵", [("crowding", "quiet")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOURTH_ROUND)
+def test_fourth_round_cases(miner: PracticalityMiner, text: str, expected) -> None:
+    assert sorted((f.kind, f.value) for f in miner.mine(text)) == sorted(expected)

@@ -170,3 +170,56 @@ def test_towns_file_adds_lodging_towns(tmp_path: Path) -> None:
     (d / "towns.csv").write_text(header + "\n" + ",".join(bad[c] for c in cols) + "\n", "utf-8")
     with pytest.raises(CatalogError, match="holds towns only"):
         load_catalog(d)
+
+
+def test_leg_table_computes_table_chains_over_the_table_sites_only() -> None:
+    """The leg table of a region-scale request equals the one from the ``auto`` matrix over
+    every site (the old, slower computation): same km, sources and via chains."""
+    from planner import providers
+    from planner.service import distance_matrix
+
+    ctx = load_context()
+    towns = [s.id for s in ctx.catalog.sites.values() if s.kind == "town" and s.has_coords]
+    table_sites = [s for s in ctx.graph.nodes if s in ctx.catalog.sites][:25]
+    others = [
+        s.id
+        for s in ctx.catalog.sites.values()
+        if s.kind != "town" and s.has_coords and s.id not in ctx.graph
+    ][:25]
+    ids = [*towns[:10], *table_sites, *others]
+    assert len(table_sites) >= 10 and len(others) >= 10
+    table = providers.leg_table(ctx, ids, transport={"speed_kmh": 45, "overhead_min": 5})
+    full = distance_matrix(ctx, ids, "auto")
+    direct = providers._direct_table(ctx)
+    chains = 0
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids):
+            if i == j:
+                continue
+            km, _, src, via = providers._best(
+                ctx, a, b, full.leg(i, j), direct, ctx.circuity.factor
+            )
+            assert table.km[i, j] == pytest.approx(km), (a, b)
+            assert table.sources[i][j] == src and table.via.get((i, j), ()) == tuple(via)
+            chains += bool(via)
+    assert chains > 0  # some pairs do go through the table's chains
+
+
+def test_long_legs_are_planned_at_the_expressway_speed_beyond_their_first_km() -> None:
+    from planner.providers import drive_minutes, leg_table
+    from planner.themes import load_planning
+
+    car = {"speed_kmh": 45, "overhead_min": 5, "long_leg_km": 50, "long_leg_speed_kmh": 80}
+    assert drive_minutes(30, car) == pytest.approx(40.0)
+    assert drive_minutes(50, car) == pytest.approx(50 / 45 * 60)
+    assert drive_minutes(210, car) == pytest.approx(50 / 45 * 60 + 160 / 80 * 60)
+    assert drive_minutes(210, {"speed_kmh": 45}) == pytest.approx(280.0)  # no long-leg speed
+    planning = load_planning()["transport"]
+    assert "long_leg_speed_kmh" in planning["car"] and "long_leg_speed_kmh" not in planning["bus"]
+    ctx = load_context()
+    ids = [ctx.catalog.resolve("成都市区").id, "dazu_town"]
+    table = leg_table(ctx, ids, transport=planning["car"])
+    assert table.km[0, 1] > 200 and table.sources[0][1] == "estimate"
+    want = drive_minutes(table.km[0, 1], planning["car"]) + planning["car"]["overhead_min"]
+    assert table.minutes[0, 1] == pytest.approx(want)
+    assert table.minutes[0, 1] < table.km[0, 1] / planning["car"]["speed_kmh"] * 60

@@ -225,14 +225,30 @@ def best_day(
     combos.sort(key=lambda c: (-sum(s.score[v] for v in c), len(c), c))
     best: Timing | None = None
     best_key = (-math.inf, 0.0)
+    busy = s.day_close - s.day_open  # minutes for travel and visits, at most
     for combo in combos:
-        if sum(s.score[v] for v in combo) < best_key[0] - 1e-12:
+        score = float(sum(s.score[v] for v in combo))
+        if score < best_key[0] - 1e-12:
             break  # sorted by score: nothing later can beat the best value
-        for order in itertools.permutations(combo):
+        visits = float(sum(s.service[v] for v in combo))
+        # cheapest chains first; a chain whose travel alone rules it out is never timed
+        chains = sorted(
+            (_chain_minutes(s, start, order, end), order) for order in itertools.permutations(combo)
+        )
+        for travel, order in chains:
+            if score - s.drive_weight * travel < best_key[0] - 1e-12:
+                break  # more travel than the best day so far: cannot beat its value
+            if travel > s.max_drive + _EPS or travel + visits > busy + _EPS:
+                continue  # over the driving limit, or no room for the visits
             t = time_order(s, r, list(order), start, end)
             if t is not None and (t.value(s), -t.back) > best_key:
                 best, best_key = t, (t.value(s), -t.back)
     return best
+
+
+def _chain_minutes(s: Setup, start: int, order: Sequence[int], end: int) -> float:
+    chain = [start, *order, end]
+    return float(sum(s.travel[a, b] for a, b in itertools.pairwise(chain)))
 
 
 def fit_day(

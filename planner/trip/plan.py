@@ -149,7 +149,9 @@ def _chain_travel(s: Setup, start: int, order: list[int], end: int) -> float:
 
 def _fill_idle_days(s: Setup, orders: list[list[int]], nights: tuple[int, ...]) -> None:
     """Give a day without any visit a stop of another day (in place), when both days still
-    fit (lunch placed, hours and driving limit kept) and the other day keeps a visit.
+    fit (lunch placed, hours and driving limit kept) and the other day keeps a visit — or,
+    for a day spent at one town, when the other day moves between towns (it becomes a pure
+    transfer, which the trip needs anyway, instead of a day idling at a town).
 
     The objective is indifferent to which day visits a site, save for the price of travel,
     so the solver may leave a whole day idle to save a few minutes of driving (a day at the
@@ -162,8 +164,11 @@ def _fill_idle_days(s: Setup, orders: list[list[int]], nights: tuple[int, ...]) 
         if order or r in s.orders:
             continue
         best: tuple[float, int, int] | None = None
+        stays = starts[r] == nights[r]
         for q, donor in enumerate(orders):
-            if q == r or q in s.orders or len(donor) < 2:
+            if q == r or q in s.orders or not donor:
+                continue
+            if len(donor) < 2 and not (stays and starts[q] != nights[q]):
                 continue
             for v in donor:
                 rest = [x for x in donor if x != v]

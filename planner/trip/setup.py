@@ -91,6 +91,8 @@ class TripParams:
     roads: dict[str, Any] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
     travel_times: dict[str, Any] | None = None
+    long_leg_km: float | None = None  # beyond it, estimated legs run at long_leg_speed_kmh
+    long_leg_speed_kmh: float | None = None
 
     def to_dict(self, nights: list[str]) -> dict[str, Any]:
         """JSON form (plan files), with the nights chosen."""
@@ -103,6 +105,8 @@ class TripParams:
             "date": self.date,
             "mode": self.mode,
             "speed_kmh": self.speed_kmh,
+            "long_leg_km": self.long_leg_km,
+            "long_leg_speed_kmh": self.long_leg_speed_kmh,
             "overhead_min": self.overhead_min,
             "pace": self.pace,
             "pace_factor": self.pace_factor,
@@ -433,6 +437,8 @@ def _params(
         date=req.date.isoformat(),
         mode=str(req.mode),
         speed_kmh=transport["speed_kmh"],
+        long_leg_km=transport.get("long_leg_km"),
+        long_leg_speed_kmh=transport.get("long_leg_speed_kmh"),
         overhead_min=transport["overhead_min"],
         pace=str(req.pace),
         pace_factor=pace_factor,
@@ -494,7 +500,10 @@ def build_setup(req: TripRequest, ctx: Context, kgraph: Any | None) -> Setup:
         days=req.days,
         max_per_day=cfg.max_per_day,
         keep={m.id for m in sites.must},
-        speed_kmh=float(transport["speed_kmh"]),
+        # the fastest planning speed, so that the reach is never underestimated
+        speed_kmh=max(
+            float(transport["speed_kmh"]), float(transport.get("long_leg_speed_kmh") or 0.0)
+        ),
         day_minutes=day_close - day_open - cfg.lunch,
         circuity=ctx.circuity.factor,
     )

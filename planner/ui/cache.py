@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -53,10 +54,13 @@ _prefetch_lock = threading.Lock()
 
 
 def _load_graph_quietly() -> None:
+    t0 = time.perf_counter()
     try:
-        knowledge_graph()
+        kg = knowledge_graph()
     except Exception:  # the page that needs it will show the error
         log.exception("loading the knowledge graph in the background failed")
+        return
+    log.info("knowledge graph ready (%d triples) after %.1f s", len(kg), time.perf_counter() - t0)
 
 
 def prefetch_graph() -> None:

@@ -16,10 +16,14 @@ assumptions, opening hours, corpus), the manifests of the NLP and road artifacts
 Any change gives a new key, and files of other keys are removed when one is written. Plans
 are stored as :func:`planner.model.itinerary_to_dict` (lossless) and only for the default
 inputs of a date (what a visitor without a link sees); every other plan is computed.
+
+``python -m planner.ui.snapshot`` (run by ``make artifacts``, so by ``make run``) writes the
+snapshot for today's default inputs before the server starts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -34,7 +38,15 @@ from kg.store import current_graph_digest
 from planner.model import Itinerary, PlanFileError, itinerary_from_dict, itinerary_to_dict
 from planner.ui.state import PlanInputs
 
-__all__ = ["enabled", "is_default", "load_plan", "load_themes", "save_plan", "save_themes"]
+__all__ = [
+    "enabled",
+    "is_default",
+    "load_plan",
+    "load_themes",
+    "prewarm",
+    "save_plan",
+    "save_themes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +192,32 @@ def save_plan(inputs: PlanInputs, itinerary: Itinerary) -> None:
     plans[_plan_name(inputs)] = itinerary_to_dict(itinerary)
     keep = sorted(plans)[-MAX_PLANS:]
     _update(k, {"plans": {d: plans[d] for d in keep}})
+
+
+def prewarm(today: dt.date | None = None) -> Path | None:
+    """Write the snapshot for the default inputs of ``today`` (default: today) unless it is
+    there; return its file (``None`` when the graph is not current or the plan fails: the
+    app then computes its first page itself)."""
+    from kg import queries
+    from kg.store import open_graph
+    from planner import service
+    from planner.itinerary import plan_itinerary
+    from planner.ui.state import default_date
+
+    inputs = PlanInputs(date=default_date(today or dt.date.today()))
+    if load_themes() is None or load_plan(inputs) is None:
+        kg = open_graph()  # builds the graph first when it is missing or stale
+        save_themes(queries.themes(kg))
+        try:
+            it = plan_itinerary(inputs.to_request(), ctx=service.load_context(), kgraph=kg)
+        except (service.PlanError, LookupError) as exc:
+            log.warning("no default plan to keep: %s", exc)
+            return None
+        save_plan(inputs, it)
+    k = key()
+    return _path(k) if k and _path(k).is_file() else None
+
+
+if __name__ == "__main__":
+    written = prewarm()
+    print(f"app first page: {written}" if written else "app first page: not kept (see log)")
