@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ordered_map"]
+__all__ = ["clean_sys_path", "ordered_map"]
 
 
 _STATE: dict[str, Any] = {}
@@ -37,8 +37,9 @@ def _call(chunk: Any) -> Any:
 @contextlib.contextmanager
 def clean_sys_path() -> Iterator[None]:
     """Leave out of ``sys.path`` the folders with modules named like the project's packages
-    (``benchmarks/`` has ``nlp.py`` and ``kg.py``): started (not forked) workers would import
-    those instead, die on import and be restarted for ever."""
+    (``benchmarks/`` has ``nlp.py`` and ``kg.py``): processes started now (spawned, or by a
+    fork server started now) would import those instead, die at start and be restarted forever.
+    """
     names = ("common", "kg", "nlp", "routing", "planner")
     saved = list(sys.path)
     sys.path[:] = [
@@ -93,8 +94,8 @@ def ordered_map[T, R](
     window = window or 2 * workers
     method = _start_method()
     ctx = mp.get_context(method)
-    # started (not forked) workers import from sys.path: they start without shadowing folders
-    with clean_sys_path() if method != "fork" else contextlib.nullcontext():
+    # a fork inherits the modules already imported; other methods import from sys.path
+    with contextlib.nullcontext() if method == "fork" else clean_sys_path():
         pool = ctx.Pool(workers, initializer=_init, initargs=(func, state))
     with pool:
         pending: collections.deque[Any] = collections.deque()
