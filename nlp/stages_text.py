@@ -352,26 +352,8 @@ def stage_topics(
     def build(tmp: Path, results: dict[str, Any]) -> None:
         seg = load_segmenter(userdict.path, cfg)
         tokens_path = tokens.path / "tokens.parquet"
-        sizes: Counter[str] = Counter()
-        for batch in iter_corpus(corpus.path, columns=["destination"]):
-            sizes.update(d for d in batch.column("destination").to_pylist() if d)
-        n_docs = corpus_size(corpus.path)
-        if n_docs < min_docs:
-            raise ThinDataError(
-                f"topics need at least {min_docs} documents; the corpus has {n_docs}"
-            )
-        big = sorted(g for g, n in sizes.items() if n >= min_group_docs)
-        small = {g: n for g, n in sizes.items() if n < min_group_docs}
-        if small:
-            results["skipped_groups"] = {
-                g: f"{n} documents < min_group_docs={min_group_docs}"
-                for g, n in sorted(small.items())
-            }
-            rep.message(
-                f"topics: no model for {len(small)} destination(s) with fewer than "
-                f"{min_group_docs} documents ({', '.join(sorted(small))})"
-            )
-        groups: list[str | None] = [None, *big]
+        n_docs, sizes = _topic_group_sizes(corpus, min_docs, min_group_docs, results, rep)
+        groups: list[str | None] = [None, *sorted(sizes)]
         group_sizes: dict[str | None, int] = {None: n_docs}
         group_sizes.update(sizes)
         samples = _topic_samples(
@@ -424,6 +406,33 @@ def stage_topics(
         results["models"] = chosen
 
     return _run(cfg, "topics", params, inputs, build, rep)
+
+
+def _topic_group_sizes(
+    corpus: StageOutput,
+    min_docs: int,
+    min_group_docs: int,
+    results: dict[str, Any],
+    rep: Reporter,
+) -> tuple[int, dict[str, int]]:
+    """The corpus size and the destinations with enough documents for their own model (the
+    others are recorded in ``results["skipped_groups"]`` and reported)."""
+    sizes: Counter[str] = Counter()
+    for batch in iter_corpus(corpus.path, columns=["destination"]):
+        sizes.update(d for d in batch.column("destination").to_pylist() if d)
+    n_docs = corpus_size(corpus.path)
+    if n_docs < min_docs:
+        raise ThinDataError(f"topics need at least {min_docs} documents; the corpus has {n_docs}")
+    small = {g: n for g, n in sizes.items() if n < min_group_docs}
+    if small:
+        results["skipped_groups"] = {
+            g: f"{n} documents < min_group_docs={min_group_docs}" for g, n in sorted(small.items())
+        }
+        rep.message(
+            f"topics: no model for {len(small)} destination(s) with fewer than "
+            f"{min_group_docs} documents ({', '.join(sorted(small))})"
+        )
+    return n_docs, {g: n for g, n in sizes.items() if n >= min_group_docs}
 
 
 def _topic_samples(
