@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import _report  # noqa: E402
+from scale_corpus import make_corpus  # noqa: E402
 
 from nlp.config import NlpConfig  # noqa: E402
 from nlp.textnorm import normalize_zh  # noqa: E402
@@ -185,30 +185,6 @@ def bench_sentiment(path: Path, art: Path, models: list[str]) -> dict:
             **extra,
         }
     return out
-
-
-_SENT = re.compile(r"[^。!?;\n]+[。!?;]?")
-
-
-def make_corpus(n: int, out: Path, seed: int) -> None:
-    """Write ``n`` documents assembled from 1–4 random sample sentences (plus metadata)."""
-    rng = random.Random(seed)
-    docs = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
-    pool = [(d, s) for d in docs for s in _SENT.findall(d["text"]) if len(s) >= 4]
-    with open(out, "w", encoding="utf-8") as fh:
-        for i in range(n):
-            base, _ = rng.choice(pool)
-            parts = [s for _, s in rng.choices(pool, k=rng.randint(1, 4))]
-            doc = {
-                "doc_id": f"r{i:06d}",
-                "platform": base["platform"],
-                "destination": base["destination"],
-                "place": base["place"],
-                "rating": base["rating"],
-                "date": base["date"],
-                "text": "".join(parts),
-            }
-            fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
 
 _CHILD = """

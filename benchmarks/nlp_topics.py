@@ -43,15 +43,12 @@ _DOCS: list[list[str]] = []  # the corpus's token lists, inherited by forked wor
 _REF: list[list[str]] = []
 
 
-def _bench_nlp() -> Any:
-    """``benchmarks/nlp.py`` as a module (its resampled-corpus generator)."""
-    import importlib.util
+def _make_corpus(n: int, out: Path, seed: int) -> None:
+    """The scale benchmark's resampled corpus (``benchmarks/scale_corpus.py``)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale_corpus import make_corpus
 
-    spec = importlib.util.spec_from_file_location("bench_nlp", ROOT / "benchmarks" / "nlp.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    make_corpus(n, out, seed)
 
 
 def load_tokens(corpus: Path, art: Path, workers: int) -> list[list[str]]:
@@ -274,7 +271,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.resampled:
             path = Path(tmp) / f"resampled_{args.resampled}.jsonl"
-            _bench_nlp().make_corpus(args.resampled, path, 42)
+            _make_corpus(args.resampled, path, 42)
             inputs.append((f"resampled {args.resampled:,} (seed 42)", path))
         for i, (name, path) in enumerate(inputs):
             docs = load_tokens(path, Path(tmp) / f"art{i}", args.workers)

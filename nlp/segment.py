@@ -13,12 +13,14 @@ dictionary; its agreement with jieba is measured by ``benchmarks/nlp.py``.
 
 from __future__ import annotations
 
-import collections
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -81,6 +83,9 @@ class Segmenter:
         if backend not in {"jieba", "rjieba"}:
             raise ValueError(f"backend must be 'jieba' or 'rjieba', got {backend!r}")
         self.userdict = None if userdict is None else Path(userdict)
+        # read here, not in the worker: the entries travel with the (pickled) segmenter, so
+        # workers on other machines need no shared file system
+        self._entries = _read_userdict(self.userdict) if self.userdict is not None else []
         self.stopwords = stopwords
         self.min_token_chars = min_token_chars
         self.backend = backend
@@ -116,15 +121,7 @@ class Segmenter:
     def _ensure(self) -> Callable[[str], list[str]]:
         if self._cut is not None:
             return self._cut
-        entries: list[tuple[str, int | None, str | None]] = []
-        if self.userdict is not None:
-            for line in self.userdict.read_text(encoding="utf-8").splitlines():
-                parts = line.split()
-                if not parts:
-                    continue
-                freq = next((int(p) for p in parts[1:] if p.isdigit()), None)
-                tag = next((p for p in parts[1:] if not p.isdigit()), None)
-                entries.append((parts[0], freq, tag))
+        entries = self._entries
         self._protected = frozenset(e[0] for e in entries)
         self._parts = _compound_parts(self._protected)
         if self.backend == "jieba":
@@ -182,6 +179,18 @@ class Segmenter:
             known = self._known = _Verdicts(self._keeps)
         return [w for w in words if known[w]]
 
+    def verdicts(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """For distinct ``words``: kept by :meth:`filter` (bool array), and whitespace-only
+        (pieces :meth:`cut` leaves out)."""
+        known = self._known
+        if known is None:
+            self._ensure()
+            known = self._known = _Verdicts(self._keeps)
+        n = len(words)
+        keep = np.fromiter((known[w] for w in words), bool, n)
+        space = np.fromiter((w.isspace() for w in words), bool, n)
+        return keep & ~space, space
+
     def tokens(self, text: str) -> list[str]:
         """Content words of ``text``."""
         return self.filter(self.cut(text))
@@ -201,6 +210,19 @@ class Segmenter:
     def __call__(self, text: str) -> list[str]:
         """Analysis tokens: :meth:`tokens` then :meth:`expand` (a scikit-learn analyzer)."""
         return self.expand(self.tokens(text))
+
+
+def _read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
+    """``(word, freq, tag)`` of each line of a jieba user dictionary."""
+    entries: list[tuple[str, int | None, str | None]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        freq = next((int(p) for p in parts[1:] if p.isdigit()), None)
+        tag = next((p for p in parts[1:] if not p.isdigit()), None)
+        entries.append((parts[0], freq, tag))
+    return entries
 
 
 class _Verdicts(dict[str, bool]):
@@ -270,6 +292,72 @@ def segment_texts(
     return (engine or LocalEngine(workers)).map(_segment_chunk, seg, chunks)
 
 
+@dataclass(frozen=True)
+class _BatchState:
+    """What a worker needs to segment record batches (pickled once per worker)."""
+
+    seg: Segmenter
+    matcher: PlaceMatcher | None
+
+
+def _segment_batch(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Segment one corpus batch (``doc_id``, ``text``, ``place``) into a :data:`TOKENS_SCHEMA`
+    batch, in the worker: only Arrow buffers cross between processes.
+
+    Per document this does nothing but the cut itself; filtering, word counts and place
+    matching are decided once per distinct word of the batch and applied with array
+    operations (the same results as :meth:`Segmenter.tokens` and
+    :meth:`PlaceMatcher.match_tokens` document by document)."""
+    seg, matcher = state.seg, state.matcher
+    cut = seg._ensure()
+    texts = batch.column("text").to_pylist()
+    n = len(texts)
+    words = [cut(t) for t in texts]
+    lens = np.fromiter(map(len, words), np.int64, n)
+    flat = pa.array(list(itertools.chain.from_iterable(words)), pa.string())
+    encoded = flat.dictionary_encode()
+    distinct: list[str] = encoded.dictionary.to_pylist()
+    keep_d, space_d = seg.verdicts(distinct)
+    idx = encoded.indices.to_numpy(zero_copy_only=False)
+    keep = keep_d[idx]
+    doc = np.repeat(np.arange(n), lens)
+    n_words = lens - np.bincount(doc[space_d[idx]], minlength=n)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(np.bincount(doc[keep], minlength=n), out=offsets[1:])
+    tokens = pa.ListArray.from_arrays(pa.array(offsets), flat.filter(pa.array(keep)))
+    mentioned: list[list[str]] = [[] for _ in range(n)]
+    sites: list[list[str]]
+    if matcher is None:
+        sites = [[] for _ in range(n)]
+    else:
+        names = matcher.names_
+        site_of = [names.get(w) for w in distinct]
+        named_d = np.fromiter((x is not None for x in site_of), bool, len(distinct))
+        hits = np.flatnonzero(keep & named_d[idx])
+        for d, w in zip(doc[hits].tolist(), idx[hits].tolist(), strict=True):
+            site = site_of[w]
+            if site not in mentioned[d]:  # order of first mention, no repeats
+                mentioned[d].append(site)
+        places = batch.column("place").to_pylist()
+        # a place label that is not a catalog site stays the document's place (its group);
+        # names mentioned in passing only count for unlabelled documents
+        sites = []
+        for place, named in zip(places, mentioned, strict=True):
+            own = matcher.resolve(place) if place else None
+            sites.append([own] if own else ([] if place else named))
+    string_lists = pa.list_(pa.string())
+    return pa.RecordBatch.from_arrays(
+        [
+            batch.column("doc_id"),
+            tokens,
+            pa.array(n_words, pa.int32()),
+            pa.array(sites, string_lists),
+            pa.array(mentioned, string_lists),
+        ],
+        schema=TOKENS_SCHEMA,
+    )
+
+
 def segment_corpus(
     batches: Iterator[pa.RecordBatch],
     out_path: str | Path,
@@ -307,43 +395,17 @@ def segment_corpus(
     int
         Documents segmented.
     """
-    meta: collections.deque[tuple[list[str], list[str | None]]] = collections.deque()
-
-    def chunks() -> Iterator[list[str]]:
-        for batch in batches:
-            d = batch.to_pydict()
-            meta.append((d["doc_id"], d["place"]))
-            yield d["text"]
-
+    state = _BatchState(seg, matcher)
     total = 0
     with atomic_path(out_path) as tmp:
         writer = pq.ParquetWriter(tmp, TOKENS_SCHEMA)
         try:
-            for result in segment_texts(chunks(), seg, workers=workers, engine=engine):
-                doc_ids, places = meta.popleft()
-                mentioned: list[list[str]] = []
-                sites: list[list[str]] = []
-                for (tokens, _), place in zip(result, places, strict=True):
-                    named = matcher.match_tokens(tokens) if matcher else []
-                    own = matcher.resolve(place) if matcher else None
-                    mentioned.append(named)
-                    # a place label that is not a catalog site stays the document's place (its
-                    # group); names mentioned in passing only count for unlabelled documents
-                    sites.append([own] if own else ([] if place else named))
-                table = pa.table(
-                    {
-                        "doc_id": doc_ids,
-                        "tokens": [r[0] for r in result],
-                        "n_words": [r[1] for r in result],
-                        "sites": sites,
-                        "mentioned": mentioned,
-                    },
-                    schema=TOKENS_SCHEMA,
-                )
-                writer.write_table(table)
-                total += len(doc_ids)
+            run = engine or LocalEngine(workers)
+            for result in run.map(_segment_batch, state, batches):
+                writer.write_batch(result)
+                total += result.num_rows
                 if progress:
-                    progress(len(doc_ids))
+                    progress(result.num_rows)
         finally:
             writer.close()
     return total

@@ -204,9 +204,10 @@ def stage_segment(
     *,
     backend: str | None = None,
     rep: Reporter | None = None,
+    force: bool = False,
 ) -> StageOutput:
     """Segment the corpus in parallel into ``tokens.parquet`` (see :mod:`nlp.segment`);
-    ``backend`` defaults to ``cfg.segmenter``."""
+    ``backend`` defaults to ``cfg.segmenter``; ``force`` rebuilds an existing artifact."""
     rep = rep or NullReporter()
     backend = backend or cfg.segmenter
     params = {"backend": backend, "min_token_chars": cfg.min_token_chars}
@@ -240,7 +241,7 @@ def stage_segment(
         results["workers"] = cfg.workers
         results["corpus_dir"] = str(corpus.path)
 
-    return _run(cfg, "segment", params, inputs, build, rep)
+    return _run(cfg, "segment", params, inputs, build, rep, force=force)
 
 
 def stage_keywords(
