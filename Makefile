@@ -32,12 +32,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 # The app's data: the NLP pipeline on the embedded sample corpus, then the knowledge graph, then
-# a new visitor's first page (planner/ui/snapshot.py). Each reuses what is already built when
-# its inputs are unchanged (seconds after the first run).
+# a new visitor's first page (planner/ui/snapshot.py), then the code's bytecode (a new server
+# process does not compile it again, even with PYTHONDONTWRITEBYTECODE set). Each reuses what
+# is already built when its inputs are unchanged (seconds after the first run).
 artifacts: $(STAMP)
 	$(BIN)/heritage nlp run
 	$(BIN)/heritage kg build
 	$(BIN)/python -m planner.ui.snapshot
+	$(BIN)/python -m compileall -q common kg nlp routing planner
 
 run: artifacts
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false

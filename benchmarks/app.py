@@ -283,6 +283,15 @@ def _versions() -> str:
     return ", ".join(parts)
 
 
+def _bytecode() -> bool:
+    """Whether the app's modules have cached bytecode (``__pycache__``) for this Python."""
+    tag = sys.implementation.cache_tag
+    return all(
+        any((ROOT / pkg / "__pycache__").glob(f"*.{tag}.pyc"))
+        for pkg in ("planner", "planner/ui", "kg")
+    )
+
+
 def _commit() -> str:
     try:
         return subprocess.run(
@@ -310,7 +319,10 @@ def _block(rows: list[Row], phases: dict[str, list[float]], argv: str) -> str:
         f"Produced by `{argv}` (from the repository root) on {now}. Machine: "
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, load average at "
         f"the end {load}; Python {platform.python_version()}, {_versions()}; repo commit "
-        f"{_commit()}. Catalog: {sites} sites and towns; knowledge graph: {triples:,} triples.",
+        f"{_commit()}. Catalog: {sites} sites and towns; knowledge graph: {triples:,} triples. "
+        f"The project's bytecode was {'' if _bytecode() else 'not '}compiled beforehand "
+        "(`make artifacts` compiles it; `PYTHONDONTWRITEBYTECODE` "
+        f"{'is' if os.environ.get('PYTHONDONTWRITEBYTECODE') else 'is not'} set).",
         "",
         "Wall clock of `AppTest.run()` (script run plus element tree; no browser). *Cold* = a "
         "new Python process per run, nothing cached in memory (imports, catalog, theme table, "

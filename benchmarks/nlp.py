@@ -36,6 +36,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def bench_segmentation(texts: list[str], art: Path) -> dict:
 
     chars = sum(map(len, texts))
     cfg = NlpConfig(artifacts_dir=art)
-    seg = pipeline_segmenter(art, cfg)
+    seg = pipeline_segmenter(art, cfg, backend="jieba")
     seg.cut("预热")
     jieba.initialize()
     jieba.lcut("预热")
@@ -110,7 +111,7 @@ def bench_segmentation(texts: list[str], art: Path) -> dict:
         res["pipeline_2workers_chars_per_s"] / res["pipeline_1core_chars_per_s"]
     )
     try:
-        import rjieba  # noqa: F401
+        import rjieba
     except ImportError:
         res["rjieba"] = None
         return res
@@ -119,9 +120,23 @@ def bench_segmentation(texts: list[str], art: Path) -> dict:
     t0 = time.perf_counter()
     cuts = [fast.cut(t) for t in texts]
     res["rjieba_1core_s"] = time.perf_counter() - t0
-    res["rjieba_chars_per_s"] = chars / res["rjieba_1core_s"]
+    res["rjieba_chars_per_s"] = res["rjieba_1core_chars_per_s"] = chars / res["rjieba_1core_s"]
     same = sum(1 for t, c in zip(texts, cuts, strict=True) if seg.cut(t) == c)
     res["rjieba_agreement_docs"] = same / len(texts)
+    rjieba.cut("预热")
+    t0 = time.perf_counter()
+    for t in texts:
+        rjieba.cut(t)
+    res["bare_rjieba_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for t in texts:
+        fast.filter(fast.cut(t))
+    res["rjieba_pipeline_1core_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n = sum(len(r) for r in segment_texts(iter(chunks), fast, workers=2))
+    res["rjieba_2workers_s"] = time.perf_counter() - t0
+    for k in ("bare_rjieba", "rjieba_pipeline_1core", "rjieba_2workers"):
+        res[f"{k}_chars_per_s"] = chars / res[f"{k}_s"]
     res["rjieba"] = True
     return res
 
@@ -145,17 +160,19 @@ def bench_sentiment(path: Path, art: Path, models: list[str]) -> dict:
     texts = [t for t, _ in rows]
     labels = [y for _, y in rows]
     chunks = [texts[i : i + 200] for i in range(0, len(texts), 200)]
-    seg = pipeline_segmenter(art, NlpConfig(artifacts_dir=art))
+    cfg = NlpConfig(artifacts_dir=art)
+    segs = {b: pipeline_segmenter(art, cfg, backend=b) for b in ("jieba", "rjieba")}
     out: dict = {"corpus": path.name, "docs": len(rows), "positives": sum(labels)}
     for name in models:
         load = _report.load_average()
         t0 = time.perf_counter()
         if name == "rated":
             model = RatedModel(seed=42)
-            scores = model.cross_val_scores([seg.cut(t) for t in texts], labels).tolist()
+            cut = segs[cfg.segmenter].cut
+            scores = model.cross_val_scores([cut(t) for t in texts], labels).tolist()
             extra = {"params": model.params(), "folds": 5}
         else:
-            scorer = SentimentScorer(words="snownlp" if name == "snownlp" else seg.cut)
+            scorer = SentimentScorer(words="snownlp" if name == "snownlp" else segs[name].cut)
             parts = ordered_map(_score_chunk, scorer, chunks, workers=2)
             scores = [s for part in parts for s in part]
             extra = {}
@@ -195,31 +212,69 @@ def make_corpus(n: int, out: Path, seed: int) -> None:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from nlp.config import NlpConfig
+import psutil
+from nlp.config import config_from_env
 from nlp import pipeline as p
-import os
-cfg = NlpConfig(artifacts_dir=Path({art!r}))
+cfg = config_from_env(artifacts_dir=Path({art!r}), **{extra!r})  # HERITAGE_NLP_* apply
 
 
-def peaks():
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+class Sampler(threading.Thread):
+    # peak RSS of this process and of its largest descendant (pool or Dask workers), polled
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.me = psutil.Process()
+        self.main = self.worker = 0.0
+        self.lock = threading.Lock()
+
+    def run(self):
+        while True:
+            self.poll()
+            time.sleep(0.25)
+
+    def poll(self):
+        main = self.me.memory_info().rss / 2**20
+        worker = 0.0
+        for c in self.me.children(recursive=True):
+            try:
+                worker = max(worker, c.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+        with self.lock:
+            self.main, self.worker = max(self.main, main), max(self.worker, worker)
+
+    def take(self):
+        # the peaks since the last take, then reset
+        self.poll()
+        with self.lock:
+            out = (self.main, self.worker)
+            self.main = self.worker = 0.0
+        return out
+
+
+sampler = Sampler()
+sampler.start()
 
 
 class StageClock(p.Reporter):
-    # per stage: wall seconds since the previous stage ended, peak RSS so far (main, workers)
+    # per stage: wall seconds since the previous stage ended and the peak RSS meanwhile
     def __init__(self):
         self.last = time.perf_counter()
         self.rows = []
+        self.parts = None
+
+    def message(self, text):
+        if text.startswith("sentiment: ") and text.endswith(" s"):  # the stage's timings
+            self.parts = text.removeprefix("sentiment: ")
 
     def done(self, stage, out):
         now = time.perf_counter()
-        main_mb, worker_mb = peaks()
+        main_mb, worker_mb = sampler.take()
         self.rows.append({{"stage": stage, "seconds": now - self.last, "peak_main_mb": main_mb,
-                           "peak_worker_mb": worker_mb, "reused": out.reused}})
+                           "peak_worker_mb": worker_mb, "reused": out.reused,
+                           "parts": self.parts if stage == "sentiment" else None}})
         self.last = now
 
 
@@ -236,10 +291,33 @@ else:  # the streaming core: no LDA, no sentiment
     outs["practicalities"] = p.stage_practicalities(c, t, u, cfg, rep=clock)
     outs["network"] = p.stage_network(t, u, cfg, rep=clock)
 wall = time.perf_counter() - t0
-main_mb, worker_mb = peaks()
-print(json.dumps({{"wall_s": wall, "peak_main_mb": main_mb,
-                  "peak_worker_mb": worker_mb, "stages": {stages!r},
+peak_main = max(r["peak_main_mb"] for r in clock.rows)
+peak_worker = max(r["peak_worker_mb"] for r in clock.rows)
+# the bare segmenter on the same kept texts (one process, default dictionary, no filtering):
+# the segmentation stage's baseline
+from nlp.ingest import iter_corpus
+texts = [t for b in iter_corpus(outs["corpus"].path, columns=["text"])
+         for t in b.column("text").to_pylist()][:{bare_docs}]
+if cfg.segmenter == "rjieba":
+    import rjieba
+    rjieba.cut("预热")
+    b0 = time.perf_counter()
+    for t in texts:
+        rjieba.cut(t)
+else:
+    import jieba
+    jieba.lcut("预热")
+    b0 = time.perf_counter()
+    for t in texts:
+        jieba.lcut(t)
+bare_s = time.perf_counter() - b0
+print(json.dumps({{"wall_s": wall, "peak_main_mb": peak_main,
+                  "peak_worker_mb": peak_worker, "stages": {stages!r},
+                  "engine": getattr(cfg, "engine", "local"), "segmenter": cfg.segmenter,
+                  "workers": cfg.workers,
+                  "sentiment_words": cfg.sentiment_words,
                   "per_stage": clock.rows,
+                  "bare_segmenter": {{"docs": len(texts), "seconds": bare_s}},
                   "load_end": ", ".join(f"{{x:.2f}}" for x in os.getloadavg()),
                   "documents": outs["corpus"].results["documents"],
                   "rejected": sum(f["rejected"] for f in outs["corpus"].results["files"])}}))
@@ -253,41 +331,60 @@ def _nlp_commit() -> str:
 
 
 def bench_scale(
-    sizes: list[int], ks: tuple[int, ...], passes: int, seed: int, stages: str = "all"
+    sizes: list[int],
+    ks: tuple[int, ...],
+    passes: int,
+    seed: int,
+    stages: str = "all",
+    engines: tuple[str, ...] = ("local",),
+    log: Path | None = None,
 ) -> list[dict]:
+    """Each size (one resampled corpus) run by each engine, in a fresh process each with its
+    own empty artifacts; the child's stderr goes to ``log`` (progress), its last stdout line
+    is the row."""
     out = []
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = Path(tmp) / f"resampled_{n}.jsonl"
             make_corpus(n, corpus, seed)
-            code = _CHILD.format(
-                root=str(ROOT),
-                corpus=str(corpus),
-                art=str(Path(tmp) / "art"),
-                ks=ks,
-                passes=passes,
-                stages=stages,
-            )
-            load = _report.load_average()
-            res = subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True
-            )
-            row = json.loads(res.stdout.strip().splitlines()[-1])
-            row["n"] = n
-            row["commit"] = _nlp_commit()
-            row["input_mb"] = corpus.stat().st_size / 2**20
-            row["load"] = load
-            if stages == "all":
-                words = os.environ.get("HERITAGE_NLP_SENTIMENT_WORDS", "snownlp")
-                model = os.environ.get("HERITAGE_NLP_SENTIMENT_MODEL", "auto")
-                row["settings"] = (
-                    f"k={','.join(map(str, ks))}, passes={passes}, sentiment words {words}, "
-                    f"model {model}"
+            for engine in engines:
+                art = Path(tmp) / f"art-{engine}"
+                code = _CHILD.format(
+                    root=str(ROOT),
+                    corpus=str(corpus),
+                    art=str(art),
+                    ks=ks,
+                    passes=passes,
+                    stages=stages,
+                    extra={} if engine == "local" else {"engine": engine},
+                    bare_docs=200_000,
                 )
-            else:
-                row["settings"] = "no LDA, no sentiment"
-            out.append(row)
-            print(f"scale {n}: {json.dumps(row)}", flush=True)
+                load = _report.load_average()
+                with open(log or os.devnull, "a", encoding="utf-8") as err:
+                    res = subprocess.run(
+                        [sys.executable, "-c", code],
+                        stdout=subprocess.PIPE,
+                        stderr=err,
+                        text=True,
+                        check=True,
+                    )
+                row = json.loads(res.stdout.strip().splitlines()[-1])
+                row["n"] = n
+                row["commit"] = _nlp_commit()
+                row["input_mb"] = corpus.stat().st_size / 2**20
+                row["load"] = load
+                if stages == "all":
+                    model = os.environ.get("HERITAGE_NLP_SENTIMENT_MODEL", "auto")
+                    row["settings"] = (
+                        f"k={','.join(map(str, ks))}, passes={passes}, segmenter "
+                        f"{row['segmenter']}, sentiment words {row['sentiment_words']}, "
+                        f"model {model}"
+                    )
+                else:
+                    row["settings"] = f"no LDA, no sentiment; segmenter {row['segmenter']}"
+                out.append(row)
+                print(f"scale {n} {engine}: {json.dumps(row)}", flush=True)
+                shutil.rmtree(art, ignore_errors=True)
     return out
 
 
@@ -323,11 +420,18 @@ def render(results: dict) -> str:
             f"{seg['pipeline_2workers_chars_per_s'] / seg['bare_jieba_chars_per_s']:.2f} |",
         ]
         if seg.get("rjieba"):
-            lines.append(
-                f"| `rjieba` backend (1 process, same user dict) | {seg['rjieba_1core_s']:.2f} | "
-                f"{seg['rjieba_chars_per_s']:,.0f} | "
-                f"{seg['rjieba_chars_per_s'] / seg['bare_jieba_chars_per_s']:.2f} |"
-            )
+            base = seg["bare_jieba_chars_per_s"]
+            for key, what in (
+                ("rjieba_1core", "`rjieba` backend `cut` (1 process, same user dict)"),
+                ("bare_rjieba", "bare `rjieba.cut` (1 process, no user dict, no filtering)"),
+                ("rjieba_pipeline_1core", "pipeline `Segmenter`, rjieba (1 process, cut+filter)"),
+                ("rjieba_2workers", "pipeline `segment_texts`, rjieba, 2 workers"),
+            ):
+                if f"{key}_s" in seg:
+                    lines.append(
+                        f"| {what} | {seg[f'{key}_s']:.2f} | {seg[f'{key}_chars_per_s']:,.0f} | "
+                        f"{seg[f'{key}_chars_per_s'] / base:.2f} |"
+                    )
         lines += [
             "",
             f"- Per-core speed kept by the pipeline: **{seg['per_core_ratio']:.0%}** of bare "
@@ -347,9 +451,10 @@ def render(results: dict) -> str:
             f"{sen['positives']:,} positive)",
             "",
             "snownlp's bundled model, text normalised, no stopword removal by us; 2 workers. "
-            "`words=snownlp` is the default (the model's own segmenter, as trained); "
-            "`words=jieba` feeds it the pipeline segmenter's words (option "
-            "`HERITAGE_NLP_SENTIMENT_WORDS=jieba`). `rated` is what the pipeline does when an "
+            "`words=snownlp` is the model's own segmenter, as trained "
+            "(`HERITAGE_NLP_SENTIMENT_WORDS=snownlp`); the pipeline's words (the default, "
+            "`HERITAGE_NLP_SENTIMENT_WORDS=jieba`) come from its segmenter, rjieba by default "
+            "or jieba. `rated` is what the pipeline does when an "
             "export carries ratings: `RatedModel` (hashed word 1–2-gram TF-IDF + logistic "
             "regression) "
             "learnt from the labels, every document scored by a model trained on the other four "
@@ -360,31 +465,41 @@ def render(results: dict) -> str:
             "balanced acc. at it | at 0.5 | load at start |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
-        label = {"snownlp": "bundled, words=snownlp", "jieba": "bundled, words=jieba"}
-        for name in ("snownlp", "jieba", "rated"):
+        label = {
+            "snownlp": "bundled, words=snownlp",
+            "jieba": "bundled, pipeline words (jieba backend)",
+            "rjieba": "bundled, pipeline words (rjieba backend, the default)",
+            "rated": "rated (rjieba words)",
+        }
+        for name in ("snownlp", "jieba", "rjieba", "rated"):
             r = sen.get(name)
             if r is None:
                 continue
             c = r["calibration"]
+            when = f" — measured at commit {r['commit']}" if r.get("commit") else ""
             lines.append(
-                f"| {label.get(name, name)} | **{r['roc_auc']:.4f}** | {r['seconds']:.0f} | "
+                f"| {label.get(name, name)}{when} | **{r['roc_auc']:.4f}** | {r['seconds']:.0f} | "
                 f"{c['threshold']:.3f} | {c['accuracy_at_threshold']:.3f} | "
                 f"{c['accuracy_at_05']:.3f} | {c['balanced_accuracy_at_threshold']:.3f} | "
                 f"{c['balanced_accuracy_at_05']:.3f} | {r.get('load', sen.get('load', '?'))} |"
             )
-        ok = sen["snownlp"]["roc_auc"] >= 0.90
-        lines += ["", f"- Target ROC AUC ≥ 0.90 (default words): {'met' if ok else 'NOT met'}."]
-        if "rated" in sen:
-            gain = sen["rated"]["roc_auc"] - sen["snownlp"]["roc_auc"]
+        default = sen.get("rjieba") or sen.get("snownlp")
+        if default:
+            ok = default["roc_auc"] >= 0.90
+            lines += [
+                "",
+                f"- Target ROC AUC ≥ 0.90 (default words, now the pipeline's): "
+                f"{'met' if ok else 'NOT met'} ({default['roc_auc']:.3f}).",
+            ]
+        if "rated" in sen and default:
+            gain = sen["rated"]["roc_auc"] - default["roc_auc"]
             lines.append(
                 f"- Learning from the ratings: ROC AUC {sen['rated']['roc_auc']:.3f} out of fold, "
                 f"{gain:+.3f} over the bundled model, in {sen['rated']['seconds']:.0f} s against "
-                f"the bundled model's {sen['snownlp']['seconds']:.0f} s."
+                f"the bundled model's {default['seconds']:.0f} s."
             )
     scale = results.get("scale")
-    sp_ = results.get(
-        "scale_params", {"seed": "?", "ks": "?", "passes": "?", "sentiment_words": "?"}
-    )
+    sp_ = results.get("scale_params", {"seed": "?", "ks": "?", "passes": "?"})
     if scale:
         lines += [
             "",
@@ -392,43 +507,93 @@ def render(results: dict) -> str:
             "",
             f"Documents assembled from 1–4 random sentences of the embedded sample (seed "
             f"{sp_['seed']}; single-sentence documents repeat, hence the duplicates rejected); "
-            "2 workers; each size in a fresh process with empty artifacts. `all` = `run_all` "
-            "(every stage); `core` = the streaming stages without LDA and sentiment (ingest with "
-            "dedupe, user dictionary, segmentation, keywords, practicalities, network). Peak RSS "
-            "is `ru_maxrss` of the main process and of the largest worker (forked, so it counts "
-            "pages shared with the main process).",
+            "2 workers; each size and engine in a fresh process with empty artifacts. `all` = "
+            "`run_all` (every stage); `core` = the streaming stages without LDA and sentiment "
+            "(ingest with dedupe, user dictionary, segmentation, keywords, practicalities, "
+            "network). Engine `local` = the process pool, `dask` = a Dask `LocalCluster` of 2 "
+            "worker processes started by the run. Peak RSS is polled (every 0.25 s) for the "
+            "main process and for its largest descendant (a pool or Dask worker; forked pool "
+            "workers count pages shared with the main process).",
             "",
-            "| stages | settings | documents | input MB | kept | rejected (duplicates) | wall s | "
-            "peak RSS main MB | peak RSS worker MB | load average | code |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+            "| stages | engine | settings | documents | input MB | kept | rejected (duplicates) "
+            "| wall s | kept docs/s | peak RSS main MB | peak RSS worker MB | load average | "
+            "code |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in scale:
             lines.append(
-                f"| {r.get('stages', 'all')} | {r.get('settings', '')} | {r['n']:,} | "
-                f"{r['input_mb']:.1f} | "
+                f"| {r.get('stages', 'all')} | {r.get('engine', 'local')} | "
+                f"{r.get('settings', '')} | {r['n']:,} | {r['input_mb']:.1f} | "
                 f"{r['documents']:,} | {r['rejected']:,} | {r['wall_s']:.0f} | "
+                f"{r['documents'] / r['wall_s']:,.0f} | "
                 f"{r['peak_main_mb']:.0f} | {r['peak_worker_mb']:.0f} | {r.get('load', '?')}"
                 + (f" → {r['load_end']} at the end" if r.get("load_end") else "")
                 + f" | {r.get('commit', '?')} |"
             )
+        lines += _engine_ratios(scale)
         lines += _per_stage_table(scale)
     lines += ["", *results.get("notes", []), END]
     return "\n".join(lines) + "\n"
 
 
+def _engine_ratios(scale: list[dict]) -> list[str]:
+    """dask/local wall-time ratio per size and stage set, and the segmentation stage against
+    the bare segmenter."""
+    out: list[str] = []
+    for r in scale:
+        if r.get("engine", "local") != "dask":
+            continue
+        local = next(
+            (
+                x
+                for x in scale
+                if x["n"] == r["n"]
+                and x.get("stages") == r.get("stages")
+                and x.get("engine", "local") == "local"
+            ),
+            None,
+        )
+        if local:
+            ratio = r["wall_s"] / local["wall_s"]
+            out.append(
+                f"- dask/local wall time, {r.get('stages')} {r['n']:,}: **{ratio:.2f}** "
+                f"({r['wall_s']:.0f} s / {local['wall_s']:.0f} s; target ≤ 1.15 — "
+                f"{'met' if ratio <= 1.15 else 'NOT met'})."
+            )
+    for r in scale:
+        bare = r.get("bare_segmenter")
+        seg = next((x for x in r.get("per_stage", []) if x["stage"] == "segment"), None)
+        if not bare or not seg or not bare["seconds"]:
+            continue
+        bare_rate = bare["docs"] / bare["seconds"] * r.get("workers", 2)
+        rate = r["documents"] / seg["seconds"]
+        out.append(
+            f"- segmentation stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: "
+            f"{rate:,.0f} docs/s against the bare `{r.get('segmenter')}` segmenter's "
+            f"{bare_rate / r.get('workers', 2):,.0f} docs/s in one process × "
+            f"{r.get('workers', 2)} workers = {bare_rate:,.0f}: **{rate / bare_rate:.0%}** "
+            f"(target ≥ 90 % — {'met' if rate >= 0.9 * bare_rate else 'NOT met'})."
+        )
+    return ["", *out] if out else []
+
+
 def _per_stage_table(scale: list[dict]) -> list[str]:
-    """Seconds and peak RSS after each stage, one column pair per measured run."""
+    """Seconds, documents/s and peak RSS of each stage, one column group per measured run."""
     runs = [r for r in scale if r.get("per_stage")]
     if not runs:
         return []
-    head = " | ".join(f"{r.get('stages', 'all')} {r['n']:,}: s | MB main / worker" for r in runs)
+    head = " | ".join(
+        f"{r.get('stages', 'all')} {r['n']:,} {r.get('engine', 'local')}: s | docs/s | "
+        "MB main / worker"
+        for r in runs
+    )
     out = [
         "",
-        "Per stage (seconds since the previous stage ended; peak RSS so far, so a stage that "
-        "raises the peak shows it):",
+        "Per stage (seconds since the previous stage ended; kept documents per second; peak RSS "
+        "during the stage):",
         "",
         f"| stage | {head} |",
-        "|---|" + "---:|---:|" * len(runs),
+        "|---|" + "---:|---:|---:|" * len(runs),
     ]
     stages: list[str] = []
     for r in runs:
@@ -438,11 +603,20 @@ def _per_stage_table(scale: list[dict]) -> list[str]:
         for r in runs:
             x = next((x for x in r["per_stage"] if x["stage"] == st), None)
             cells.append(
-                "— | —"
+                "— | — | —"
                 if x is None
-                else f"{x['seconds']:.1f} | {x['peak_main_mb']:.0f} / {x['peak_worker_mb']:.0f}"
+                else f"{x['seconds']:.1f} | {r['documents'] / max(x['seconds'], 1e-9):,.0f} | "
+                f"{x['peak_main_mb']:.0f} / {x['peak_worker_mb']:.0f}"
             )
         out.append(f"| {st} | " + " | ".join(cells) + " |")
+    parts = [
+        (r, x) for r in runs for x in r["per_stage"] if x["stage"] == "sentiment" and x.get("parts")
+    ]
+    for r, x in parts:
+        detail = x["parts"]
+        out.append(
+            f"\nSentiment stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: {detail}."
+        )
     return out
 
 
@@ -458,7 +632,7 @@ def main() -> None:
     ap.add_argument("--sentiment-corpus", type=Path)
     ap.add_argument(
         "--sentiment-models",
-        default="snownlp,jieba,rated",
+        default="snownlp,jieba,rjieba,rated",
         help="which sentiment scorers to measure (others are kept from --json)",
     )
     ap.add_argument("--scale", default="", help="comma-separated corpus sizes, e.g. 20000,100000")
@@ -470,6 +644,12 @@ def main() -> None:
         help="all = run_all; core = streaming stages only (ingest, userdict, segment, "
         "keywords, practicalities, network)",
     )
+    ap.add_argument(
+        "--engine",
+        default="local",
+        help="comma-separated engines for --scale, each size run by each (local, dask)",
+    )
+    ap.add_argument("--log", type=Path, help="the scale runs' progress output (stderr)")
     ap.add_argument("--passes", type=int, default=5)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument(
@@ -536,7 +716,7 @@ def main() -> None:
             fresh = bench_sentiment(args.sentiment_corpus, Path(tmp), models)
         old = results.get("sentiment") or {}
         if old.get("corpus") == fresh["corpus"]:  # keep models not rerun this time
-            for name in ("snownlp", "jieba", "rated"):
+            for name in ("snownlp", "jieba", "rjieba", "rated"):
                 if name in old and name not in fresh:
                     fresh[name] = {"load": old.get("load", "?"), **old[name]}
         results["sentiment"] = fresh
@@ -545,16 +725,17 @@ def main() -> None:
     if args.scale:
         sizes = [int(x) for x in args.scale.split(",")]
         ks = tuple(int(x) for x in args.ks.split(","))
-        rows = bench_scale(sizes, ks, args.passes, args.seed, args.scale_stages)
-        kept = [r for r in results.get("scale", []) if r.get("stages", "all") != args.scale_stages]
+        engines = tuple(e.strip() for e in args.engine.split(",") if e.strip())
+        rows = bench_scale(sizes, ks, args.passes, args.seed, args.scale_stages, engines, args.log)
+        new = {(r["stages"], r["n"], r["engine"]) for r in rows}
+        kept = [
+            r
+            for r in results.get("scale", [])
+            if (r.get("stages", "all"), r["n"], r.get("engine", "local")) not in new
+        ]
         results["scale"] = kept + rows
-        commands[f"scale ({args.scale_stages})"] = command
-        results["scale_params"] = {
-            "ks": args.ks,
-            "passes": args.passes,
-            "seed": args.seed,
-            "sentiment_words": os.environ.get("HERITAGE_NLP_SENTIMENT_WORDS", "snownlp"),
-        }
+        commands[f"scale ({args.scale_stages}, {args.scale}, {args.engine})"] = command
+        results["scale_params"] = {"ks": args.ks, "passes": args.passes, "seed": args.seed}
     results["commands"] = commands
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")

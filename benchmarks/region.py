@@ -24,9 +24,7 @@ Run: ``.venv/bin/python benchmarks/region.py [--repeat 3] [--write]``.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import shutil
 import statistics
 import sys
 import tempfile
@@ -41,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import _report  # noqa: E402
 
+from kg.catalog.subset import copy_report_area_catalog  # noqa: E402
 from planner import region  # noqa: E402
 from planner.itinerary import TripRequest, plan_itinerary  # noqa: E402
 from planner.model import Itinerary  # noqa: E402
@@ -83,27 +82,6 @@ class Result:
     problems: list[str]
 
 
-def report_catalog(tmp: Path) -> Path:
-    """A copy of ``data/catalog`` holding the 38 report-area sites only (see the docstring)."""
-    from kg.catalog import default_data_dir
-
-    data = tmp / "data"
-    shutil.copytree(default_data_dir().parent, data)
-    cat = data / "catalog"
-    for name in ("national_units.csv", "world_heritage.csv", "towns.csv"):
-        (cat / name).unlink(missing_ok=True)
-    path = cat / "sites.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header = list(reader.fieldnames or [])
-        rows = [r for r in reader if "lingdian1226" not in r["source"]]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return cat
-
-
 def _clear_caches() -> None:
     region._leg_cache.clear()
     region._closure_cache.clear()
@@ -142,7 +120,7 @@ def run(repeat: int) -> list[Result]:
 
     out = []
     with tempfile.TemporaryDirectory(prefix="region-bench-") as tmp:
-        small = report_catalog(Path(tmp))
+        small = copy_report_area_catalog(Path(tmp) / "data")
         run_build(data_dir=small, out_dir=Path(tmp) / "kg")
         graphs = {
             "38": open_graph(

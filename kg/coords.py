@@ -49,6 +49,7 @@ from kg.catalog import (
     default_data_dir,
     load_catalog,
 )
+from kg.catalog.loading import parse_float
 
 __all__ = [
     "CIRCUITY",
@@ -229,17 +230,8 @@ class Derivation:
 
 
 def _num(value: str, where: str, col: str, problems: list[str]) -> float | None:
-    if value.strip() == "":
-        return None
-    try:
-        x = float(value)
-    except ValueError:
-        problems.append(f"{where}: {col} is not a number: {value!r}")
-        return None
-    if not math.isfinite(x):
-        problems.append(f"{where}: {col} is not finite: {value!r}")
-        return None
-    return x
+    # a blank cell (spaces only) counts as empty here
+    return parse_float(value if value.strip() else "", where, col, problems)
 
 
 def load_constraints(

@@ -15,7 +15,6 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from opencc import OpenCC
-from pypinyin import Style, lazy_pinyin, pinyin
 
 _T2S = OpenCC("t2s")
 _MAX_PINYIN_VARIANTS = 16
@@ -67,6 +66,8 @@ def pinyin_keys(text: str) -> tuple[str, ...]:
     ``pypinyin`` reads some characters in a phrase-dependent way (千佛寨 → "qian fu zhai");
     up to 16 heteronym combinations are added so "qianfozhai" also matches.
     """
+    from pypinyin import Style, lazy_pinyin, pinyin  # a third of a second: when first needed
+
     simplified = _T2S.convert(unicodedata.normalize("NFKC", text))
     chars = [c for c in simplified if c.isalnum()]
     if not chars or not has_cjk(simplified):

@@ -27,14 +27,12 @@ import contextlib
 import contextvars
 import importlib.metadata
 import logging
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from nlp.config import NlpConfig
 from nlp.errors import ConfigError
-from nlp.parallel import ordered_map
+from nlp.parallel import clean_sys_path, ordered_map
 from nlp.partitions import active_store
 
 __all__ = [
@@ -185,7 +183,7 @@ class DaskEngine(Engine):
         from distributed import Client, LocalCluster
 
         if scheduler is None:
-            with _clean_sys_path():  # the worker processes start with this sys.path
+            with clean_sys_path():  # the worker processes start with this sys.path
                 cluster = LocalCluster(
                     n_workers=max(1, workers),
                     threads_per_worker=1,
@@ -290,21 +288,6 @@ class DaskEngine(Engine):
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close()
-
-
-@contextlib.contextmanager
-def _clean_sys_path() -> Iterator[None]:
-    """Leave out of ``sys.path`` the folders with modules named like the project's packages
-    (``benchmarks/`` has ``nlp.py`` and ``kg.py``): spawned workers would import those instead."""
-    names = ("common", "kg", "nlp", "routing", "planner")
-    saved = list(sys.path)
-    sys.path[:] = [
-        p for p in saved if not any((Path(p or ".") / f"{n}.py").is_file() for n in names)
-    ]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
 
 
 def open_engine(cfg: NlpConfig) -> Engine:

@@ -11,12 +11,15 @@ puts this behind the same interface as a Dask cluster.
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing as mp
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ordered_map"]
+__all__ = ["clean_sys_path", "ordered_map"]
 
 
 _STATE: dict[str, Any] = {}
@@ -29,6 +32,23 @@ def _init(func: Callable[..., Any], state: Any) -> None:
 
 def _call(chunk: Any) -> Any:
     return _STATE["func"](_STATE["state"], chunk)
+
+
+@contextlib.contextmanager
+def clean_sys_path() -> Iterator[None]:
+    """Leave out of ``sys.path`` the folders with modules named like the project's packages
+    (``benchmarks/`` has ``nlp.py`` and ``kg.py``): processes started now (spawned, or by a
+    fork server started now) would import those instead, die at start and be restarted forever.
+    """
+    names = ("common", "kg", "nlp", "routing", "planner")
+    saved = list(sys.path)
+    sys.path[:] = [
+        p for p in saved if not any((Path(p or ".") / f"{n}.py").is_file() for n in names)
+    ]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def _start_method() -> str:
@@ -72,8 +92,12 @@ def ordered_map[T, R](
             yield func(state, chunk)
         return
     window = window or 2 * workers
-    ctx = mp.get_context(_start_method())
-    with ctx.Pool(workers, initializer=_init, initargs=(func, state)) as pool:
+    method = _start_method()
+    ctx = mp.get_context(method)
+    # a fork inherits the modules already imported; other methods import from sys.path
+    with contextlib.nullcontext() if method == "fork" else clean_sys_path():
+        pool = ctx.Pool(workers, initializer=_init, initargs=(func, state))
+    with pool:
         pending: collections.deque[Any] = collections.deque()
         for chunk in chunks:
             pending.append(pool.apply_async(_call, (chunk,)))

@@ -11,6 +11,7 @@ this package never imports rich or typer).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -99,7 +100,7 @@ def run_all(
     ks: Sequence[int] = (2, 3, 4, 5, 6, 8),
     passes: int = 10,
     no_below: int = 3,
-    backend: str = "jieba",
+    backend: str | None = None,
     rep: Reporter | None = None,
 ) -> RunResult:
     """Run every stage; stages whose inputs are unchanged are reused.
@@ -126,7 +127,7 @@ def run_all(
     no_below
         Dictionary pruning for LDA.
     backend
-        Segmenter backend.
+        Segmenter backend of the segment stage (default ``cfg.segmenter``).
     rep
         Progress reporter.
 
@@ -140,6 +141,8 @@ def run_all(
         When no document is left after ingest (nothing useful can be produced).
     """
     rep = rep or NullReporter()
+    if backend:  # every stage cuts with the segment stage's backend
+        cfg = dataclasses.replace(cfg, segmenter=backend)
     sweep_stale_temps(cfg.artifacts_dir)  # what a killed run left behind
     with engine_for(cfg) as engine:  # one engine (one Dask cluster) for the whole run
         out = _run_stages(
@@ -159,7 +162,7 @@ def _run_stages(
     ks: Sequence[int],
     passes: int,
     no_below: int,
-    backend: str,
+    backend: str | None,
     rep: Reporter,
 ) -> RunResult:
     """The stages of :func:`run_all`, in order, on the engine it opened."""

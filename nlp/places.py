@@ -39,6 +39,7 @@ class PlaceMatcher:
                 owners[e.word].add(e.site_id)
         self.names_ = {w: next(iter(s)) for w, s in owners.items() if len(s) == 1}
         self.ambiguous_ = {w: sorted(s) for w, s in owners.items() if len(s) > 1}
+        self._resolved: dict[str, str | None] = {}  # place label → site id (labels repeat)
 
     def match_tokens(self, tokens: Sequence[str]) -> list[str]:
         """Site ids named by the tokens, in order of first mention, without repeats."""
@@ -49,4 +50,8 @@ class PlaceMatcher:
         """Site id of a place label (a whole name or alias after :func:`normalize_zh`)."""
         if not name:
             return None
-        return self.names_.get(normalize_zh(name, boilerplate=False))
+        if name not in self._resolved:
+            if len(self._resolved) >= 100_000:
+                self._resolved.clear()
+            self._resolved[name] = self.names_.get(normalize_zh(name, boilerplate=False))
+        return self._resolved[name]

@@ -30,7 +30,15 @@ import yaml
 from nlp.errors import LexiconError
 from nlp.sentiment import split_clauses, split_sentences
 
-__all__ = ["Finding", "PracticalityMiner", "aggregate_priors"]
+__all__ = [
+    "FILTERED_KINDS",
+    "FILTER_FILE",
+    "Finding",
+    "LearnedFilter",
+    "PracticalityMiner",
+    "aggregate_priors",
+    "hashing_vectorizer",
+]
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,79 @@ def _regex(path: Path, key: str, patterns: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!x)x")
 
 
+#: the learned filter's file, beside ``practicalities.yaml`` (trained by
+#: ``benchmarks/practicalities_filter.py train``; see ``practicalities_filter.md``)
+FILTER_FILE = "practicalities_filter.npz"
+#: the kinds the learned filter judges (the others are the rules' alone)
+FILTERED_KINDS = ("duration", "crowding", "reservation")
+
+
+def _as_is(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def hashing_vectorizer(n_features: int) -> Any:
+    """The feature hasher shared by training and the filter: a clause's feature strings
+    (:meth:`PracticalityMiner.filter_tokens`) hashed into ``n_features`` columns, l2-normed.
+    Only weights are stored, never the strings (they are fragments of review text)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer=_as_is,
+        n_features=n_features,
+        alternate_sign=False,
+        norm="l2",
+    )
+
+
+class LearnedFilter:
+    """A logistic-regression filter over the rules' findings, one model per kind of
+    :data:`FILTERED_KINDS`: a clause's findings of a kind are kept when the model's
+    probability that they are right reaches the kind's threshold.
+
+    The file (``numpy.savez``) holds ``n_features`` and, per kind, ``<kind>_index`` /
+    ``<kind>_weight`` (the non-zero weights of the hashed features), ``<kind>_intercept``
+    and ``<kind>_threshold``; no feature strings. A malformed file is a :class:`LexiconError`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                self.n_features = int(z["n_features"])
+                self.models: dict[str, tuple[np.ndarray, np.ndarray, float, float]] = {
+                    kind: (
+                        z[f"{kind}_index"].astype(np.int64),
+                        z[f"{kind}_weight"].astype(np.float64),
+                        float(z[f"{kind}_intercept"]),
+                        float(z[f"{kind}_threshold"]),
+                    )
+                    for kind in FILTERED_KINDS
+                }
+        except (OSError, KeyError, ValueError) as exc:
+            raise LexiconError(f"{self.path}: not a practicalities filter: {exc}") from exc
+        self._vectorizer = hashing_vectorizer(self.n_features)
+        self._dense: dict[str, np.ndarray] = {}
+        for kind, (index, weight, _, _) in self.models.items():
+            if index.size and (index.min() < 0 or index.max() >= self.n_features):
+                raise LexiconError(f"{self.path}: {kind}: feature index out of range")
+            self._dense[kind] = np.zeros(self.n_features)
+            self._dense[kind][index] = weight
+
+    def probability(self, kind: str, tokens: list[str]) -> float:
+        """The model's probability that the rules' findings of ``kind`` in the clause whose
+        features are ``tokens`` are right."""
+        x = self._vectorizer.transform([tokens])
+        z = float(np.dot(x.data, self._dense[kind][x.indices])) + self.models[kind][2]
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def apply(self, tokens: list[str], found: list[Finding]) -> list[Finding]:
+        """``found`` without the findings of the kinds the filter rejects."""
+        kinds = {f.kind for f in found if f.kind in self.models}
+        drop = {k for k in kinds if self.probability(k, tokens) < self.models[k][3]}
+        return [f for f in found if f.kind not in drop]
+
+
 class PracticalityMiner:
     """Regex miner configured by ``practicalities.yaml``.
 
@@ -78,10 +159,19 @@ class PracticalityMiner:
         Longer durations are trip lengths ("玩了两天"), not visits to one site, and are ignored.
     min_hours
         Shorter durations (a minute's look at something) are not visit lengths either.
+    learned_filter
+        ``True``: load the learned filter (:class:`LearnedFilter`) from ``FILTER_FILE`` beside
+        the lexicon when it is there, else the rules alone decide; ``False``: the rules alone;
+        a path: that filter file (it must exist).
     """
 
     def __init__(
-        self, lexicon: str | Path, *, max_hours: float = 8.0, min_hours: float = 0.1
+        self,
+        lexicon: str | Path,
+        *,
+        max_hours: float = 8.0,
+        min_hours: float = 0.1,
+        learned_filter: bool | str | Path = True,
     ) -> None:
         self.lexicon = Path(lexicon)
         self.max_hours = max_hours
@@ -143,6 +233,39 @@ class PracticalityMiner:
         self._avoid_times = {
             k: re.compile(_alts(v)) for k, v in (spec.get("avoid_times") or {}).items()
         }
+        self._compile_crowding_and_reservation(spec)
+        excl = spec.get("duration_exclude") or {}
+        self._not_visit = {
+            k: _regex(self.lexicon, f"duration_exclude.{k}", v) for k, v in excl.items() if v
+        }
+        self._off_topic = re.compile(_alts(spec.get("off_topic") or ["菜谱"]))
+        self._cue_patterns: dict[str, re.Pattern[str]] = {
+            "crowded": self._crowded,
+            "quiet": self._quiet,
+            "not_quiet": self._not_quiet,
+            "expect": self._expect,
+            "condition": self._condition,
+            "not_crowd": self._not_crowd,
+            "ticketing": self._ticketing,
+            "res_no": self._res_no,
+            "res_strong": self._res_strong,
+            "res_yes": self._res_yes,
+            "res_exclude": self._res_exclude,
+            "res_narrative": self._res_narrative,
+            "res_weak": self._res_weak,
+            "recommend": self._recommend,
+            "avoid": self._avoid,
+            **{f"not_visit_{k}": rx for k, rx in self._not_visit.items()},
+        }
+        self.learned_filter: LearnedFilter | None = None
+        if learned_filter is True:
+            beside = self.lexicon.parent / FILTER_FILE
+            self.learned_filter = LearnedFilter(beside) if beside.is_file() else None
+        elif learned_filter is not False:
+            self.learned_filter = LearnedFilter(Path(learned_filter))
+
+    def _compile_crowding_and_reservation(self, spec: dict[str, Any]) -> None:
+        """The crowding and reservation patterns of the lexicon (errors name the YAML key)."""
         crowd = spec.get("crowding") or {}
         self._crowded = _regex(self.lexicon, "crowding.crowded", crowd.get("crowded", []))
         self._quiet = _regex(self.lexicon, "crowding.quiet", crowd.get("quiet", []))
@@ -170,11 +293,6 @@ class PracticalityMiner:
         self._res_weak = _regex(
             self.lexicon, "reservation.exclude_weak", res.get("exclude_weak", [])
         )
-        excl = spec.get("duration_exclude") or {}
-        self._not_visit = {
-            k: _regex(self.lexicon, f"duration_exclude.{k}", v) for k, v in excl.items() if v
-        }
-        self._off_topic = re.compile(_alts(spec.get("off_topic") or ["菜谱"]))
 
     def _digits(self, text: str) -> float | None:
         """One numeral (一) or a spoken range of two (两三 → 2.5); ``None`` otherwise."""
@@ -281,46 +399,64 @@ class PracticalityMiner:
             return "required"  # a bare verb phrase, read as advice (提前一天订票)
         return None
 
+    def clause_findings(self, clause: str, ev: str | None = None) -> list[Finding]:
+        """The rules' findings in one clause (before the learned filter); ``ev`` is the
+        evidence sentence kept with them (the clause itself by default)."""
+        ev = clause if ev is None else ev
+        if self._off_topic.search(clause):
+            return []
+        found = [Finding("duration", h, ev) for h in self.durations(clause)]
+        crowd = self.crowding(clause)
+        avoid = bool(self._avoid.search(clause)) or crowd == "crowded"
+        wants_quiet = (  # 想安静看的话工作日来: a reason for the time, not an observation
+            crowd is None
+            and any(
+                self._condition.search(clause[: q.start()]) for q in self._quiet.finditer(clause)
+            )
+        )
+        recommend = bool(self._recommend.search(clause)) or crowd == "quiet" or wants_quiet
+        recommend = recommend and not self._expect.search(clause)  # 以为晚上会好看
+        for name, rx in self._avoid_times.items():
+            if avoid and rx.search(clause):
+                found.append(Finding("avoid_time", name, ev))
+        if recommend and not avoid:
+            for name, rx in self._time.items():
+                if rx.search(clause):
+                    found.append(Finding("best_time", name, ev))
+        if crowd:
+            found.append(Finding("crowding", crowd, ev))
+        res = self.reservation(clause)
+        if res:
+            found.append(Finding("reservation", res, ev))
+        return found
+
+    def filter_tokens(self, clause: str, found: Sequence[Finding]) -> list[str]:
+        """The learned filter's features of a clause: its character 1–3-grams, the rules'
+        findings in it and which of the rules' cue patterns match it."""
+        grams = [f"c:{clause[i : i + n]}" for n in (1, 2, 3) for i in range(len(clause) - n + 1)]
+        rules = [f"r:{f.kind}" if f.kind == "duration" else f"r:{f.kind}={f.value}" for f in found]
+        cues = [f"q:{name}" for name, rx in self._cue_patterns.items() if rx.search(clause)]
+        return grams + rules + cues
+
     def mine(self, text: str) -> list[Finding]:
         """All findings in a text, clause by clause.
 
         Every cue must share a clause (comma-separated part) with what it qualifies, so a
         run-on review does not pair "下午" from one remark with "适合" from another, and a
         transport time in one clause does not hide a visit length in the next. A clause about
-        something else (cooking, deliveries …) gives nothing. The evidence kept is the
-        sentence, or the clause when the sentence is longer than 120 characters.
+        something else (cooking, deliveries …) gives nothing. When the learned filter is
+        loaded, a clause's visit lengths, crowding or reservation findings are kept only if
+        the filter accepts them. The evidence kept is the sentence, or the clause when the
+        sentence is longer than 120 characters.
         """
         out: list[Finding] = []
         for sentence in split_sentences(text):
             found: list[Finding] = []
             for clause in split_clauses(sentence):
-                if self._off_topic.search(clause):
-                    continue
-                ev = sentence if len(sentence) <= 120 else clause
-                found += [Finding("duration", h, ev) for h in self.durations(clause)]
-                crowd = self.crowding(clause)
-                avoid = bool(self._avoid.search(clause)) or crowd == "crowded"
-                wants_quiet = (  # 想安静看的话工作日来: a reason for the time, not an observation
-                    crowd is None
-                    and any(
-                        self._condition.search(clause[: q.start()])
-                        for q in self._quiet.finditer(clause)
-                    )
-                )
-                recommend = bool(self._recommend.search(clause)) or crowd == "quiet" or wants_quiet
-                recommend = recommend and not self._expect.search(clause)  # 以为晚上会好看
-                for name, rx in self._avoid_times.items():
-                    if avoid and rx.search(clause):
-                        found.append(Finding("avoid_time", name, ev))
-                if recommend and not avoid:
-                    for name, rx in self._time.items():
-                        if rx.search(clause):
-                            found.append(Finding("best_time", name, ev))
-                if crowd:
-                    found.append(Finding("crowding", crowd, ev))
-                res = self.reservation(clause)
-                if res:
-                    found.append(Finding("reservation", res, ev))
+                got = self.clause_findings(clause, sentence if len(sentence) <= 120 else clause)
+                if got and self.learned_filter is not None:
+                    got = self.learned_filter.apply(self.filter_tokens(clause, got), got)
+                found += got
             seen: set[tuple[str, float | str]] = set()
             for f in found:  # one finding of each kind and value per sentence
                 if (f.kind, f.value) not in seen:

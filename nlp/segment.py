@@ -24,12 +24,16 @@ import pyarrow.parquet as pq
 
 from nlp.artifacts import atomic_path
 from nlp.engine import Engine, LocalEngine
+from nlp.errors import ConfigError
 from nlp.places import PlaceMatcher
 
 __all__ = ["TOKENS_SCHEMA", "Segmenter", "segment_corpus", "segment_texts"]
 
 _KEEP = re.compile(r"[\w]", re.UNICODE)
 _NUMERIC = re.compile(r"^[\d.,%:/\-+]+$|^[\d.]+[a-z%]{0,3}$")
+_SPACE = re.compile(r"\s")
+#: distinct words whose filter verdict a segmenter remembers (a few tens of MB at most)
+_KNOWN_MAX = 500_000
 
 TOKENS_SCHEMA = pa.schema(
     [
@@ -85,12 +89,14 @@ class Segmenter:
         self._protected: frozenset[str] = frozenset()
         self._parts: dict[str, tuple[str, ...]] = {}
         self._tok: Any = None
+        self._known: _Verdicts | None = None
 
     # The tokenizer holds locks and a large trie: build it lazily, per process.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cut"] = None
         state["_tok"] = None
+        state["_known"] = None
         return state
 
     @property
@@ -135,7 +141,13 @@ class Segmenter:
             hmm = self.hmm
             self._cut = lambda text: tok.lcut(text, HMM=hmm)
         else:
-            import rjieba
+            try:
+                import rjieba
+            except ImportError:
+                raise ConfigError(
+                    "the rjieba segmenter is not installed (pip install rjieba, a dependency of "
+                    "this package) — or choose the jieba backend (HERITAGE_NLP_SEGMENTER=jieba)"
+                ) from None
 
             rtok = rjieba.Jieba()
             for word, freq, tag in entries:
@@ -146,17 +158,29 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         """All words of ``text`` (whitespace-only pieces removed)."""
-        return [w for w in self._ensure()(text) if not w.isspace()]
+        words = self._ensure()(text)
+        if _SPACE.search(text) is None:  # no whitespace, no whitespace-only piece
+            return words if isinstance(words, list) else list(words)
+        return [w for w in words if not w.isspace()]
+
+    def _keeps(self, w: str) -> bool:
+        return w in self._protected or (
+            len(w) >= self.min_token_chars
+            and w not in self.stopwords
+            and _KEEP.search(w) is not None
+            and not _NUMERIC.match(w)
+        )
 
     def filter(self, words: Sequence[str]) -> list[str]:
-        """Keep the content words of a :meth:`cut` result (see the class docstring)."""
-        protected, stop, n = self._protected, self.stopwords, self.min_token_chars
-        return [
-            w
-            for w in words
-            if w in protected
-            or (len(w) >= n and w not in stop and _KEEP.search(w) and not _NUMERIC.match(w))
-        ]
+        """Keep the content words of a :meth:`cut` result (see the class docstring).
+
+        Each distinct word is judged once and remembered (words repeat: on a large corpus
+        this is a dictionary look-up per word instead of two regular expressions)."""
+        known = self._known
+        if known is None:
+            self._ensure()
+            known = self._known = _Verdicts(self._keeps)
+        return [w for w in words if known[w]]
 
     def tokens(self, text: str) -> list[str]:
         """Content words of ``text``."""
@@ -177,6 +201,20 @@ class Segmenter:
     def __call__(self, text: str) -> list[str]:
         """Analysis tokens: :meth:`tokens` then :meth:`expand` (a scikit-learn analyzer)."""
         return self.expand(self.tokens(text))
+
+
+class _Verdicts(dict[str, bool]):
+    """Word → kept by the filter, computed on first sight (up to ``_KNOWN_MAX`` words)."""
+
+    def __init__(self, judge: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.judge = judge
+
+    def __missing__(self, word: str) -> bool:
+        keep = self.judge(word)
+        if len(self) < _KNOWN_MAX:
+            self[word] = keep
+        return keep
 
 
 def _compound_parts(words: frozenset[str]) -> dict[str, tuple[str, ...]]:

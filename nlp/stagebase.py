@@ -117,7 +117,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (),
     ),
     "keywords": (("keywords", "segment", "engine", "partitions"), ()),
-    "topics": (("topics", "segment"), ("_write_doc_topics", "_sweep")),
+    "topics": (
+        ("topics", "segment", "parallel", "engine", "partitions"),
+        ("_write_doc_topics", "_sweep", "_topic_samples"),
+    ),
     "sentiment": (
         ("sentiment", "segment", "parallel", "engine", "partitions"),
         (
@@ -274,13 +277,16 @@ def load_entries(userdict_dir: Path) -> list[LexiconEntry]:
         ]
 
 
-def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str = "jieba") -> Segmenter:
-    """The pipeline's segmenter: user dictionary + maintained and domain stopwords.
+def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str | None = None) -> Segmenter:
+    """The pipeline's segmenter: user dictionary + maintained and domain stopwords; backend
+    ``cfg.segmenter`` unless given.
 
     Cached per (user dictionary, lexicon folder, token length, backend): building a jieba
     tokenizer takes about a second, and the segmenter is never mutated after construction.
     """
-    return _cached_segmenter(Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend)
+    return _cached_segmenter(
+        Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend or cfg.segmenter
+    )
 
 
 @functools.lru_cache(maxsize=4)

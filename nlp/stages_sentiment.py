@@ -8,6 +8,7 @@ import collections
 import json
 import os
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -235,14 +236,37 @@ def _rated_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> list[Any]:
 
 
 def _sentiment_chunk(state: tuple[Any, Segmenter, list[Any]], texts: list[str]) -> list[Any]:
-    from nlp.sentiment import aspect_clauses
+    """Bundled-model scores of each text and of its aspect clauses; each text is cut once
+    (its clauses' words are taken from that cut, :func:`nlp.sentiment.clause_words`)."""
+    from nlp.sentiment import aspect_clause_words
 
     scorer, seg, aspects = state
+    own = scorer.words == "snownlp"  # snownlp's own segmenter: it cuts every piece itself
     out = []
     for text in texts:
-        pairs = aspect_clauses(text, seg.cut, aspects)
-        out.append((scorer.score(text), [(a, c, scorer.score(c)) for a, c in pairs]))
+        words = seg.cut(text)
+        pairs = aspect_clause_words(text, words, seg.cut, aspects)
+        if own:
+            doc = scorer.score(text)
+            clauses = [(a, c, scorer.score(c)) for a, c, _ in pairs]
+        else:
+            doc = scorer.score_words(words) if text.strip() else 0.5
+            clauses = [(a, c, scorer.score_words(cw)) for a, c, cw in pairs]
+        out.append((doc, clauses))
     return out
+
+
+class _Clock:
+    """Wall seconds of the parts of a stage (reported, not kept in its artifact)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 @dataclass
@@ -307,6 +331,7 @@ def stage_sentiment(
         aspects = load_aspects(cfg.lexicon_dir / "aspects.yaml")
         words = "snownlp" if cfg.sentiment_words == "snownlp" else seg.cut
         rep.start("sentiment", corpus_size(corpus.path))
+        clock = _Clock()
         # pass 1: the bundled model scores every document and aspect clause
         bundled, ratings = _sentiment_pass(
             corpus,
@@ -317,10 +342,12 @@ def stage_sentiment(
             tmp,
             on_chunk=lambda n: rep.advance("sentiment", n),
         )
+        clock.lap("bundled_pass")
         labels = labels_from_ratings(ratings, positive_min=positive_min)
         choice = _choose_sentiment_model(
             corpus, tokens, cfg, seg, bundled, labels, min_per_class=min_rated_per_class
         )
+        clock.lap("learn_and_compare")
         scores = bundled
         if choice["used"] == "rated":
             # pass 2: documents get the model learnt from the ratings; those it was trained on
@@ -344,6 +371,7 @@ def stage_sentiment(
                 override=choice.pop("oof"),
                 clauses=False,
             )
+            clock.lap("rated_pass")
         else:
             choice.pop("model", None)
             choice.pop("oof", None)
@@ -360,8 +388,13 @@ def stage_sentiment(
         _write_site_sentiment(corpus, tokens, cfg, tmp, cal.threshold)
         _write_aspect_sentiment(tmp, cal_bundled.threshold)
         results["destinations"] = _write_destination_sentiment(corpus, cfg, tmp, positive_min)
+        clock.lap("tables")
         results["calibration"] = cal.to_dict()
         results["documents"] = len(scores)
+        rep.message(  # where the time went (not kept in the artifact: it would differ per run)
+            "sentiment: "
+            + ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in clock.laps.items())
+        )
 
     return _run(cfg, "sentiment", params, inputs, build, rep)
 

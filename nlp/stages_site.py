@@ -57,6 +57,7 @@ def stage_practicalities(
         "corpus": corpus.key,
         "tokens": tokens.key,
         "practicalities.yaml": _file_hash(cfg.lexicon_dir / "practicalities.yaml"),
+        "practicalities_filter.npz": _file_hash(cfg.lexicon_dir / "practicalities_filter.npz"),
     }
 
     def build(tmp: Path, results: dict[str, Any]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import csv
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from common import settings
+from nlp.artifacts import atomic_path
 from nlp.config import NlpConfig
 from nlp.engine import engine_for, engine_map
 from nlp.errors import ThinDataError
@@ -199,13 +202,16 @@ def stage_segment(
     userdict: StageOutput,
     cfg: NlpConfig,
     *,
-    backend: str = "jieba",
+    backend: str | None = None,
     rep: Reporter | None = None,
 ) -> StageOutput:
-    """Segment the corpus in parallel into ``tokens.parquet`` (see :mod:`nlp.segment`)."""
+    """Segment the corpus in parallel into ``tokens.parquet`` (see :mod:`nlp.segment`);
+    ``backend`` defaults to ``cfg.segmenter``."""
     rep = rep or NullReporter()
+    backend = backend or cfg.segmenter
     params = {"backend": backend, "min_token_chars": cfg.min_token_chars}
     inputs = {
+        "rjieba": str(_version("rjieba") if backend == "rjieba" else None),
         "corpus": corpus_fingerprint(corpus.path),
         "userdict": userdict.key,
         "stopwords_domain.txt": _file_hash(cfg.lexicon_dir / "stopwords_domain.txt"),
@@ -290,7 +296,13 @@ def stage_keywords(
     return _run(cfg, "keywords", params, inputs, build, rep)
 
 
-def stage_topics(  # noqa: C901
+#: documents each topic model is trained on (a seeded sample of the corpus or destination);
+#: chosen by measuring coherence against the sample size (docs/benchmarks.md, "LDA training
+#: sample")
+TOPIC_SAMPLE_DOCS = 20_000
+
+
+def stage_topics(
     corpus: StageOutput,
     tokens: StageOutput,
     userdict: StageOutput,
@@ -304,9 +316,15 @@ def stage_topics(  # noqa: C901
     min_group_docs: int = 30,
     min_docs: int = 10,
     coherence_docs: int = 5000,
+    sample_docs: int = TOPIC_SAMPLE_DOCS,
     rep: Reporter | None = None,
 ) -> StageOutput:
     """LDA over all documents and per destination, k chosen by c_v over ``ks``.
+
+    Each model (overall, and per destination) is trained on a seeded sample of at most
+    ``sample_docs`` of its documents (all of them below that), the k values of a sweep in
+    parallel; then every document's topics are inferred with the overall model in parallel
+    chunks.
 
     Writes ``coherence.csv`` (group, k, c_v, u_mass, c_npmi, chosen), ``topic_terms.csv``
     (group, k, topic, rank, term, weight), ``doc_topics.parquet`` (overall model) and
@@ -323,6 +341,7 @@ def stage_topics(  # noqa: C901
         "min_group_docs": min_group_docs,
         "min_docs": min_docs,
         "coherence_docs": coherence_docs,
+        "sample_docs": sample_docs,
         "seed": cfg.seed,
     }
     inputs = {"corpus": corpus.key, "tokens": tokens.key, "gensim": str(_version("gensim"))}
@@ -338,39 +357,22 @@ def stage_topics(  # noqa: C901
     def build(tmp: Path, results: dict[str, Any]) -> None:
         seg = load_segmenter(userdict.path, cfg)
         tokens_path = tokens.path / "tokens.parquet"
-        sizes: Counter[str] = Counter()
-        for chunk in iter_docs(corpus.path, tokens_path, batch_docs=cfg.chunk_docs):
-            sizes.update(d["destination"] for d in chunk if d["destination"])
-        n_docs = corpus_size(corpus.path)
-        if n_docs < min_docs:
-            raise ThinDataError(
-                f"topics need at least {min_docs} documents; the corpus has {n_docs}"
-            )
-        big = sorted(g for g, n in sizes.items() if n >= min_group_docs)
-        small = {g: n for g, n in sizes.items() if n < min_group_docs}
-        if small:
-            results["skipped_groups"] = {
-                g: f"{n} documents < min_group_docs={min_group_docs}"
-                for g, n in sorted(small.items())
-            }
-            rep.message(
-                f"topics: no model for {len(small)} destination(s) with fewer than "
-                f"{min_group_docs} documents ({', '.join(sorted(small))})"
-            )
-        groups: list[str | None] = [None, *big]
+        n_docs, sizes = _topic_group_sizes(corpus, min_docs, min_group_docs, results, rep)
+        groups: list[str | None] = [None, *sorted(sizes)]
+        group_sizes: dict[str | None, int] = {None: n_docs}
+        group_sizes.update(sizes)
+        samples = _topic_samples(
+            corpus, tokens_path, seg.expand, cfg, group_sizes, groups, sample_docs
+        )
         coh_rows, term_rows, chosen = [], [], {}
         for group in groups:
             label = group or "all"
-
-            def docs(group: str | None = group) -> Iterator[list[str]]:
-                for chunk in iter_docs(corpus.path, tokens_path, batch_docs=cfg.chunk_docs):
-                    for d in chunk:
-                        if group is None or d["destination"] == group:
-                            yield seg.expand(d["tokens"])
-
-            rep.message(f"topics [{label}]: sweeping k over {list(ks)}")
+            sample = samples.pop(group)
+            rep.message(
+                f"topics [{label}]: sweeping k over {list(ks)} on {len(sample):,} documents"
+            )
             try:
-                res = _sweep(docs, ks, label, cfg, rep, **sweep_args)
+                res = _sweep(functools.partial(iter, sample), ks, label, cfg, rep, **sweep_args)
             except ThinDataError as exc:
                 if group is None:
                     raise
@@ -385,10 +387,22 @@ def stage_topics(  # noqa: C901
             for t, terms in enumerate(model.topics(10)):
                 for rank, (term, w) in enumerate(terms, 1):
                     term_rows.append((label, res.best_k, t, rank, term, w))
-            chosen[label] = {"k": res.best_k, "folder": f"models/{slug}", "docs": model.n_docs_}
+            chosen[label] = {
+                "k": res.best_k,
+                "folder": f"models/{slug}",
+                "docs": model.n_docs_,
+                "of": n_docs if group is None else sizes[group],
+            }
             if group is None:
+                rep.start("topics:infer", n_docs)
                 _write_doc_topics(
-                    model, seg.expand, corpus, tokens_path, tmp / "doc_topics.parquet", cfg
+                    model,
+                    seg.expand,
+                    corpus,
+                    tokens_path,
+                    tmp / "doc_topics.parquet",
+                    cfg,
+                    progress=lambda n: rep.advance("topics:infer", n),
                 )
         pd.DataFrame(coh_rows).to_csv(tmp / "coherence.csv", index=False, float_format="%.6f")
         pd.DataFrame(term_rows, columns=["group", "k", "topic", "rank", "term", "weight"]).to_csv(
@@ -399,6 +413,68 @@ def stage_topics(  # noqa: C901
     return _run(cfg, "topics", params, inputs, build, rep)
 
 
+def _topic_group_sizes(
+    corpus: StageOutput,
+    min_docs: int,
+    min_group_docs: int,
+    results: dict[str, Any],
+    rep: Reporter,
+) -> tuple[int, dict[str, int]]:
+    """The corpus size and the destinations with enough documents for their own model (the
+    others are recorded in ``results["skipped_groups"]`` and reported)."""
+    sizes: Counter[str] = Counter()
+    for batch in iter_corpus(corpus.path, columns=["destination"]):
+        sizes.update(d for d in batch.column("destination").to_pylist() if d)
+    n_docs = corpus_size(corpus.path)
+    if n_docs < min_docs:
+        raise ThinDataError(f"topics need at least {min_docs} documents; the corpus has {n_docs}")
+    small = {g: n for g, n in sizes.items() if n < min_group_docs}
+    if small:
+        results["skipped_groups"] = {
+            g: f"{n} documents < min_group_docs={min_group_docs}" for g, n in sorted(small.items())
+        }
+        rep.message(
+            f"topics: no model for {len(small)} destination(s) with fewer than "
+            f"{min_group_docs} documents ({', '.join(sorted(small))})"
+        )
+    return n_docs, {g: n for g, n in sizes.items() if n >= min_group_docs}
+
+
+def _topic_samples(
+    corpus: StageOutput,
+    tokens_path: Path,
+    expand: Callable[[list[str]], list[str]],
+    cfg: NlpConfig,
+    sizes: dict[str | None, int],
+    groups: Sequence[str | None],
+    sample_docs: int,
+) -> dict[str | None, list[list[str]]]:
+    """Each group's training sample (``None``: the whole corpus), read in one pass: a seeded
+    sample of at most ``sample_docs`` of the group's documents, in corpus order, as analysis
+    tokens. Equal words share one string object (the samples of a million-document corpus
+    stay small)."""
+    from nlp.topics import sample_positions
+
+    wanted = {g: set(sample_positions(sizes[g], sample_docs, cfg.seed)) for g in groups}
+    seen: Counter[str | None] = Counter()
+    out: dict[str | None, list[list[str]]] = {g: [] for g in groups}
+    words: dict[str, str] = {}
+    for chunk in iter_docs(
+        corpus.path,
+        tokens_path,
+        corpus_columns=("destination",),
+        token_columns=("tokens",),
+        batch_docs=cfg.chunk_docs,
+    ):
+        for d in chunk:
+            dest = d["destination"]
+            for g in (None, dest) if dest is not None and dest in wanted else (None,):
+                if seen[g] in wanted[g]:
+                    out[g].append([words.setdefault(w, w) for w in expand(d["tokens"])])
+                seen[g] += 1
+    return out
+
+
 def _sweep(
     docs: Callable[[], Iterator[list[str]]],
     ks: Sequence[int],
@@ -407,13 +483,15 @@ def _sweep(
     rep: Reporter,
     **kwargs: Any,
 ) -> Any:
-    """One coherence sweep, each k's scores reported as it finishes."""
+    """One coherence sweep (k values in parallel on the run's engine), each k's scores
+    reported in order."""
     from nlp.topics import coherence_sweep
 
     return coherence_sweep(
         docs,
         ks,
         seed=cfg.seed,
+        mapper=lambda func, state, items: engine_map(cfg, func, state, items),
         on_k=lambda r: rep.message(
             f"  [{label}] k={r['k']:>2}  c_v={r['c_v']:.4f}  u_mass={r['u_mass']:.4f}  "
             f"c_npmi={r['c_npmi']:.4f}"
@@ -429,7 +507,12 @@ def _write_doc_topics(
     tokens_path: Path,
     out: Path,
     cfg: NlpConfig,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
+    """Infer every document's topics in parallel chunks (each chunk seeded by its number,
+    see :func:`nlp.topics.infer_chunk`) and write them in corpus order."""
+    from nlp.topics import infer_chunk
+
     k = model.num_topics
     schema = pa.schema(
         [
@@ -438,18 +521,36 @@ def _write_doc_topics(
             ("topics", pa.list_(pa.float32())),
         ]
     )
-    writer = pq.ParquetWriter(out, schema)
-    try:
-        for chunk in iter_docs(corpus.path, tokens_path, batch_docs=cfg.chunk_docs):
-            dist = model.transform([expand(d["tokens"]) for d in chunk]).reshape(-1, k)
-            table = pa.table(
-                {
-                    "doc_id": [d["doc_id"] for d in chunk],
-                    "dominant_topic": np.argmax(dist, axis=1).astype(np.int32),
-                    "topics": [list(map(float, row)) for row in dist],
-                },
-                schema=schema,
-            )
-            writer.write_table(table)
-    finally:
-        writer.close()
+    ids: collections.deque[list[str]] = collections.deque()
+
+    def jobs() -> Iterator[tuple[int, list[list[str]]]]:
+        chunks = iter_docs(
+            corpus.path,
+            tokens_path,
+            corpus_columns=(),
+            token_columns=("tokens",),
+            batch_docs=cfg.chunk_docs,
+        )
+        for number, chunk in enumerate(chunks):
+            ids.append([d["doc_id"] for d in chunk])
+            yield number, [expand(d["tokens"]) for d in chunk]
+
+    with atomic_path(out) as part:
+        writer = pq.ParquetWriter(part, schema)
+        try:
+            for dist in engine_map(cfg, infer_chunk, (model, cfg.seed), jobs()):
+                doc_ids = ids.popleft()
+                dist = dist.reshape(-1, k)
+                table = pa.table(
+                    {
+                        "doc_id": doc_ids,
+                        "dominant_topic": np.argmax(dist, axis=1).astype(np.int32),
+                        "topics": [list(map(float, row)) for row in dist],
+                    },
+                    schema=schema,
+                )
+                writer.write_table(table)
+                if progress:
+                    progress(len(doc_ids))
+        finally:
+            writer.close()

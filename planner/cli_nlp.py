@@ -287,7 +287,9 @@ def run(
     workers: WorkersOpt = None,
     sweep: Annotated[str, typer.Option(help="Topic counts to try: 2:8, 2:12:2 or 3,4,6.")] = "2:8",
     passes: Annotated[int, typer.Option(help="LDA passes.")] = 10,
-    backend: Annotated[str, typer.Option(help="Segmenter: jieba or rjieba.")] = "jieba",
+    backend: Annotated[
+        str | None, typer.Option(help="Segmenter: rjieba (default) or jieba.")
+    ] = None,
     sentiment_model: SentimentModelOpt = None,
     engine: EngineOpt = None,
     scheduler: SchedulerOpt = None,

@@ -41,21 +41,24 @@ def _default() -> PlanInputs:
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty snapshot folder and empty page caches (the graph itself stays loaded)."""
     monkeypatch.setenv("HERITAGE_APP_CACHE_DIR", str(tmp_path))
+    cache.context.clear()  # loaded anew, so the first page writes its snapshot too
     cache.plan.clear()
     cache.theme_table.clear()
     yield tmp_path
+    cache.context.clear()
     cache.plan.clear()
     cache.theme_table.clear()
 
 
-def test_first_page_from_the_snapshot_needs_no_graph(
-    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_first_page_from_the_snapshot_needs_no_graph(cache_dir: Path) -> None:
     first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     _ok(first)
     (saved,) = cache_dir.glob("first-page-*.json")
     content = json.loads(saved.read_text(encoding="utf-8"))
     assert content["themes"] and list(content["plans"]) == [_default().date.isoformat()]
+    assert [p.stem.split("-")[1] for p in cache_dir.glob("context-*.pickle")] == [
+        saved.stem.split("-")[2]
+    ]
 
     # a new process: empty page caches, and any use of the graph fails the test
     assert cache.wait_for_graph(timeout=TIMEOUT)  # the first run's background load is done
@@ -67,9 +70,19 @@ def test_first_page_from_the_snapshot_needs_no_graph(
         asked.append("graph")
         raise AssertionError("the first page asked for the knowledge graph")
 
-    monkeypatch.setattr(cache, "knowledge_graph", no_graph)
-    monkeypatch.setattr(cache, "prefetch_graph", lambda: None)
-    again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    def no_catalog(*_: Any) -> Any:
+        asked.append("catalog")
+        raise AssertionError("the first page read the catalog files")
+
+    cache.context.clear()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cache, "knowledge_graph", no_graph)
+            mp.setattr(cache, "prefetch_graph", lambda: None)
+            mp.setattr(cache.service, "load_context", no_catalog)
+            again = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    finally:
+        cache.context.clear()
     _ok(again)
     assert not asked
     assert _stop_titles(again) == _stop_titles(first) and _stop_titles(first)
@@ -98,6 +111,22 @@ def test_snapshot_plan_equals_the_planned_one_and_only_for_default_inputs(cache_
         assert snapshot.load_plan(inputs) is None
     finally:
         snapshot.enabled(True)
+
+
+def test_snapshot_context_is_the_loaded_catalog(cache_dir: Path) -> None:
+    from planner import service
+
+    assert snapshot.load_context() is None
+    ctx = service.load_context()
+    snapshot.save_context(ctx)
+    saved = snapshot.load_context()
+    assert saved is not None and saved is not ctx
+    assert saved.catalog.sites == ctx.catalog.sites
+    assert saved.coords == ctx.coords and saved.circuity == ctx.circuity
+    assert sorted(saved.graph.edges(data=True)) == sorted(ctx.graph.edges(data=True))
+    assert saved.catalog.resolve("bao ding shan").id == "baodingshan"
+    (cache_dir / next(cache_dir.glob("context-*")).name).write_bytes(b"cut short")
+    assert snapshot.load_context() is None  # then the app reads the catalog files
 
 
 def test_a_change_of_settings_data_or_graph_is_a_new_key(

@@ -404,3 +404,13 @@ def test_nlp_table_missing_a_column_is_rejected(tmp_path: Path) -> None:
     bad.write_text("site,score\nbeishan,0.5\n", encoding="utf-8")
     with pytest.raises(KGBuildError, match=r"'sentiment' lacks column\(s\) aspect"):
         load_nlp_tables([bad])
+
+
+def test_build_key_covers_the_catalog_package() -> None:
+    """The graph's code hash reads the kg modules the build relies on, packages included (it
+    named ``catalog.py`` after the module became ``kg/catalog/`` and silently skipped it)."""
+    from kg.build.inputs import _code_files
+
+    names = {p.relative_to(ROOT).as_posix() for p in _code_files()}
+    assert {"kg/catalog/model.py", "kg/catalog/loading.py", "kg/names.py"} <= names
+    assert all((ROOT / n).is_file() for n in names)

@@ -4,7 +4,6 @@ never served (a stale graph answered with sites the planner did not know: KeyErr
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +11,7 @@ import pytest
 
 from kg import store
 from kg.build import run_build
-from kg.catalog import default_data_dir
-
-
-def _small_catalog(data: Path) -> Path:
-    """The report's sites (the rows the region import added and the region tables dropped),
-    so that each build takes seconds."""
-    shutil.copytree(default_data_dir().parent, data)
-    cat = data / "catalog"
-    for name in ("national_units.csv", "world_heritage.csv", "towns.csv"):
-        (cat / name).unlink(missing_ok=True)
-    path = cat / "sites.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header = list(reader.fieldnames or [])
-        rows = [r for r in reader if "lingdian1226" not in r["source"]]
-    _write(path, header, rows)
-    return cat
+from kg.catalog.subset import copy_report_area_catalog
 
 
 def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
@@ -61,7 +44,7 @@ def _english_label(kg: store.KnowledgeGraph, site: str) -> str | None:
 @pytest.fixture
 def graph_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A catalog of its own and a default graph folder of its own (artifacts/kg untouched)."""
-    cat = _small_catalog(tmp_path / "data")
+    cat = copy_report_area_catalog(tmp_path / "data")
     out = tmp_path / "kg"
     monkeypatch.setenv("HERITAGE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HERITAGE_NLP_ARTIFACTS_DIR", str(tmp_path / "no-nlp"))

@@ -187,10 +187,10 @@ def test_worker_without_the_package_is_one_clear_error(cluster: DaskEngine) -> N
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=20)
+            proc.wait(timeout=120)
     deadline = time.monotonic() + 30
     while cluster.n_workers() > 2 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -237,3 +237,30 @@ def test_engine_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         pass
     with engine_for(NlpConfig(workers=3)) as engine:
         assert isinstance(engine, LocalEngine) and engine.describe()["workers"] == 3
+
+
+def test_local_pool_ignores_shadowing_folders_on_sys_path(tmp_path: Path) -> None:
+    """With other threads running (so a fork server starts the workers) and a folder holding an
+    ``nlp.py`` first on ``sys.path`` (as benchmarks/ is after a test imports a benchmark), the
+    pool's workers still import the project's ``nlp``: they used to die at start and be
+    restarted forever, hanging the run."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "nlp.py").write_text("raise ImportError('the shadowing nlp.py')\n", "utf-8")
+    root = str(PROJECT_ROOT)
+    main = tmp_path / "main.py"
+    main.write_text(
+        "if __name__ == '__main__':\n"
+        "    import operator, sys, threading, time\n"
+        f"    sys.path.insert(0, {root!r})\n"
+        "    from nlp.parallel import ordered_map\n"
+        f"    sys.path.insert(0, {str(shadow)!r})\n"
+        "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "    print(list(ordered_map(operator.getitem, 'abc', [0, 1, 2], workers=2)))\n",
+        "utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(main)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['a', 'b', 'c']"

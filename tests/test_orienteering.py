@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -563,9 +562,9 @@ def test_candidates_restrict_and_zero_score_skipped() -> None:
 # --------------------------------------------------------------------------- reader
 
 
-def test_benchmark_reader_conventions(tmp_path: Path) -> None:
+def test_benchmark_reader_conventions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Synthetic files in the benchmark formats (no benchmark data is needed or copied)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # undone after the test
     import optw_reader as rd
 
     solomon = tmp_path / "solomon100" / "x101.txt"

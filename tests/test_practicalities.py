@@ -95,13 +95,17 @@ def test_label_sets_are_disjoint_and_well_formed() -> None:
 
 
 def _benchmark():
+    saved = list(sys.path)
     sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # its _report helper
-    spec = importlib.util.spec_from_file_location(
-        "practicalities_benchmark", PROJECT_ROOT / "benchmarks" / "practicalities.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "practicalities_benchmark", PROJECT_ROOT / "benchmarks" / "practicalities.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:  # benchmarks/ has nlp.py: left on sys.path, spawned workers would import it
+        sys.path[:] = saved
     return module
 
 

@@ -44,25 +44,10 @@ def report_sites(tmp_path_factory: pytest.TempPathFactory):
     national-unit list as their source; they are dropped here, with the region tables and
     the region's lodging towns (towns.csv: 203 county seats over the same box).
     """
-    import csv
-    import shutil
-
-    from kg.catalog import default_data_dir
+    from kg.catalog.subset import copy_report_area_catalog
 
     data = tmp_path_factory.mktemp("run") / "data"
-    shutil.copytree(default_data_dir().parent, data)
-    cat = data / "catalog"
-    for name in ("national_units.csv", "world_heritage.csv", "towns.csv"):
-        (cat / name).unlink(missing_ok=True)
-    path = cat / "sites.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header = list(reader.fieldnames or [])
-        rows = [r for r in reader if "lingdian1226" not in r["source"]]
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    cat = copy_report_area_catalog(data)
     # The planner's themes come from the graph: build one from this catalog too, so that a
     # graph another test built from the full catalog (artifacts/kg) is never mixed in.
     from kg.build import run_build

@@ -18,14 +18,36 @@ from kg.build.core import (
 from kg.build.nlp_tables import _nlp_files
 
 #: modules of ``kg`` (besides the ``kg/build`` package) whose code shapes the graph
-_CODE_MODULES = ("uris.py", "namespaces.py", "validate.py", "catalog.py", "themes.py")
+_CODE_MODULES = (
+    "uris.py",
+    "namespaces.py",
+    "validate.py",
+    "catalog",
+    "themes.py",
+    "units.py",
+    "names.py",
+)
+
+
+def _code_files() -> list[Path]:
+    """The build package's sources and the kg modules (files or packages) it relies on."""
+    build_dir = Path(__file__).resolve().parent
+    kg_dir = build_dir.parent
+    files = sorted(build_dir.rglob("*.py"))
+    for name in _CODE_MODULES:
+        path = kg_dir / name
+        if path.is_dir():
+            files += sorted(path.rglob("*.py"))
+        elif path.is_file():
+            files.append(path)
+        else:  # a renamed module must not silently drop out of the build key
+            raise FileNotFoundError(f"kg/build/inputs.py: code module {path} does not exist")
+    return files
 
 
 def _code_hash() -> str:
     """SHA-256 over the build package's sources and the kg modules it relies on."""
-    build_dir = Path(__file__).resolve().parent
-    kg_dir = build_dir.parent
-    return code_hash(sorted(build_dir.rglob("*.py")) + [kg_dir / n for n in _CODE_MODULES])
+    return code_hash(_code_files())
 
 
 CATALOG_FILES = (

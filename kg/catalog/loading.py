@@ -177,9 +177,10 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(";") if p.strip())
 
 
-def _float(
+def parse_float(
     value: str, where: str, col: str, problems: list[str], *, minimum: float | None = None
 ) -> float | None:
+    """A CSV cell as a finite number (``None`` when empty); problems name ``where`` and ``col``."""
     if value == "":
         return None
     try:
@@ -220,8 +221,8 @@ def _site_point(
     r: dict[str, str], sid: str, where: str, problems: list[str]
 ) -> tuple[float | None, float | None, str, float | None, str]:
     """Validate one sites.csv row's point: ``(lat, lon, confidence, uncertainty_km, precision)``."""
-    lat = _float(r.get("lat", ""), where, "lat", problems)
-    lon = _float(r.get("lon", ""), where, "lon", problems)
+    lat = parse_float(r.get("lat", ""), where, "lat", problems)
+    lon = parse_float(r.get("lon", ""), where, "lon", problems)
     if (lat is None) != (lon is None) and (r.get("lat", "") == "") != (r.get("lon", "") == ""):
         problems.append(f"{where}: site {sid!r} has lat without lon (or lon without lat)")
     if (
@@ -246,7 +247,7 @@ def _site_point(
         problems.append(f"{where}: site {sid!r} has coord_confidence {conf!r} but no coordinate")
     if conf == "approx" and not r.get("coord_method", ""):
         problems.append(f"{where}: approx coordinate of site {sid!r} has no coord_method")
-    unc = _float(
+    unc = parse_float(
         r.get("coord_uncertainty_km", ""), where, "coord_uncertainty_km", problems, minimum=0
     )
     prec = r.get("coord_precision", "")
@@ -318,8 +319,12 @@ def _load_sites(path: Path, problems: list[str]) -> dict[str, Site]:  # noqa: C9
                     f"{where}: site {sid!r} has unknown theme {t!r} "
                     f"(expected {', '.join(sorted(THEMES))})"
                 )
-        vmin = _float(r.get("visit_hours_min", ""), where, "visit_hours_min", problems, minimum=0)
-        vmax = _float(r.get("visit_hours_max", ""), where, "visit_hours_max", problems, minimum=0)
+        vmin = parse_float(
+            r.get("visit_hours_min", ""), where, "visit_hours_min", problems, minimum=0
+        )
+        vmax = parse_float(
+            r.get("visit_hours_max", ""), where, "visit_hours_max", problems, minimum=0
+        )
         if vmin is not None and vmax is not None and vmin > vmax:
             problems.append(
                 f"{where}: site {sid!r} has visit_hours_min {vmin:g} > visit_hours_max {vmax:g}"
@@ -436,7 +441,7 @@ def _load_published(path: Path, index: _NameIndex, problems: list[str]) -> list[
                 f"{where}: bad distance kind {kind!r} "
                 f"(expected {', '.join(sorted(DISTANCE_KINDS))})"
             )
-        bearing = _float(r.get("bearing_deg", ""), where, "bearing_deg", problems)
+        bearing = parse_float(r.get("bearing_deg", ""), where, "bearing_deg", problems)
         if kind == "bearing" and bearing is None:
             problems.append(f"{where}: kind 'bearing' needs a bearing_deg")
         if bearing is not None and not 0 <= bearing < 360:

@@ -39,8 +39,13 @@ log = logging.getLogger(__name__)
 
 @st.cache_resource(show_spinner=False)
 def context() -> service.Context:
-    """Catalog, distance-table graph and fitted circuity (read-only; never mutate)."""
-    return service.load_context()
+    """Catalog, distance-table graph and fitted circuity (read-only; never mutate); from the
+    snapshot when it is current."""
+    ctx = snapshot.load_context()
+    if ctx is None:
+        ctx = service.load_context()
+        snapshot.save_context(ctx)
+    return ctx
 
 
 @st.cache_resource(show_spinner=False)

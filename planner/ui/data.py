@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pypinyin import lazy_pinyin
-
 from nlp.artifacts import latest_artifact
 
 if TYPE_CHECKING:  # pandas is imported when the insights view reads its tables, not before:
@@ -102,5 +100,7 @@ def load_insights(folders: Mapping[str, str]) -> Insights:
 
 def romanise(name: str) -> str:
     """Pinyin of a Chinese place name, capitalised (大足 → Dazu), for English labels."""
+    from pypinyin import lazy_pinyin  # the insights view only
+
     syllables = [s for s in lazy_pinyin(name) if s.strip()]
     return "".join(syllables).capitalize() if syllables else name

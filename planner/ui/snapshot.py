@@ -17,6 +17,12 @@ Any change gives a new key, and files of other keys are removed when one is writ
 are stored as :func:`planner.model.itinerary_to_dict` (lossless) and only for the default
 inputs of a date (what a visitor without a link sees); every other plan is computed.
 
+The loaded catalog (:class:`planner.service.Context`: sites, distance table, coordinates,
+circuity) is kept beside it as ``context-<key>.pickle`` under the same key: unpickling takes
+milliseconds where reading and checking the catalog files takes a noticeable part of a
+second. It is read only from that folder, which only the app writes (a pickle runs code when
+loaded: the folder must be as trusted as the code).
+
 ``python -m planner.ui.snapshot`` (run by ``make artifacts``, so by ``make run``) writes the
 snapshot for today's default inputs before the server starts.
 """
@@ -28,22 +34,32 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
 from common import settings
-from common.artifacts import atomic_write_json, code_hash, hash_params, library_versions
+from common.artifacts import (
+    atomic_write_bytes,
+    atomic_write_json,
+    code_hash,
+    hash_params,
+    library_versions,
+)
 from kg.store import current_graph_digest
+from planner import service
 from planner.model import Itinerary, PlanFileError, itinerary_from_dict, itinerary_to_dict
 from planner.ui.state import PlanInputs
 
 __all__ = [
     "enabled",
     "is_default",
+    "load_context",
     "load_plan",
     "load_themes",
     "prewarm",
+    "save_context",
     "save_plan",
     "save_themes",
 ]
@@ -59,6 +75,7 @@ _IGNORED_ENV = ("HERITAGE_NLP_AUTHOR_KEY", "HERITAGE_APP_CACHE_DIR")
 #: plans kept per key (one per date; the oldest dates go first)
 MAX_PLANS = 8
 PREFIX = "first-page-"
+CONTEXT_PREFIX = "context-"
 
 #: the benchmark switches the snapshot off to time real re-plans of the default inputs
 _state = {"enabled": True}
@@ -132,14 +149,53 @@ def _read(k: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _drop_other_keys(k: str) -> None:
+    keep = {_path(k).name, _context_path(k).name}
+    folder = settings.app_cache_dir()
+    for old in [*folder.glob(f"{PREFIX}*.json"), *folder.glob(f"{CONTEXT_PREFIX}*.pickle")]:
+        if old.name not in keep:
+            old.unlink(missing_ok=True)
+
+
+def _context_path(k: str) -> Path:
+    return settings.app_cache_dir() / f"{CONTEXT_PREFIX}{k}.pickle"
+
+
+def load_context() -> service.Context | None:
+    """The catalog context saved for the current key, or ``None``."""
+    k = key() if enabled() else None
+    if not k:
+        return None
+    try:
+        data = _context_path(k).read_bytes()
+    except OSError:
+        return None
+    try:
+        ctx = pickle.loads(data)  # written by save_context, into the app's own folder
+    except Exception as exc:  # a file cut short or from other code: load the catalog instead
+        log.warning("app snapshot context not read: %s", exc)
+        return None
+    return ctx if isinstance(ctx, service.Context) else None
+
+
+def save_context(ctx: service.Context) -> None:
+    """Keep the catalog context for the current key."""
+    k = key() if enabled() else None
+    if not k:
+        return
+    try:
+        atomic_write_bytes(_context_path(k), pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
+        _drop_other_keys(k)
+    except OSError as exc:
+        log.warning("app snapshot context not written: %s", exc)
+
+
 def _update(k: str, change: dict[str, Any]) -> None:
     """Merge ``change`` into the snapshot of ``k`` (atomic write) and drop other keys' files."""
     data = {**_read(k), **change}
     try:
         atomic_write_json(_path(k), data)
-        for old in settings.app_cache_dir().glob(f"{PREFIX}*.json"):
-            if old != _path(k):
-                old.unlink(missing_ok=True)
+        _drop_other_keys(k)
     except OSError as exc:  # a read-only deployment still serves, just without the snapshot
         log.warning("app snapshot not written: %s", exc)
 
@@ -200,11 +256,12 @@ def prewarm(today: dt.date | None = None) -> Path | None:
     app then computes its first page itself)."""
     from kg import queries
     from kg.store import open_graph
-    from planner import service
     from planner.itinerary import plan_itinerary
     from planner.ui.state import default_date
 
     inputs = PlanInputs(date=default_date(today or dt.date.today()))
+    if load_context() is None:
+        save_context(service.load_context())
     if load_themes() is None or load_plan(inputs) is None:
         kg = open_graph()  # builds the graph first when it is missing or stale
         save_themes(queries.themes(kg))
