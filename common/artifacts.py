@@ -203,14 +203,18 @@ def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]
     """
     folder = Path(folder)
     removed: list[Path] = []
-    try:
-        entries = list(folder.iterdir())
+    try:  # names only: a folder of many partitions is scanned at every atomic write
+        with os.scandir(folder) as it:
+            names = [e.name for e in it if e.name.startswith(".")]
     except OSError:
         return removed
     now = time.time()
-    for p in entries:
-        m = _TEMP_RE.match(p.name)
-        legacy = None if m else _LEGACY_TEMP_RE.match(p.name)
+    for entry in names:
+        m = _TEMP_RE.match(entry)
+        legacy = None if m else _LEGACY_TEMP_RE.match(entry)
+        if m is None and legacy is None:
+            continue
+        p = folder / entry
         if m is not None:
             if (name is not None and m["name"] != name) or _pid_alive(int(m["pid"])):
                 continue

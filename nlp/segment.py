@@ -1,5 +1,7 @@
 """Word segmentation: a :class:`Segmenter` owning its own ``jieba.Tokenizer`` (no global jieba
-state), and :func:`segment_corpus`, which streams a corpus through worker processes.
+state), and :func:`segment_corpus`, which streams a corpus through the run's engine: record
+batches go to the workers and token batches come back as Arrow buffers, and each worker
+filters, counts and matches places once per distinct word of its batch.
 
 ``Segmenter.cut`` returns every word; ``Segmenter.tokens`` returns the content words: no
 punctuation, numbers, stopwords or words shorter than ``min_token_chars`` (user-dictionary
@@ -13,6 +15,8 @@ dictionary; its agreement with jieba is measured by ``benchmarks/nlp.py``.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -308,6 +312,25 @@ def _segment_batch(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
     matching are decided once per distinct word of the batch and applied with array
     operations (the same results as :meth:`Segmenter.tokens` and
     :meth:`PlaceMatcher.match_tokens` document by document)."""
+    with _gc_paused():
+        return _segment_batch_now(state, batch)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a batch keeps tens of thousands of word lists alive
+    (none in a cycle), and collections triggered by their allocation scan them again and again.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
     seg, matcher = state.seg, state.matcher
     cut = seg._ensure()
     texts = batch.column("text").to_pylist()

@@ -135,7 +135,7 @@ def test_localcluster_gives_the_local_engines_artifacts(
     assert_same_artifacts(tmp_path / "local", tmp_path / "dask")
     # segmentation, keyword counts, sentiment and practicalities ran as tasks, on both workers
     names = {t["key"].split("-")[0] for t in stream.data if isinstance(t["key"], str)}
-    assert {"_segment_chunk", "_sentiment_chunk", "_practicalities_chunk", "_sums_chunk"} <= names
+    assert {"_segment_batch", "_sentiment_chunk", "_practicalities_chunk", "_sums_chunk"} <= names
     assert len({t["worker"] for t in stream.data}) == 2
 
 

@@ -177,3 +177,52 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     cfg = config_from_env(workers=1)
     assert (cfg.seed, cfg.artifacts_dir, cfg.workers) == (7, tmp_path, 1)
     assert cfg.sentiment_words == "jieba"
+
+
+def test_batch_segmentation_equals_the_per_document_methods(setup, tmp_path: Path) -> None:
+    """The stage's array path (filter, word counts and place matching decided once per
+    distinct word) gives what Segmenter.tokens/cut and PlaceMatcher give document by document."""
+    seg, matcher, _ = setup
+    texts = [
+        "我们去了大足，又去了宝顶山  北山 也不错",
+        "",
+        "   ",
+        "2023年 去了 3 次,\t的的的",
+        "这里好大足够我们玩一天",
+        "宝顶山宝顶山大足石刻，北山\n宝顶山",
+    ]
+    places = [None, None, "北山", "某个不在目录里的地方", None, "宝顶山"]
+    ids = [f"d{i}" for i in range(len(texts))]
+    batch = pa.record_batch([ids, texts, places], names=["doc_id", "text", "place"])
+    assert segment_corpus(iter([batch]), tmp_path / "t.parquet", seg, matcher=matcher) == 6
+    rows = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    for row, text, place in zip(rows, texts, places, strict=True):
+        tokens = seg.tokens(text)
+        named = matcher.match_tokens(tokens)
+        own = matcher.resolve(place)
+        assert row["tokens"] == tokens
+        assert row["n_words"] == len(seg.cut(text))
+        assert row["mentioned"] == named
+        assert row["sites"] == ([own] if own else ([] if place else named))
+    # repeats collapse, order of first mention; a resolved place label wins for `sites`
+    assert rows[5]["mentioned"][0] == "baodingshan"
+    assert len(rows[5]["mentioned"]) == len(set(rows[5]["mentioned"])) >= 2
+    assert rows[5]["sites"] == ["baodingshan"]
+    assert rows[3]["sites"] == [] and rows[1]["tokens"] == [] and rows[1]["n_words"] == 0
+
+
+def test_segmenter_carries_its_dictionary(setup, tmp_path: Path) -> None:
+    """Workers on other machines need no shared file system: the user dictionary's entries
+    travel with the pickled segmenter."""
+    import pickle
+    import shutil
+
+    seg, _, _ = setup
+    moved = tmp_path / "userdict.txt"
+    shutil.copy(seg.userdict, moved)
+    mine = Segmenter(moved, stopwords=seg.stopwords)
+    blob = pickle.dumps(mine)
+    moved.unlink()
+    copy = pickle.loads(blob)
+    assert copy.tokens("宝顶山的大佛湾") == seg.tokens("宝顶山的大佛湾")
+    assert copy.user_words == seg.user_words
