@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-__all__ = ["MinHashIndex", "content_key"]
+__all__ = ["MinHashIndex", "MinHasher", "content_key"]
 
 _PRIME = np.uint64(4294967311)  # smallest prime above 2**32
 _STRIP = re.compile(r"[\s\W_]+")
@@ -103,6 +103,41 @@ class _KeyTable:
         self._recent.clear()
 
 
+class MinHasher:
+    """The signature half of a :class:`MinHashIndex`: small and picklable, so signatures can
+    be computed in worker processes (the index itself stays in one process).
+
+    Parameters
+    ----------
+    rng
+        Generator the hash permutations are drawn from (the index's seeded one).
+    num_perm, shingle, min_chars
+        As in :class:`MinHashIndex`.
+    """
+
+    def __init__(
+        self, rng: np.random.Generator, *, num_perm: int, shingle: int, min_chars: int
+    ) -> None:
+        self.shingle = shingle
+        self.min_chars = min_chars
+        self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """Return the MinHash signature (``uint32[num_perm]``) of a text, or ``None`` if short."""
+        core = _STRIP.sub("", text)
+        if len(core) < max(self.min_chars, self.shingle):
+            return None
+        codes = np.frombuffer(core.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        k = self.shingle
+        h = np.zeros(len(codes) - k + 1, dtype=np.uint64)
+        for i in range(k):  # polynomial rolling combination of k code points, mod 2**64
+            h = h * np.uint64(1_000_003) + codes[i : len(codes) - k + 1 + i]
+        h = np.unique(h & np.uint64(0xFFFFFFFF))
+        perm = (self._a * h[None, :] + self._b) % _PRIME
+        return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
 class MinHashIndex:
     """Streaming near-duplicate index (MinHash + LSH).
 
@@ -149,8 +184,7 @@ class MinHashIndex:
         self.shingle = shingle
         self.min_chars = min_chars
         rng = np.random.default_rng(seed)
-        self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
-        self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self.hasher = MinHasher(rng, num_perm=num_perm, shingle=shingle, min_chars=min_chars)
         # one table for all bands: a band's key mixes its rows with its own multipliers
         self._table = _KeyTable()
         self._mix = rng.integers(1, 2**63, size=(bands, rows), dtype=np.uint64) | np.uint64(1)
@@ -159,17 +193,7 @@ class MinHashIndex:
 
     def signature(self, text: str) -> np.ndarray | None:
         """Return the MinHash signature (``uint32[num_perm]``) of a text, or ``None`` if short."""
-        core = _STRIP.sub("", text)
-        if len(core) < max(self.min_chars, self.shingle):
-            return None
-        codes = np.frombuffer(core.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        k = self.shingle
-        h = np.zeros(len(codes) - k + 1, dtype=np.uint64)
-        for i in range(k):  # polynomial rolling combination of k code points, mod 2**64
-            h = h * np.uint64(1_000_003) + codes[i : len(codes) - k + 1 + i]
-        h = np.unique(h & np.uint64(0xFFFFFFFF))
-        perm = (self._a * h[None, :] + self._b) % _PRIME
-        return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return self.hasher.signature(text)
 
     def _band_keys(self, sig: np.ndarray) -> np.ndarray:
         """One 64-bit key per band (rows mixed by seeded odd multipliers, then avalanched).
