@@ -265,8 +265,10 @@ class _Context:
         """Count one row's :class:`~nlp.ingest_rows.RowResult` and check its document against
         the documents before it: the document to write, or ``None`` (rejected)."""
         report = self.report
-        report.stripped.update(dict(res.stripped))
-        report.masked.update(dict(res.masked))
+        if res.stripped:
+            report.stripped.update(dict(res.stripped))
+        if res.masked:
+            report.masked.update(dict(res.masked))
         for line in res.rejects:
             self.reject(line)
         doc = res.doc
@@ -285,8 +287,12 @@ class _Context:
                 )
             )
             return None
-        sig = None if doc["minhash"] is None else np.frombuffer(doc["minhash"], dtype=np.uint32)
-        near = self.index.query(sig)
+        sig = keys = found = None
+        if doc["minhash"] is not None and res.bands is not None:
+            sig = np.frombuffer(doc["minhash"], dtype=np.uint32)
+            keys = np.frombuffer(res.bands, dtype=np.uint64)
+            found = self.index.lookup(keys) if self.index.ids_ else None
+        near = self.index.query(sig, keys=keys, found=found)
         if near is not None:
             detail = f"~{near[1]:.2f} Jaccard with {near[0]}"
             self.reject((*where, "duplicate_near", "dropped", detail, res.excerpt))
@@ -298,10 +304,11 @@ class _Context:
             return None
         self.seen_ids.add(doc_id)
         self.seen_keys[ckey] = doc_id
-        self.index.add(doc_id, sig)
+        self.index.add(doc_id, sig, keys=keys, found=found)
         if doc["destination"]:
             report.destinations[doc["destination"]] += 1
-        report.masked.update(dict(res.url_masked))
+        if res.url_masked:
+            report.masked.update(dict(res.url_masked))
         doc["author_hash"] = None if self.hasher is None else self.hasher(author)
         return doc
 

@@ -73,8 +73,9 @@ class RowResult(NamedTuple):
     """What one source row gave, before the duplicate checks.
 
     ``doc`` is the candidate document (every corpus column but ``author_hash``; ``url`` already
-    masked) or ``None`` when the row was rejected; ``url_masked`` counts what masking the url
-    found, to be added only if the document is kept.
+    masked) or ``None`` when the row was rejected; ``bands`` its MinHash band keys (``uint64``
+    bytes, ``None`` without a signature); ``url_masked`` counts what masking the url found, to
+    be added only if the document is kept.
     """
 
     rejects: list[RejectLine]
@@ -84,6 +85,7 @@ class RowResult(NamedTuple):
     end_line: int = 0
     excerpt: str = ""
     url_masked: tuple[tuple[str, int], ...] = ()
+    bands: bytes | None = None
 
 
 def excerpt(text: Any) -> str:
@@ -110,7 +112,11 @@ class _Row:
         )
 
     def result(
-        self, doc: dict[str, Any] | None = None, raw: Any = None, url: Any = ()
+        self,
+        doc: dict[str, Any] | None = None,
+        raw: Any = None,
+        url: Any = (),
+        bands: bytes | None = None,
     ) -> RowResult:
         return RowResult(
             self.rejects,
@@ -120,6 +126,7 @@ class _Row:
             self.row.end_line,
             excerpt(raw) if doc is not None else "",
             tuple(url),
+            bands,
         )
 
 
@@ -206,7 +213,8 @@ def _row_result(work: RowWork, table: TableRows, row: RawRow) -> RowResult:
         "content_key": ckey,
         "minhash": None if sig is None else sig.tobytes(),
     }
-    return acc.result(doc, raw, url_masked.items())
+    bands = None if sig is None else work.hasher.band_keys(sig).tobytes()
+    return acc.result(doc, raw, url_masked.items(), bands)
 
 
 def ingest_chunk(work: RowWork, chunk: tuple[TableRows, list[RawRow]]) -> list[RowResult]:
