@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from nlp.errors import ThinDataError
 __all__ = ["KeywordTables", "fit_keywords", "jieba_keywords", "tfidf_in_memory"]
 
 Chunk = Sequence[tuple[Sequence[str], Sequence[str]]]  # (groups of the doc, tokens)
+Mapper = Callable[[Callable[[Any, Any], Any], Any, Iterable[Any]], Iterator[Any]]
 
 
 def _identity(tokens: Sequence[str]) -> Sequence[str]:
@@ -76,12 +78,46 @@ class KeywordTables:
         return pd.DataFrame(cols, index=pd.RangeIndex(1, n + 1, name="rank"))
 
 
+def _df_chunk(_state: object, chunk: Chunk) -> tuple[Counter[str], int, Counter[str]]:
+    """First pass over one chunk: document frequencies, documents, group sizes."""
+    df: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    for groups, tokens in chunk:
+        df.update(set(tokens))
+        sizes.update(dict.fromkeys(groups, 1))
+    return df, len(chunk), sizes
+
+
+def _sums_chunk(
+    state: tuple[TfidfVectorizer, dict[str, int]], chunk: Chunk
+) -> tuple[sp.csr_matrix, sp.csr_matrix] | None:
+    """Second pass over one chunk: per group, TF-IDF sums and documents containing each term."""
+    vec, gindex = state
+    X = vec.transform([tokens for _, tokens in chunk])
+    rows, cols = [], []
+    for i, (groups, _) in enumerate(chunk):
+        for g in groups:
+            rows.append(gindex[g])
+            cols.append(i)
+    if not rows:
+        return None
+    G = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(gindex), X.shape[0]))
+    return G @ X, G @ (X > 0).astype(np.float64)
+
+
+def _in_process(
+    func: Callable[[Any, Any], Any], state: Any, chunks: Iterable[Any]
+) -> Iterator[Any]:
+    return (func(state, chunk) for chunk in chunks)
+
+
 def fit_keywords(
     chunks: Callable[[], Iterator[Chunk]],
     *,
     top_n: int = 30,
     min_df: int = 2,
     max_df: float = 1.0,
+    mapper: Mapper = _in_process,
 ) -> KeywordTables:
     """Compute per-group TF-IDF keyword tables from a re-iterable stream of documents.
 
@@ -96,6 +132,10 @@ def fit_keywords(
         Minimum number of documents containing a term.
     max_df
         Maximum share of documents containing a term.
+    mapper
+        ``mapper(func, state, chunks)`` yields ``func(state, chunk)`` in order: in this process
+        by default, or an engine's map (:func:`nlp.engine.engine_map`); the results are the
+        same (counts are summed, matrices added in chunk order).
 
     Returns
     -------
@@ -104,11 +144,10 @@ def fit_keywords(
     df: Counter[str] = Counter()
     n_docs = 0
     group_sizes: Counter[str] = Counter()
-    for chunk in chunks():
-        for groups, tokens in chunk:
-            n_docs += 1
-            df.update(set(tokens))
-            group_sizes.update(dict.fromkeys(groups, 1))
+    for part_df, part_n, part_sizes in mapper(_df_chunk, None, chunks()):
+        df.update(part_df)
+        n_docs += part_n
+        group_sizes.update(part_sizes)
     if n_docs == 0:
         raise ThinDataError("no documents to compute keywords from")
     max_count = max_df * n_docs
@@ -121,18 +160,11 @@ def fit_keywords(
     vec.idf_ = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in vocab])
     sums = sp.csr_matrix((len(group_names), len(vocab)))
     present = sp.csr_matrix((len(group_names), len(vocab)))
-    for chunk in chunks():
-        X = vec.transform([tokens for _, tokens in chunk])
-        rows, cols = [], []
-        for i, (groups, _) in enumerate(chunk):
-            for g in groups:
-                rows.append(gindex[g])
-                cols.append(i)
-        if not rows:
+    for part in mapper(_sums_chunk, (vec, gindex), chunks()):
+        if part is None:
             continue
-        G = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(group_names), X.shape[0]))
-        sums = sums + G @ X
-        present = present + G @ (X > 0).astype(np.float64)
+        sums = sums + part[0]
+        present = present + part[1]
     sums, present = sums.tocsr(), present.tocsr()
     records = []
     for gi, g in enumerate(group_names):

@@ -116,7 +116,7 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("segment", "lexicon", "places", "parallel", "engine", "partitions", "textnorm"),
         (),
     ),
-    "keywords": (("keywords", "segment"), ()),
+    "keywords": (("keywords", "segment", "engine", "partitions"), ()),
     "topics": (
         ("topics", "segment", "parallel", "engine", "partitions"),
         ("_write_doc_topics", "_sweep", "_topic_samples"),

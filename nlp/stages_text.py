@@ -274,7 +274,12 @@ def stage_keywords(
                 ):
                     yield [(_doc_groups(d, by), seg.expand(d["tokens"])) for d in chunk]
 
-            kt = fit_keywords(chunks, top_n=top_n, min_df=min_df)
+            kt = fit_keywords(
+                chunks,
+                top_n=top_n,
+                min_df=min_df,
+                mapper=lambda func, state, items: engine_map(cfg, func, state, items),
+            )
             kt.keywords.to_csv(tmp / f"keywords_{by}.csv", index=False, float_format="%.6g")
             kt.groups.to_csv(tmp / f"groups_{by}.csv", index=False, float_format="%.6g")
             kt.wide(10).to_csv(tmp / f"table_{by}.csv", float_format="%.2f")

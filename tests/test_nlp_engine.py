@@ -135,10 +135,11 @@ def test_localcluster_gives_the_local_engines_artifacts(
     report = json.loads((tmp_path / "dask" / "run_report.json").read_text(encoding="utf-8"))
     assert report["engine"]["engine"] == "dask"
     assert_same_artifacts(tmp_path / "local", tmp_path / "dask")
-    # ingest, segmentation, sentiment and practicalities ran as tasks, on both workers
+    # ingest, segmentation, keyword counts, sentiment and practicalities ran as tasks, on both
+    # workers
     names = {t["key"].split("-")[0] for t in stream.data if isinstance(t["key"], str)}
     expected = {"ingest_chunk", "_segment_chunk", "_sentiment_chunk", "_practicalities_chunk"}
-    assert expected <= names, names
+    assert expected | {"_sums_chunk"} <= names, names
     assert len({t["worker"] for t in stream.data}) == 2
 
 
