@@ -157,6 +157,10 @@ def render(res: dict[str, Any]) -> str:
         "",
         "The three corpora are "
         + ("**identical** (parts, rejects, corpus.json)." if same else "**NOT identical**."),
+        "What stays in the ingesting process (reading, the duplicate checks, writing) was about "
+        "a quarter of the one-process time when measured apart (20,000 rows: 1.2 s of 4.6 s), "
+        "and it shares the 2 cores with both workers, which bounds the gain here; on Dask the "
+        "client thread, the scheduler and the nannies run on the same 2 cores too.",
     ]
     if res.get("small"):
         lines += [

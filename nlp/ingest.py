@@ -78,7 +78,7 @@ __all__ = [
 
 #: files with fewer rows are cleaned in the ingesting process, not on the engine (measured:
 #: docs/benchmarks.md, "Ingest on the engine")
-ENGINE_MIN_ROWS = 8000
+ENGINE_MIN_ROWS = 4000
 REJECT_COLUMNS = ("source_file", "source_line", "end_line", "reason", "action", "detail", "text")
 
 CORPUS_SCHEMA = pa.schema(
