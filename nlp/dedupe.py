@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-__all__ = ["MinHashIndex", "content_key"]
+__all__ = ["MinHashIndex", "MinHasher", "content_key"]
 
 _PRIME = np.uint64(4294967311)  # smallest prime above 2**32
 _STRIP = re.compile(r"[\s\W_]+")
@@ -84,9 +84,11 @@ class _KeyTable:
             out.append(int(self._vals[p]) if hit else self._recent.get(k))
         return out
 
-    def add_many(self, keys: np.ndarray, value: int) -> None:
-        """Map each key not yet present to ``value`` (the first value is kept)."""
-        for k, v in zip(keys.tolist(), self.get_many(keys), strict=True):
+    def add_many(self, keys: np.ndarray, value: int, found: list[int | None] | None = None) -> None:
+        """Map each key not yet present to ``value`` (the first value is kept); ``found``:
+        :meth:`get_many` of these keys, when just computed."""
+        found = self.get_many(keys) if found is None else found
+        for k, v in zip(keys.tolist(), found, strict=True):
             if v is None:
                 self._recent[k] = value
         if len(self._recent) >= self._merge_at:
@@ -101,6 +103,66 @@ class _KeyTable:
         self._keys = np.insert(self._keys, at, k)
         self._vals = np.insert(self._vals, at, v)
         self._recent.clear()
+
+
+class MinHasher:
+    """The signature half of a :class:`MinHashIndex`: small and picklable, so signatures can
+    be computed in worker processes (the index itself stays in one process).
+
+    Parameters
+    ----------
+    rng
+        Generator the hash permutations and band multipliers are drawn from (the index's
+        seeded one).
+    num_perm, bands, rows, shingle, min_chars
+        As in :class:`MinHashIndex`.
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        *,
+        num_perm: int,
+        bands: int,
+        rows: int,
+        shingle: int,
+        min_chars: int,
+    ) -> None:
+        self.bands = bands
+        self.rows = rows
+        self.shingle = shingle
+        self.min_chars = min_chars
+        self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
+        # one table for all bands: a band's key mixes its rows with its own multipliers
+        self._mix = rng.integers(1, 2**63, size=(bands, rows), dtype=np.uint64) | np.uint64(1)
+
+    def signature(self, text: str) -> np.ndarray | None:
+        """Return the MinHash signature (``uint32[num_perm]``) of a text, or ``None`` if short."""
+        core = _STRIP.sub("", text)
+        if len(core) < max(self.min_chars, self.shingle):
+            return None
+        codes = np.frombuffer(core.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        k = self.shingle
+        h = np.zeros(len(codes) - k + 1, dtype=np.uint64)
+        for i in range(k):  # polynomial rolling combination of k code points, mod 2**64
+            h = h * np.uint64(1_000_003) + codes[i : len(codes) - k + 1 + i]
+        h = np.unique(h & np.uint64(0xFFFFFFFF))
+        perm = (self._a * h[None, :] + self._b) % _PRIME
+        return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+    def band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """One 64-bit key per band (rows mixed by seeded odd multipliers, then avalanched).
+
+        Equal bands give equal keys; a rare collision of different bands only adds a candidate,
+        which the full-signature comparison then rejects.
+        """
+        bands = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
+        h = (bands * self._mix).sum(axis=1, dtype=np.uint64)
+        h ^= h >> np.uint64(33)
+        h = (h * np.uint64(0xFF51AFD7ED558CCD)) & _MASK64
+        h ^= h >> np.uint64(33)
+        return h
 
 
 class MinHashIndex:
@@ -149,46 +211,38 @@ class MinHashIndex:
         self.shingle = shingle
         self.min_chars = min_chars
         rng = np.random.default_rng(seed)
-        self._a = rng.integers(1, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
-        self._b = rng.integers(0, int(_PRIME), size=(num_perm, 1), dtype=np.uint64)
-        # one table for all bands: a band's key mixes its rows with its own multipliers
+        self.hasher = MinHasher(
+            rng, num_perm=num_perm, bands=bands, rows=rows, shingle=shingle, min_chars=min_chars
+        )
         self._table = _KeyTable()
-        self._mix = rng.integers(1, 2**63, size=(bands, rows), dtype=np.uint64) | np.uint64(1)
         self._sigs = np.empty((1024, num_perm), dtype=np.uint32)
         self.ids_: list[str] = []
 
     def signature(self, text: str) -> np.ndarray | None:
         """Return the MinHash signature (``uint32[num_perm]``) of a text, or ``None`` if short."""
-        core = _STRIP.sub("", text)
-        if len(core) < max(self.min_chars, self.shingle):
-            return None
-        codes = np.frombuffer(core.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        k = self.shingle
-        h = np.zeros(len(codes) - k + 1, dtype=np.uint64)
-        for i in range(k):  # polynomial rolling combination of k code points, mod 2**64
-            h = h * np.uint64(1_000_003) + codes[i : len(codes) - k + 1 + i]
-        h = np.unique(h & np.uint64(0xFFFFFFFF))
-        perm = (self._a * h[None, :] + self._b) % _PRIME
-        return (perm.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        return self.hasher.signature(text)
 
-    def _band_keys(self, sig: np.ndarray) -> np.ndarray:
-        """One 64-bit key per band (rows mixed by seeded odd multipliers, then avalanched).
+    def lookup(self, keys: np.ndarray) -> list[int | None]:
+        """The indexed document each band key points to (``None``: no document)."""
+        return self._table.get_many(keys)
 
-        Equal bands give equal keys; a rare collision of different bands only adds a candidate,
-        which the full-signature comparison then rejects.
+    def query(
+        self,
+        sig: np.ndarray | None,
+        *,
+        keys: np.ndarray | None = None,
+        found: list[int | None] | None = None,
+    ) -> tuple[str, float] | None:
+        """Return ``(id, estimated_jaccard)`` of the most similar indexed near duplicate.
+
+        ``keys`` (:meth:`MinHasher.band_keys` of ``sig``) and ``found`` (:meth:`lookup` of
+        them) save computing them again when the caller has them.
         """
-        bands = sig[: self.bands * self.rows].reshape(self.bands, self.rows).astype(np.uint64)
-        h = (bands * self._mix).sum(axis=1, dtype=np.uint64)
-        h ^= h >> np.uint64(33)
-        h = (h * np.uint64(0xFF51AFD7ED558CCD)) & _MASK64
-        h ^= h >> np.uint64(33)
-        return h
-
-    def query(self, sig: np.ndarray | None) -> tuple[str, float] | None:
-        """Return ``(id, estimated_jaccard)`` of the most similar indexed near duplicate."""
         if sig is None or not self.ids_:
             return None
-        candidates = {i for i in self._table.get_many(self._band_keys(sig)) if i is not None}
+        if found is None:
+            found = self._table.get_many(self.hasher.band_keys(sig) if keys is None else keys)
+        candidates = {i for i in found if i is not None}
         best: tuple[str, float] | None = None
         for idx in candidates:
             est = float(np.mean(self._sigs[idx] == sig))
@@ -196,8 +250,16 @@ class MinHashIndex:
                 best = (self.ids_[idx], est)
         return best
 
-    def add(self, doc_id: str, sig: np.ndarray | None) -> None:
-        """Index a kept document (documents without a signature are ignored)."""
+    def add(
+        self,
+        doc_id: str,
+        sig: np.ndarray | None,
+        *,
+        keys: np.ndarray | None = None,
+        found: list[int | None] | None = None,
+    ) -> None:
+        """Index a kept document (documents without a signature are ignored); ``keys`` and
+        ``found`` as in :meth:`query`, when nothing was added since."""
         if sig is None:
             return
         idx = len(self.ids_)
@@ -205,4 +267,5 @@ class MinHashIndex:
             self._sigs = np.concatenate([self._sigs, np.empty_like(self._sigs)])
         self._sigs[idx] = sig
         self.ids_.append(doc_id)
-        self._table.add_many(self._band_keys(sig), idx)
+        keys = self.hasher.band_keys(sig) if keys is None else keys
+        self._table.add_many(keys, idx, found)

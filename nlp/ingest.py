@@ -18,6 +18,7 @@ stored. A file lock on the corpus folder serialises concurrent ingests.
 
 from __future__ import annotations
 
+import collections
 import csv
 import hashlib
 import itertools
@@ -38,22 +39,21 @@ from common import settings
 from nlp.artifacts import SCHEMA_VERSION, atomic_path, atomic_write_json, sha256_file
 from nlp.boilerplate import PlatformRules, load_platform_rules
 from nlp.config import NlpConfig
-from nlp.dedupe import MinHashIndex, content_key
+from nlp.dedupe import MinHashIndex
+from nlp.engine import engine_for, engine_map
 from nlp.errors import ConfigError, IngestError
+from nlp.ingest_rows import RejectLine, RowResult, RowWork, TablePlace, TableRows, ingest_chunk
 from nlp.mapping import (
     FIELDS,
     SourceMapping,
     _cell,
-    _text_cell,
     choose_source,
     load_sources,
-    parse_date,
     parse_rating,
 )
-from nlp.placefrom import PLACE_FROM, PlaceResolver, Resolved
-from nlp.privacy import AuthorHasher, mask_pii, mask_url
+from nlp.placefrom import PLACE_FROM, PlaceResolver
+from nlp.privacy import AuthorHasher
 from nlp.readers import RawRow, Table, detect_encoding, expand_inputs, iter_tables, read_records
-from nlp.textnorm import normalize_zh
 
 __all__ = [
     "CORPUS_SCHEMA",
@@ -61,6 +61,7 @@ __all__ = [
     "IngestOptions",
     "IngestReport",
     "SourceMapping",
+    "TablePlace",
     "choose_source",
     "corpus_fingerprint",
     "corpus_size",
@@ -70,12 +71,15 @@ __all__ = [
     "ingest_files",
     "iter_corpus",
     "load_sources",
+    "parse_rating",
     "read_records",
     "table_place",
 ]
 
+#: files with fewer rows are cleaned in the ingesting process, not on the engine (measured:
+#: docs/benchmarks.md, "Ingest on the engine")
+ENGINE_MIN_ROWS = 4000
 REJECT_COLUMNS = ("source_file", "source_line", "end_line", "reason", "action", "detail", "text")
-_EXCERPT = 200
 
 CORPUS_SCHEMA = pa.schema(
     [
@@ -205,14 +209,6 @@ def _existing_index(corpus_dir: Path, meta: dict[str, Any], index: MinHashIndex)
 # --------------------------------------------------------------------------- places
 
 
-@dataclass(frozen=True)
-class TablePlace:
-    """Where the documents of one table belong: a column, or one resolved label."""
-
-    origin: str  # "column", "filename", "sheet", "folder" or "none"
-    fixed: Resolved | None = None
-
-
 def table_place(
     path: Path,
     sheet: str | None,
@@ -247,7 +243,7 @@ def table_place(
 
 @dataclass
 class _Context:
-    """State shared by the tables of one ingested file."""
+    """State shared by the tables of one ingested file (all of it in this process)."""
 
     path: Path
     report: IngestReport
@@ -258,119 +254,63 @@ class _Context:
     seen_keys: dict[str, str]
     seen_ids: set[str]
     rejects: Any  # csv writer
-    label: str = ""
 
-    def reject(self, row: RawRow, reason: str, detail: str, text: Any, action: str = "dropped"):
-        excerpt = "" if text is None else str(text)[:_EXCERPT]
-        self.rejects.writerow((self.label, row.line, row.end_line, reason, action, detail, excerpt))
-        (self.report.reasons if action == "dropped" else self.report.kept_with_issues)[reason] += 1
+    def reject(self, line: RejectLine) -> None:
+        self.rejects.writerow(line)
+        (self.report.reasons if line[4] == "dropped" else self.report.kept_with_issues)[
+            line[3]
+        ] += 1
 
-
-def _clean_text(ctx: _Context, row: RawRow, raw: str | None, platform: str | None) -> str | None:
-    """Normalised, boilerplate-free, masked text, or ``None`` (the row was rejected)."""
-    cfg = ctx.cfg
-    if ctx.rules.is_default_review(raw):
-        ctx.report.stripped["default_review"] += 1
-        ctx.reject(row, "default_review", "platform default review", raw)
-        return None
-    text = normalize_zh(raw)
-    text = ctx.rules.strip(text, platform, ctx.report.stripped)
-    text = mask_pii(text, ctx.report.masked)
-    if not text:
-        reason = "empty_text" if not (raw or "").strip() else "empty_after_normalise"
-        ctx.reject(row, reason, "", raw)
-        return None
-    if len(text) < cfg.min_chars:
-        ctx.reject(row, "too_short", f"{len(text)} < {cfg.min_chars} chars", raw)
-        return None
-    if len(text) > cfg.max_chars:
-        detail = f"{len(text)} > {cfg.max_chars} chars"
-        if row.end_line > row.line:
-            detail += f"; spans lines {row.line}-{row.end_line} (unbalanced quote?)"
-        ctx.reject(row, "too_long", detail, raw)
-        return None
-    return text
-
-
-def _row_doc(
-    ctx: _Context,
-    row: RawRow,
-    mapping: SourceMapping,
-    columns: dict[str, int],
-    where: TablePlace,
-) -> dict[str, Any] | None:
-    """One corpus document from a source row, or ``None`` (rejected, with its reason)."""
-    if row.values is None or (row.error and not row.error.startswith("undecod")):
-        reason, _, detail = (row.error or "unreadable").partition(": ")
-        raw_text = None if row.values is None else " ".join(map(str, row.values))
-        ctx.reject(row, reason, detail, raw_text)
-        return None
-    values = row.values
-    raw = _text_cell(_cell(values, columns, "text"))
-    title = _text_cell(_cell(values, columns, "title"))
-    if row.error:  # undecodable bytes: the text would be garbage
-        reason, _, detail = row.error.partition(" ")
-        ctx.reject(row, reason, detail, raw)
-        return None
-    if title and raw:
-        raw = f"{title}。{raw}"
-    platform = _text_cell(_cell(values, columns, "platform")) or mapping.platform
-    text = _clean_text(ctx, row, raw, platform)
-    if text is None:
-        return None
-    rating = date = None
-    try:
-        rating = parse_rating(_cell(values, columns, "rating"))
-    except ValueError as exc:
-        ctx.reject(row, "bad_rating", f"{exc}; kept without rating", raw, "kept")
-    try:
-        date = parse_date(_cell(values, columns, "date"))
-    except ValueError as exc:
-        ctx.reject(row, "bad_date", f"{exc}; kept without date", raw, "kept")
-    dest: str | None
-    place: str | None
-    if where.fixed is not None:
-        dest, place = where.fixed.destination, where.fixed.place
-    else:
-        place_text = _text_cell(_cell(values, columns, "place"))
-        place = normalize_zh(place_text) or None if place_text else None
-        dest_text = _text_cell(_cell(values, columns, "destination"))
-        dest = normalize_zh(dest_text) or None if dest_text else None
-    author = _cell(values, columns, "author")
-    ckey = content_key(text, author=_text_cell(author), date=date, place=place)
-    if ckey in ctx.seen_keys:
-        ctx.reject(row, "duplicate_exact", f"same as {ctx.seen_keys[ckey]}", raw)
-        return None
-    sig = ctx.index.signature(text)
-    near = ctx.index.query(sig)
-    if near is not None:
-        ctx.reject(row, "duplicate_near", f"~{near[1]:.2f} Jaccard with {near[0]}", raw)
-        return None
-    doc_id = _text_cell(_cell(values, columns, "doc_id")) or f"d{ckey[:15]}"
-    if doc_id in ctx.seen_ids:
-        ctx.reject(row, "duplicate_doc_id", f"doc_id {doc_id} already used", raw)
-        return None
-    ctx.seen_ids.add(doc_id)
-    ctx.seen_keys[ckey] = doc_id
-    ctx.index.add(doc_id, sig)
-    if dest:
-        ctx.report.destinations[dest] += 1
-    return {
-        "doc_id": doc_id,
-        "source_file": ctx.label,
-        "source_line": row.line,
-        "source": mapping.name,
-        "platform": platform,
-        "destination": dest or None,
-        "place": place,
-        "rating": rating,
-        "date": date,
-        "url": mask_url(_text_cell(_cell(values, columns, "url")), ctx.report.masked),
-        "author_hash": None if ctx.hasher is None else ctx.hasher(author),
-        "text": text,
-        "content_key": ckey,
-        "minhash": None if sig is None else sig.tobytes(),
-    }
+    def keep(self, res: RowResult, author: Any) -> dict[str, Any] | None:
+        """Count one row's :class:`~nlp.ingest_rows.RowResult` and check its document against
+        the documents before it: the document to write, or ``None`` (rejected)."""
+        report = self.report
+        if res.stripped:
+            report.stripped.update(dict(res.stripped))
+        if res.masked:
+            report.masked.update(dict(res.masked))
+        for line in res.rejects:
+            self.reject(line)
+        doc = res.doc
+        if doc is None:
+            return None
+        where = (doc["source_file"], doc["source_line"], res.end_line)
+        ckey = doc["content_key"]
+        if ckey in self.seen_keys:
+            self.reject(
+                (
+                    *where,
+                    "duplicate_exact",
+                    "dropped",
+                    f"same as {self.seen_keys[ckey]}",
+                    res.excerpt,
+                )
+            )
+            return None
+        sig = keys = found = None
+        if doc["minhash"] is not None and res.bands is not None:
+            sig = np.frombuffer(doc["minhash"], dtype=np.uint32)
+            keys = np.frombuffer(res.bands, dtype=np.uint64)
+            found = self.index.lookup(keys) if self.index.ids_ else None
+        near = self.index.query(sig, keys=keys, found=found)
+        if near is not None:
+            detail = f"~{near[1]:.2f} Jaccard with {near[0]}"
+            self.reject((*where, "duplicate_near", "dropped", detail, res.excerpt))
+            return None
+        doc_id = doc["doc_id"]
+        if doc_id in self.seen_ids:
+            detail = f"doc_id {doc_id} already used"
+            self.reject((*where, "duplicate_doc_id", "dropped", detail, res.excerpt))
+            return None
+        self.seen_ids.add(doc_id)
+        self.seen_keys[ckey] = doc_id
+        self.index.add(doc_id, sig, keys=keys, found=found)
+        if doc["destination"]:
+            report.destinations[doc["destination"]] += 1
+        if res.url_masked:
+            report.masked.update(dict(res.url_masked))
+        doc["author_hash"] = None if self.hasher is None else self.hasher(author)
+        return doc
 
 
 # --------------------------------------------------------------------------- one file
@@ -429,6 +369,76 @@ def _hasher(
     return AuthorHasher.for_corpus(meta["corpus_id"], cfg.key_dir, user_key)
 
 
+def _table_chunks(
+    ctx: _Context,
+    tables: Iterator[Table],
+    opts: IngestOptions,
+    sources: dict[str, SourceMapping],
+    resolver: PlaceResolver,
+    found: dict[str, Any],
+) -> Iterator[tuple[TableRows, list[RawRow]]]:
+    """Chunks of ``cfg.chunk_docs`` rows of every usable table, noting each table's mapping
+    and place in the report and its column map in ``found["columns"]``."""
+    path, report = ctx.path, ctx.report
+    for table in tables:
+        found["tables"] += 1
+        try:
+            mapping, columns = choose_source(table.headers, sources, source=opts.source, path=path)
+        except IngestError as exc:
+            found["error"] = found["error"] or exc
+            report.notices.append(f"sheet {table.sheet!r} skipped: {exc}")
+            continue
+        report.source, report.encoding = mapping.name, table.encoding
+        where = table_place(path, table.sheet, columns, opts.place_from, resolver)
+        label = path.name if table.sheet is None else f"{path.name}[{table.sheet}]"
+        _note_place(report, label, where)
+        found["columns"][table.sheet or ""] = {f: table.headers[i] for f, i in columns.items()}
+        info = TableRows(label, mapping, columns, where)
+        for rows in itertools.batched(table.rows, ctx.cfg.chunk_docs):
+            yield info, list(rows)
+
+
+def _row_results(
+    ctx: _Context, chunks: Iterator[tuple[TableRows, list[RawRow]]]
+) -> Iterator[tuple[RowResult, Any]]:
+    """Each row's :class:`~nlp.ingest_rows.RowResult` with its author cell, in row order.
+
+    The rows' work runs on the run's engine (:mod:`nlp.engine`), unless the file has fewer
+    than two chunks or :data:`ENGINE_MIN_ROWS` rows: then here, as starting a pool costs more
+    than it saves. Author cells stay in this process (the keyed pseudonym is made here), a
+    window of chunks' worth of them.
+    """
+    work = RowWork(ctx.cfg.min_chars, ctx.cfg.max_chars, ctx.rules, ctx.index.hasher)
+    authors: collections.deque[list[Any]] = collections.deque()
+
+    def sent() -> Iterator[tuple[TableRows, list[RawRow]]]:
+        for table, rows in chunks:
+            authors.append(
+                [
+                    None if r.values is None else _cell(r.values, table.columns, "author")
+                    for r in rows
+                ]
+            )
+            yield table, rows
+
+    todo = sent()
+    head: list[tuple[TableRows, list[RawRow]]] = []
+    n_rows, small = 0, True
+    for chunk in todo:
+        head.append(chunk)
+        n_rows += len(chunk[1])
+        if len(head) >= 2 and n_rows >= ENGINE_MIN_ROWS:
+            small = False
+            break
+    results: Iterator[list[RowResult]]
+    if small:
+        results = (ingest_chunk(work, c) for c in head)
+    else:
+        results = engine_map(ctx.cfg, ingest_chunk, work, itertools.chain(head, todo))
+    for chunk_results in results:
+        yield from zip(chunk_results, authors.popleft(), strict=True)
+
+
 def _ingest_tables(
     ctx: _Context,
     tables: Iterator[Table],
@@ -438,40 +448,28 @@ def _ingest_tables(
     writer: pq.ParquetWriter,
 ) -> dict[str, Any]:
     """Stream every table's documents into ``writer``; returns the part's column map."""
-    path, report = ctx.path, ctx.report
+    report = ctx.report
     buffer: list[dict[str, Any]] = []
-    columns_used: dict[str, Any] = {}
-    first_error: IngestError | None = None
-    n_tables = 0
-    for table in tables:
-        n_tables += 1
-        try:
-            mapping, columns = choose_source(table.headers, sources, source=opts.source, path=path)
-        except IngestError as exc:
-            first_error = first_error or exc
-            report.notices.append(f"sheet {table.sheet!r} skipped: {exc}")
+    found: dict[str, Any] = {"tables": 0, "error": None, "columns": {}}
+    chunks = _table_chunks(ctx, tables, opts, sources, resolver, found)
+    for res, author in _row_results(ctx, chunks):
+        report.rows += 1
+        doc = ctx.keep(res, author)
+        if doc is None:
             continue
-        report.source, report.encoding = mapping.name, table.encoding
-        where = table_place(path, table.sheet, columns, opts.place_from, resolver)
-        ctx.label = path.name if table.sheet is None else f"{path.name}[{table.sheet}]"
-        _note_place(report, ctx.label, where)
-        columns_used[table.sheet or ""] = {f: table.headers[i] for f, i in columns.items()}
-        for row in table.rows:
-            report.rows += 1
-            doc = _row_doc(ctx, row, mapping, columns, where)
-            if doc is None:
-                continue
-            buffer.append(doc)
-            report.kept += 1
-            if len(buffer) >= ctx.cfg.chunk_docs:
-                writer.write_table(pa.Table.from_pylist(buffer, schema=CORPUS_SCHEMA))
-                buffer.clear()
+        buffer.append(doc)
+        report.kept += 1
+        if len(buffer) >= ctx.cfg.chunk_docs:
+            writer.write_table(pa.Table.from_pylist(buffer, schema=CORPUS_SCHEMA))
+            buffer.clear()
     if buffer:
         writer.write_table(pa.Table.from_pylist(buffer, schema=CORPUS_SCHEMA))
+    columns_used: dict[str, Any] = found["columns"]
+    first_error: IngestError | None = found["error"]
     if not columns_used and first_error is not None:
-        if n_tables == 1:
+        if found["tables"] == 1:
             raise first_error
-        raise IngestError(path, f"no sheet has a text column; first: {first_error}")
+        raise IngestError(ctx.path, f"no sheet has a text column; first: {first_error}")
     return columns_used
 
 
@@ -655,5 +653,7 @@ def _part_entry(
 def ingest_files(
     paths: Iterable[str | Path], corpus_dir: str | Path, **kwargs: Any
 ) -> list[IngestReport]:
-    """Ingest several files and folders into one corpus, in order (see :func:`ingest_file`)."""
-    return [ingest_file(p, corpus_dir, **kwargs) for p in expand_inputs(paths)]
+    """Ingest several files and folders into one corpus, in order (see :func:`ingest_file`),
+    on one engine (:func:`nlp.engine.engine_for`)."""
+    with engine_for(kwargs.get("cfg") or NlpConfig()):
+        return [ingest_file(p, corpus_dir, **kwargs) for p in expand_inputs(paths)]

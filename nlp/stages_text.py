@@ -101,21 +101,22 @@ def stage_corpus(
         resolver = PlaceResolver(cfg.catalog_dir, opts.place_map)
         hasher = AuthorHasher.ephemeral(settings.author_key())
         summary = []
-        for p in paths:
-            r = ingest_file(
-                p,
-                tmp,
-                source=opts.source,
-                sheet=opts.sheet,
-                authors=opts.authors,
-                place_from=opts.place_from,
-                place_map=opts.place_map,
-                cfg=cfg,
-                resolver=resolver,
-                hasher=hasher,
-            )
-            rep.advance("corpus", r.rows)
-            summary.append(_file_summary(p, r))
+        with engine_for(cfg):  # each file's rows are cleaned on the run's engine
+            for p in paths:
+                r = ingest_file(
+                    p,
+                    tmp,
+                    source=opts.source,
+                    sheet=opts.sheet,
+                    authors=opts.authors,
+                    place_from=opts.place_from,
+                    place_map=opts.place_map,
+                    cfg=cfg,
+                    resolver=resolver,
+                    hasher=hasher,
+                )
+                rep.advance("corpus", r.rows)
+                summary.append(_file_summary(p, r))
         results["files"] = summary
         results["documents"] = corpus_size(tmp)
         dests: Counter[str] = Counter()

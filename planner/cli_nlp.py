@@ -351,49 +351,51 @@ def ingest(
 ) -> None:
     """Add export files and folders to a corpus folder (re-ingesting a file adds nothing;
     concurrent ingests into one corpus wait for each other)."""
+    from nlp.engine import engine_for
     from nlp.ingest import expand_inputs, ingest_file
     from nlp.placefrom import PlaceResolver
 
     with _session():
         cfg = config_from_env()
         resolver = PlaceResolver(cfg.catalog_dir, place_map)
-        for f in expand_inputs(files):
-            r = ingest_file(
-                f,
-                corpus,
-                source=source,
-                sheet=sheet,
-                encoding=encoding,
-                authors=authors,
-                place_from=place_from,
-                place_map=place_map,
-                cfg=cfg,
-                resolver=resolver,
-            )
-            if r.already_ingested:
-                out.print(f"{escape(str(f))}: already ingested, nothing added")
-                continue
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items())) or "none"
-            noted = ", ".join(f"{k} {v}" for k, v in sorted(r.kept_with_issues.items()))
-            out.print(
-                f"{escape(str(f))}: encoding {r.encoding}, source {r.source}, rows {r.rows}, "
-                f"kept {r.kept}, rejected {r.rejected} ({escape(reasons)})"
-                + (f"; kept with notes: {escape(noted)}" if noted else "")
-            )
-            out.print(f"  rejects: {escape(str(corpus / (r.rejects_file or '')))}")
-            _print_corpus_notes(
-                {
-                    "files": [
-                        {
-                            "notices": r.notices,
-                            "unresolved_places": r.unresolved,
-                            "stripped": dict(r.stripped),
-                            "masked": dict(r.masked),
-                        }
-                    ],
-                    "destinations": dict(r.destinations),
-                }
-            )
+        with engine_for(cfg):  # one engine (one Dask cluster) for every file
+            for f in expand_inputs(files):
+                r = ingest_file(
+                    f,
+                    corpus,
+                    source=source,
+                    sheet=sheet,
+                    encoding=encoding,
+                    authors=authors,
+                    place_from=place_from,
+                    place_map=place_map,
+                    cfg=cfg,
+                    resolver=resolver,
+                )
+                if r.already_ingested:
+                    out.print(f"{escape(str(f))}: already ingested, nothing added")
+                    continue
+                reasons = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items())) or "none"
+                noted = ", ".join(f"{k} {v}" for k, v in sorted(r.kept_with_issues.items()))
+                out.print(
+                    f"{escape(str(f))}: encoding {r.encoding}, source {r.source}, rows {r.rows}, "
+                    f"kept {r.kept}, rejected {r.rejected} ({escape(reasons)})"
+                    + (f"; kept with notes: {escape(noted)}" if noted else "")
+                )
+                out.print(f"  rejects: {escape(str(corpus / (r.rejects_file or '')))}")
+                _print_corpus_notes(
+                    {
+                        "files": [
+                            {
+                                "notices": r.notices,
+                                "unresolved_places": r.unresolved,
+                                "stripped": dict(r.stripped),
+                                "masked": dict(r.masked),
+                            }
+                        ],
+                        "destinations": dict(r.destinations),
+                    }
+                )
 
 
 @app.command()

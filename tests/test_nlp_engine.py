@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+import nlp.ingest
 from common.settings import PROJECT_ROOT
 from nlp.config import NlpConfig
 from nlp.engine import DaskEngine, EngineError, LocalEngine, engine_for, using
@@ -120,8 +121,9 @@ def assert_same_artifacts(left: Path, right: Path) -> None:
 
 
 def test_localcluster_gives_the_local_engines_artifacts(
-    corpus: Path, cluster: DaskEngine, tmp_path: Path
+    corpus: Path, cluster: DaskEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(nlp.ingest, "ENGINE_MIN_ROWS", 0)  # the corpus stage too, small as it is
     local = _run(corpus, tmp_path / "local", "local")
     cfg = NlpConfig(artifacts_dir=tmp_path / "dask", workers=2, chunk_docs=8, engine="dask")
     with using(cluster), get_task_stream(cluster.client) as stream:  # the module's cluster
@@ -133,9 +135,11 @@ def test_localcluster_gives_the_local_engines_artifacts(
     report = json.loads((tmp_path / "dask" / "run_report.json").read_text(encoding="utf-8"))
     assert report["engine"]["engine"] == "dask"
     assert_same_artifacts(tmp_path / "local", tmp_path / "dask")
-    # segmentation, keyword counts, sentiment and practicalities ran as tasks, on both workers
+    # ingest, segmentation, keyword counts, sentiment and practicalities ran as tasks, on both
+    # workers
     names = {t["key"].split("-")[0] for t in stream.data if isinstance(t["key"], str)}
-    assert {"_segment_batch", "_sentiment_chunk", "_practicalities_chunk", "_sums_chunk"} <= names
+    expected = {"ingest_chunk", "_segment_batch", "_sentiment_chunk", "_practicalities_chunk"}
+    assert expected | {"_sums_chunk"} <= names, names
     assert len({t["worker"] for t in stream.data}) == 2
 
 
@@ -264,3 +268,107 @@ def test_local_pool_ignores_shadowing_folders_on_sys_path(tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['a', 'b', 'c']"
+
+
+# --------------------------------------------------------------------------- ingest on the engine
+
+
+def _ingest_mixed(src: Path, corpus: Path, cfg: NlpConfig) -> dict[str, Any]:
+    from nlp.ingest import ingest_file
+
+    with engine_for(cfg):
+        report = ingest_file(src, corpus, cfg=cfg)
+    return {
+        "kept": report.kept,
+        "reasons": dict(report.reasons),
+        "kept_with_issues": dict(report.kept_with_issues),
+        "stripped": dict(report.stripped),
+        "masked": dict(report.masked),
+    }
+
+
+def _corpus_files(corpus: Path) -> dict[str, Any]:
+    """A corpus folder's files: bytes, and corpus.json without its random id and paths."""
+    out: dict[str, Any] = {}
+    for p in sorted(corpus.rglob("*")):
+        if p.is_file() and not p.name.startswith("."):
+            if p.name == "corpus.json":
+                meta = json.loads(p.read_text(encoding="utf-8"))
+                meta.pop("corpus_id")
+                out[p.name] = json.dumps(meta, ensure_ascii=False)  # the order of keys counts
+            else:
+                out[str(p.relative_to(corpus))] = p.read_bytes()
+    return out
+
+
+def test_ingest_on_every_engine_gives_the_same_corpus(
+    cluster: DaskEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows cleaned in this process, in a 2-process pool and on a 2-worker LocalCluster give
+    byte-identical parts and rejects, with rejects of every kind, duplicates across chunks."""
+    from ingest_mixed import write_mixed
+
+    monkeypatch.setattr(nlp.ingest, "ENGINE_MIN_ROWS", 0)
+    src = write_mixed(tmp_path / "mixed.csv")
+    runs = {}
+    for name, workers in (("inline", 1), ("pool", 2)):
+        cfg = NlpConfig(workers=workers, chunk_docs=3, key_dir=tmp_path / "keys")
+        runs[name] = _ingest_mixed(src, tmp_path / name, cfg)
+    cfg = NlpConfig(engine="dask", workers=2, chunk_docs=3, key_dir=tmp_path / "keys")
+    with using(cluster), get_task_stream(cluster.client) as stream:
+        runs["dask"] = _ingest_mixed(src, tmp_path / "dask", cfg)
+    tasks = [t for t in stream.data if str(t["key"]).startswith("ingest_chunk")]
+    assert len(tasks) == 26 and len({t["worker"] for t in tasks}) == 2  # 76 rows, 3 a chunk
+    # the counts of the sequential ingest these replaced (same rows, same order of keys)
+    assert runs["inline"] == {
+        "kept": 40,
+        "reasons": {
+            "duplicate_exact": 8,
+            "duplicate_near": 4,
+            "too_short": 4,
+            "default_review": 8,
+            "empty_text": 4,
+            "too_long": 4,
+            "duplicate_doc_id": 4,
+        },
+        "kept_with_issues": {"bad_date": 4, "bad_rating": 4},
+        "stripped": {"template_tag": 4, "default_review": 8},
+        "masked": {"phone": 4, "id_card": 4, "profile": 4},
+    }
+    assert runs["pool"] == runs["inline"] and runs["dask"] == runs["inline"]
+    inline = _corpus_files(tmp_path / "inline")
+    assert len(inline) == 3
+    assert _corpus_files(tmp_path / "pool") == inline
+    assert _corpus_files(tmp_path / "dask") == inline
+
+
+def test_ingest_resumes_from_partitions_without_author_handles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a stage build the row chunks are kept as partitions; a rerun reuses them and
+    writes the same corpus. They hold no author handle or pseudonym: those are made later, in
+    the ingesting process, so the key never travels."""
+    import pickle
+
+    from ingest_mixed import write_mixed
+
+    from nlp.partitions import PartialStore, resumable
+
+    monkeypatch.setattr(nlp.ingest, "ENGINE_MIN_ROWS", 0)
+    src = write_mixed(tmp_path / "mixed.csv", rounds=2)
+    cfg = NlpConfig(workers=1, chunk_docs=5, key_dir=tmp_path / "keys")
+    folder = tmp_path / "partial"
+    with resumable(PartialStore(folder)):
+        first = _ingest_mixed(src, tmp_path / "first", cfg)
+    pickles = sorted(folder.glob("*.pkl"))
+    assert len(pickles) == 8  # 38 rows, 5 a chunk
+    for p in pickles:
+        for res in pickle.loads(p.read_bytes()):
+            assert res.doc is None or "author_hash" not in res.doc
+        assert b"engine-test-key" not in p.read_bytes()
+    store = PartialStore(folder)
+    with resumable(store):
+        again = _ingest_mixed(src, tmp_path / "again", cfg)
+    assert store.reused == {"nlp.ingest_rows.ingest_chunk": 8}
+    assert again == first
+    assert _corpus_files(tmp_path / "again") == _corpus_files(tmp_path / "first")
