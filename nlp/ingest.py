@@ -257,9 +257,14 @@ class _Context:
 
     def reject(self, line: RejectLine) -> None:
         self.rejects.writerow(line)
-        (self.report.reasons if line[4] == "dropped" else self.report.kept_with_issues)[
-            line[3]
-        ] += 1
+        counts = self.report.reasons if line[4] == "dropped" else self.report.kept_with_issues
+        counts[line[3]] += 1
+
+    def _duplicate(self, res: RowResult, reason: str, detail: str) -> None:
+        """Reject a candidate document that repeats an earlier one."""
+        assert res.doc is not None
+        where = (res.doc["source_file"], res.doc["source_line"], res.end_line)
+        self.reject((*where, reason, "dropped", detail, res.excerpt))
 
     def keep(self, res: RowResult, author: Any) -> dict[str, Any] | None:
         """Count one row's :class:`~nlp.ingest_rows.RowResult` and check its document against
@@ -274,18 +279,9 @@ class _Context:
         doc = res.doc
         if doc is None:
             return None
-        where = (doc["source_file"], doc["source_line"], res.end_line)
         ckey = doc["content_key"]
         if ckey in self.seen_keys:
-            self.reject(
-                (
-                    *where,
-                    "duplicate_exact",
-                    "dropped",
-                    f"same as {self.seen_keys[ckey]}",
-                    res.excerpt,
-                )
-            )
+            self._duplicate(res, "duplicate_exact", f"same as {self.seen_keys[ckey]}")
             return None
         sig = keys = found = None
         if doc["minhash"] is not None and res.bands is not None:
@@ -294,13 +290,11 @@ class _Context:
             found = self.index.lookup(keys) if self.index.ids_ else None
         near = self.index.query(sig, keys=keys, found=found)
         if near is not None:
-            detail = f"~{near[1]:.2f} Jaccard with {near[0]}"
-            self.reject((*where, "duplicate_near", "dropped", detail, res.excerpt))
+            self._duplicate(res, "duplicate_near", f"~{near[1]:.2f} Jaccard with {near[0]}")
             return None
         doc_id = doc["doc_id"]
         if doc_id in self.seen_ids:
-            detail = f"doc_id {doc_id} already used"
-            self.reject((*where, "duplicate_doc_id", "dropped", detail, res.excerpt))
+            self._duplicate(res, "duplicate_doc_id", f"doc_id {doc_id} already used")
             return None
         self.seen_ids.add(doc_id)
         self.seen_keys[ckey] = doc_id
