@@ -34,7 +34,10 @@ _URL = re.compile(
 )
 _REPOST = re.compile(r"//\s*@")
 _MENTION_END = r"\s:,。!?;、)\]】#@/"
-_MENTION = re.compile(rf"@[^{_MENTION_END}]{{1,20}}(?=[{_MENTION_END}]|$):?")
+#: the ``@`` of an e-mail address (a local-part character before it, a dotted domain after it):
+#: not a mention, so the address stays whole for :func:`nlp.privacy.mask_pii` to mask
+_EMAIL_AT = r"(?<=[A-Za-z0-9._%+\-])@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
+_MENTION = re.compile(rf"(?!{_EMAIL_AT})@[^{_MENTION_END}]{{1,20}}(?=[{_MENTION_END}]|$):?")
 _TOPIC = re.compile(r"#([^#\n]{1,40})#")
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _EMOJI = re.compile(

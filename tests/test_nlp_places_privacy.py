@@ -18,6 +18,7 @@ from nlp.ingest import ingest_file, iter_corpus
 from nlp.lexicon import load_stopwords
 from nlp.placefrom import PlaceResolver, label_candidates
 from nlp.privacy import AuthorHasher, mask_pii, mask_url
+from nlp.textnorm import normalize_zh
 
 LEX = PROJECT_ROOT / "data" / "lexicon"
 TEXT = "石刻非常精美，讲解员讲得很细致，值得花半天慢慢看。"
@@ -173,6 +174,22 @@ def test_each_pattern_is_masked(text: str, masked: str, kind: str) -> None:
     counts: Counter[str] = Counter()
     assert mask_pii(text, counts) == masked
     assert counts[kind] == 1
+
+
+@pytest.mark.parametrize(
+    "raw", ["邮箱 ab.c@qq.com 有问题联系", "联系AB.C@QQ.COM", "写信给x_y+z@mail.example.org吧"]
+)
+def test_an_email_survives_normalisation_to_be_masked(raw: str) -> None:
+    """Text is normalised before masking: the e-mail's ``@domain`` must not be stripped as a
+    Weibo mention, or its local part would stay in the corpus unmasked."""
+    counts: Counter[str] = Counter()
+    masked = mask_pii(normalize_zh(raw), counts)
+    assert counts["email"] == 1 and "[邮箱]" in masked
+    assert not any(part in masked for part in ("ab.c", "x_y+z"))
+
+
+def test_mentions_are_still_stripped_next_to_emails() -> None:
+    assert normalize_zh("@旅行达人 写信到 a@b.cn //@张三:好") == "写信到 a@b.cn 好"
 
 
 def test_plain_numbers_and_dates_are_not_masked() -> None:
