@@ -543,12 +543,14 @@ def _engine_ratios(scale: list[dict]) -> list[str]:
             continue
         bare_rate = bare["docs"] / bare["seconds"] * r.get("workers", 2)
         rate = r["documents"] / seg["seconds"]
+        one = bare_rate / r.get("workers", 2)
         out.append(
             f"- segmentation stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: "
             f"{rate:,.0f} docs/s against the bare `{r.get('segmenter')}` segmenter's "
-            f"{bare_rate / r.get('workers', 2):,.0f} docs/s in one process × "
+            f"{one:,.0f} docs/s in one process × "
             f"{r.get('workers', 2)} workers = {bare_rate:,.0f}: **{rate / bare_rate:.0%}** "
-            f"(target ≥ 90 % — {'met' if rate >= 0.9 * bare_rate else 'NOT met'})."
+            f"(target ≥ 90 % — {'met' if rate >= 0.9 * bare_rate else 'NOT met'}); "
+            f"{rate / one:.0%} of one bare process (code {r.get('commit', '?')})."
         )
     return ["", *out] if out else []
 
