@@ -145,8 +145,19 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--engines", default="local,dask")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--note", action="append", default=[], help="a line for the section")
+    ap.add_argument("--render", action="store_true", help="only re-render the section from --json")
     ap.add_argument("--out", type=Path, help="docs/benchmarks.md to update between markers")
     args = ap.parse_args()
+    if args.render:
+        saved = json.loads(args.json.read_text(encoding="utf-8"))
+        saved["notes"] = args.note or saved.get("notes", [])
+        args.json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+        section = render(saved)
+        print(section)
+        if args.out:
+            _report.write_section(args.out, section, BEGIN, END)
+        return
 
     from scale_corpus import make_corpus
 
@@ -205,6 +216,7 @@ def main() -> None:
         "load": f"{load_start} → {_report.load_average()}",
         "commit": _report.head_commit(),
         "command": "python benchmarks/nlp_segment.py " + " ".join(sys.argv[1:]),
+        "notes": args.note,
     }
     if args.json:
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -219,6 +231,7 @@ def render(r: dict[str, Any]) -> str:
     n, med = r["docs"], r["median"]
     bare1, bare2 = n / med["bare1"], n / med["bare2"]
     lines = [
+        BEGIN,
         f"### Segmentation stage against the bare segmenter ({n:,} documents, "
         f"`{r['segmenter']}`, 2 workers)",
         "",
@@ -263,7 +276,10 @@ def render(r: dict[str, Any]) -> str:
                 f"- {names[key]}: {rate / bare2:.0%} of two bare segmenter processes "
                 f"(target ≥ 90 %: {verdict}); {rate / bare1:.0%} of one."
             )
-    return "\n".join(lines) + "\n"
+    notes = r.get("notes") or []
+    if notes:
+        lines += ["", *(f"- {n}" for n in notes)]
+    return "\n".join([*lines, END]) + "\n"
 
 
 if __name__ == "__main__":
