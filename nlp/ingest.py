@@ -25,7 +25,7 @@ import itertools
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +254,7 @@ class _Context:
     seen_keys: dict[str, str]
     seen_ids: set[str]
     rejects: Any  # csv writer
+    progress: Callable[[int], None] | None = None  # rows read, called every chunk
 
     def reject(self, line: RejectLine) -> None:
         self.rejects.writerow(line)
@@ -446,8 +447,11 @@ def _ingest_tables(
     buffer: list[dict[str, Any]] = []
     found: dict[str, Any] = {"tables": 0, "error": None, "columns": {}}
     chunks = _table_chunks(ctx, tables, opts, sources, resolver, found)
+    step = ctx.cfg.chunk_docs
     for res, author in _row_results(ctx, chunks):
         report.rows += 1
+        if ctx.progress is not None and report.rows % step == 0:
+            ctx.progress(step)
         doc = ctx.keep(res, author)
         if doc is None:
             continue
@@ -458,6 +462,8 @@ def _ingest_tables(
             buffer.clear()
     if buffer:
         writer.write_table(pa.Table.from_pylist(buffer, schema=CORPUS_SCHEMA))
+    if ctx.progress is not None and report.rows % step:
+        ctx.progress(report.rows % step)
     columns_used: dict[str, Any] = found["columns"]
     first_error: IngestError | None = found["error"]
     if not columns_used and first_error is not None:
@@ -493,6 +499,7 @@ def ingest_file(
     sources: dict[str, SourceMapping] | None = None,
     resolver: PlaceResolver | None = None,
     hasher: AuthorHasher | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Add one export file (every sheet) to a corpus folder (idempotent, safe in parallel).
 
@@ -513,6 +520,8 @@ def ingest_file(
         Place resolver; default one over ``cfg.catalog_dir`` and ``place_map``.
     hasher
         Author pseudonyms; default the corpus's own key (see :mod:`nlp.privacy`).
+    progress
+        Called with the number of rows read, every ``cfg.chunk_docs`` rows and at the end.
 
     Returns
     -------
@@ -543,6 +552,7 @@ def ingest_file(
             sources or load_sources(cfg.lexicon_dir / "sources.yaml"),
             resolver,
             hasher,
+            progress,
         )
 
 
@@ -556,6 +566,7 @@ def _ingest_locked(
     sources: dict[str, SourceMapping],
     resolver: PlaceResolver,
     hasher: AuthorHasher | None,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     meta = _corpus_meta(corpus_dir)
     report = IngestReport(str(path), digest, opts.source or "", "")
@@ -588,6 +599,7 @@ def _ingest_locked(
             seen_keys,
             set(seen_keys.values()),
             rejects,
+            progress,
         )
         writer = pq.ParquetWriter(part_tmp, CORPUS_SCHEMA)
         try:

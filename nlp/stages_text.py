@@ -114,8 +114,8 @@ def stage_corpus(
                     cfg=cfg,
                     resolver=resolver,
                     hasher=hasher,
+                    progress=lambda k: rep.advance("corpus", k),
                 )
-                rep.advance("corpus", r.rows)
                 summary.append(_file_summary(p, r))
         results["files"] = summary
         results["documents"] = corpus_size(tmp)

@@ -137,3 +137,22 @@ def test_batch_inference_follows_gensim_inference() -> None:
         lda.random_state = saved
     assert np.abs(ours - gamma / gamma.sum(axis=1, keepdims=True)).max() < 1e-3
     assert ours[-1] == pytest.approx(np.full(3, 1 / 3))  # an empty document: the prior
+
+
+def test_corpus_stage_reports_progress_while_a_file_is_read(tmp_path) -> None:
+    """The ingest bar moves every chunk of rows, not once per file, and counts every row."""
+    from nlp.stagebase import Reporter
+
+    class Recorder(Reporter):
+        def __init__(self) -> None:
+            self.steps: list[int] = []
+
+        def advance(self, stage: str, n: int) -> None:
+            if stage == "corpus":
+                self.steps.append(n)
+
+    rec = Recorder()
+    out = stage_corpus([SAMPLE], NlpConfig(artifacts_dir=tmp_path, chunk_docs=16), rep=rec)
+    rows = sum(f["rows"] for f in out.results["files"])
+    assert sum(rec.steps) == rows
+    assert len(rec.steps) == -(-rows // 16) and set(rec.steps[:-1]) == {16}
