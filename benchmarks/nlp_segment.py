@@ -61,35 +61,30 @@ class CpuMeter:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._poll, daemon=True)
 
-    def _poll(self) -> None:
+    def _children(self) -> dict[int, float]:
+        """CPU seconds of each live descendant now."""
         import psutil
 
+        out: dict[int, float] = {}
+        for child in self.me.children(recursive=True):
+            try:
+                t = child.cpu_times()
+            except psutil.Error:
+                continue
+            out[child.pid] = t.user + t.system
+        return out
+
+    def _poll(self) -> None:
         while not self.stop.is_set():
-            for child in self.me.children(recursive=True):
-                try:
-                    t = child.cpu_times()
-                except psutil.Error:
-                    continue
-                self.seen[child.pid] = t.user + t.system
+            self.seen.update(self._children())
             self.stop.wait(0.05)
 
     def __enter__(self) -> CpuMeter:
-        self._poll_once_base()
-        self.thread.start()
-        return self
-
-    def _poll_once_base(self) -> None:
-        import psutil
-
         t = self.me.cpu_times()
         self.own0 = t.user + t.system
-        self.base: dict[int, float] = {}
-        for child in self.me.children(recursive=True):
-            try:
-                c = child.cpu_times()
-            except psutil.Error:
-                continue
-            self.base[child.pid] = c.user + c.system
+        self.base = self._children()
+        self.thread.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
