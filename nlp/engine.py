@@ -25,11 +25,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
-import importlib.metadata
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from common.artifacts import library_versions
 from nlp.config import NlpConfig
 from nlp.errors import ConfigError
 from nlp.parallel import clean_sys_path, ordered_map
@@ -135,13 +135,7 @@ class LocalEngine(Engine):
 
 def worker_versions() -> dict[str, str | None]:
     """Versions of :data:`MATCHED_DISTRIBUTIONS` in this process (``None``: not installed)."""
-    out: dict[str, str | None] = {}
-    for name in MATCHED_DISTRIBUTIONS:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return library_versions(MATCHED_DISTRIBUTIONS)
 
 
 class DaskEngine(Engine):
