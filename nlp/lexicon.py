@@ -33,6 +33,7 @@ __all__ = [
     "load_domain_terms",
     "load_stopwords",
     "read_userdict",
+    "read_userdict_entries",
     "write_userdict",
 ]
 
@@ -186,8 +187,20 @@ def write_userdict(path: str | Path, entries: Sequence[LexiconEntry]) -> None:
 
 def read_userdict(path: str | Path) -> list[str]:
     """Words of a user dictionary file."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [ln.split()[0] for ln in lines if ln.strip()]
+    return [word for word, _, _ in read_userdict_entries(path)]
+
+
+def read_userdict_entries(path: str | Path) -> list[tuple[str, int | None, str | None]]:
+    """``(word, freq, tag)`` of each line of a jieba user dictionary (``word [freq] [tag]``)."""
+    entries: list[tuple[str, int | None, str | None]] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        freq = next((int(p) for p in parts[1:] if p.isdigit()), None)
+        tag = next((p for p in parts[1:] if not p.isdigit()), None)
+        entries.append((parts[0], freq, tag))
+    return entries
 
 
 def _read_word_list(path: Path) -> set[str]:

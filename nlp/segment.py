@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from nlp.artifacts import atomic_path
 from nlp.engine import Engine, LocalEngine
 from nlp.errors import ConfigError
+from nlp.lexicon import read_userdict_entries
 from nlp.places import PlaceMatcher
 
 __all__ = ["TOKENS_SCHEMA", "Segmenter", "segment_corpus", "segment_texts"]
@@ -89,7 +90,7 @@ class Segmenter:
         self.userdict = None if userdict is None else Path(userdict)
         # read here, not in the worker: the entries travel with the (pickled) segmenter, so
         # workers on other machines need no shared file system
-        self._entries = _read_userdict(self.userdict) if self.userdict is not None else []
+        self._entries = read_userdict_entries(self.userdict) if self.userdict else []
         self.stopwords = stopwords
         self.min_token_chars = min_token_chars
         self.backend = backend
@@ -177,19 +178,20 @@ class Segmenter:
 
         Each distinct word is judged once and remembered (words repeat: on a large corpus
         this is a dictionary look-up per word instead of two regular expressions)."""
-        known = self._known
-        if known is None:
-            self._ensure()
-            known = self._known = _Verdicts(self._keeps)
+        known = self._verdict_cache()
         return [w for w in words if known[w]]
+
+    def _verdict_cache(self) -> _Verdicts:
+        """The remembered filter verdicts (built on first use, per process)."""
+        if self._known is None:
+            self._ensure()
+            self._known = _Verdicts(self._keeps)
+        return self._known
 
     def verdicts(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """For distinct ``words``: kept by :meth:`filter` (bool array), and whitespace-only
         (pieces :meth:`cut` leaves out)."""
-        known = self._known
-        if known is None:
-            self._ensure()
-            known = self._known = _Verdicts(self._keeps)
+        known = self._verdict_cache()
         n = len(words)
         keep = np.fromiter((known[w] for w in words), bool, n)
         space = np.fromiter((w.isspace() for w in words), bool, n)
@@ -214,19 +216,6 @@ class Segmenter:
     def __call__(self, text: str) -> list[str]:
         """Analysis tokens: :meth:`tokens` then :meth:`expand` (a scikit-learn analyzer)."""
         return self.expand(self.tokens(text))
-
-
-def _read_userdict(path: Path) -> list[tuple[str, int | None, str | None]]:
-    """``(word, freq, tag)`` of each line of a jieba user dictionary."""
-    entries: list[tuple[str, int | None, str | None]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        freq = next((int(p) for p in parts[1:] if p.isdigit()), None)
-        tag = next((p for p in parts[1:] if not p.isdigit()), None)
-        entries.append((parts[0], freq, tag))
-    return entries
 
 
 class _Verdicts(dict[str, bool]):
