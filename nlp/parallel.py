@@ -60,15 +60,6 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _preload(ctx: Any, func: Callable[..., Any]) -> None:
-    """Let the fork server import the project's loaded ``nlp`` modules (and ``func``'s) once
-    when it starts, so that each pool's workers fork from it ready instead of importing
-    pyarrow, numpy and the pipeline again (about a CPU second per worker and map)."""
-    mods = {m for m in sys.modules if m == "nlp" or m.startswith("nlp.")}
-    mods.add(func.__module__)
-    ctx.set_forkserver_preload(["__main__", *sorted(m for m in mods if m != "__main__")])
-
-
 def ordered_map[T, R](
     func: Callable[[Any, T], R],
     state: Any,
@@ -103,8 +94,6 @@ def ordered_map[T, R](
     window = window or 2 * workers
     method = _start_method()
     ctx = mp.get_context(method)
-    if method == "forkserver":
-        _preload(ctx, func)
     # a fork inherits the modules already imported; other methods import from sys.path
     with contextlib.nullcontext() if method == "fork" else clean_sys_path():
         pool = ctx.Pool(workers, initializer=_init, initargs=(func, state))
