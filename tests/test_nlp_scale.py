@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from topic_docs import DOCS
 
 from common.settings import PROJECT_ROOT
 from nlp.config import NlpConfig
@@ -22,15 +23,6 @@ from nlp.sentiment import SentimentScorer, clause_words, split_clauses
 from nlp.topics import coherence_sweep, infer_chunk, sample_positions
 
 SAMPLE = PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"
-
-DOCS = [
-    ["石刻", "造像", "千手观音", "宝顶山", "大佛湾"],
-    ["石刻", "北山", "造像", "精美", "讲解"],
-    ["川剧", "变脸", "演出", "戏楼", "票友"],
-    ["川剧", "高腔", "演出", "资阳河", "戏楼"],
-    ["柠檬", "果园", "采摘", "宝森", "乡村"],
-    ["柠檬", "凉粉", "美食", "冬菜", "采摘"],
-] * 6
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from topic_docs import DOCS
 
 from common.settings import PROJECT_ROOT
 from nlp.practicalities import Finding, PracticalityMiner, aggregate_priors, attribute
@@ -21,15 +22,6 @@ from nlp.sentiment import (
 from nlp.topics import TopicModel, coherence_sweep, parse_k_range
 
 LEXICON = PROJECT_ROOT / "data" / "lexicon"
-
-DOCS = [
-    ["石刻", "造像", "千手观音", "宝顶山", "大佛湾"],
-    ["石刻", "北山", "造像", "精美", "讲解"],
-    ["川剧", "变脸", "演出", "戏楼", "票友"],
-    ["川剧", "高腔", "演出", "资阳河", "戏楼"],
-    ["柠檬", "果园", "采摘", "宝森", "乡村"],
-    ["柠檬", "凉粉", "美食", "冬菜", "采摘"],
-] * 6
 
 
 def _docs():
