@@ -12,8 +12,11 @@ map, in input order and with a bounded number of chunks in flight:
   its workers and checks that they run the same package versions.
 
 The state is sent once to every worker (scattered), each chunk is one task, and results come
-back in input order, so every engine gives the same results and the same artifact keys (the
-engine is not a parameter of any stage; the run report records which one ran).
+back in input order. Chunks are mostly slices of the pipeline's Parquet files that the worker
+reads itself (:mod:`nlp.docslices`); a remote cluster whose workers do not see those files
+gets each slice's columns read in this process instead. Every engine gives the same results
+and the same artifact keys (the engine is not a parameter of any stage; the run report
+records which one ran).
 
 Stages take the engine with :func:`engine_for`: inside a ``with engine_for(cfg)`` block
 (:func:`nlp.pipeline.run_all` and the CLI open one for a whole run) every stage shares that
@@ -26,6 +29,7 @@ import collections
 import contextlib
 import contextvars
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -136,6 +140,14 @@ class LocalEngine(Engine):
 def worker_versions() -> dict[str, str | None]:
     """Versions of :data:`MATCHED_DISTRIBUTIONS` in this process (``None``: not installed)."""
     return library_versions(MATCHED_DISTRIBUTIONS)
+
+
+def _file_size(path: str) -> int | None:
+    """``path`` 's size on the machine this runs on (``None``: not there)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
 
 
 class DaskEngine(Engine):
@@ -267,6 +279,8 @@ class DaskEngine(Engine):
 
         try:
             for chunk in chunks:
+                if self.scheduler is not None and hasattr(chunk, "inline"):
+                    chunk = self._reachable(chunk)
                 # the chunk goes to a worker as data, not inside the task: a task's arguments
                 # travel through the scheduler, which (in this process, for a LocalCluster)
                 # kept their deserialised objects after the task was done (4.7 GB at 10⁶
@@ -282,6 +296,26 @@ class DaskEngine(Engine):
                 task.cancel()
                 data.release()
             state_future.release()
+
+    def _reachable(self, item: Any) -> Any:
+        """``item`` (a :class:`~nlp.docslices.DocSlice`) as is when every worker sees its files,
+        else with its columns read here (``item.inline()``): a cluster without a shared file
+        system still runs, moving the documents through the scheduler's connections."""
+        if all(self._sees(path) for path in item.paths()):
+            return item
+        return item.inline()
+
+    def _sees(self, path: str) -> bool:
+        """Whether every worker finds ``path`` with this process's size (asked once a path)."""
+        seen: dict[str, bool] = self.__dict__.setdefault("_seen", {})
+        if path not in seen:
+            try:
+                size = os.stat(path).st_size
+                theirs = self.client.run(_file_size, path, on_error="return")
+            except Exception:  # cannot ask: treat as not visible
+                theirs = {"?": None}
+            seen[path] = bool(theirs) and all(v == size for v in theirs.values())
+        return seen[path]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -64,6 +64,7 @@ __all__ = [
     "TablePlace",
     "choose_source",
     "corpus_fingerprint",
+    "corpus_parts",
     "corpus_size",
     "detect_encoding",
     "expand_inputs",
@@ -132,6 +133,12 @@ def corpus_fingerprint(corpus_dir: str | Path) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
+def corpus_parts(corpus_dir: str | Path) -> list[Path]:
+    """The corpus's Parquet parts that hold documents, in ingest order (the corpus order)."""
+    corpus_dir = Path(corpus_dir)
+    return [corpus_dir / p["file"] for p in _corpus_meta(corpus_dir)["parts"] if p["kept"]]
+
+
 def iter_corpus(
     corpus_dir: str | Path, *, columns: Sequence[str] | None = None, batch_docs: int = 2000
 ) -> Iterator[pa.RecordBatch]:
@@ -152,11 +159,8 @@ def iter_corpus(
     """
     corpus_dir = Path(corpus_dir)
     cols = list(columns) if columns else [n for n in CORPUS_SCHEMA.names if n != "minhash"]
-    for part in _corpus_meta(corpus_dir)["parts"]:
-        if not part["kept"]:
-            continue
-        pf = pq.ParquetFile(corpus_dir / part["file"])
-        yield from pf.iter_batches(batch_size=batch_docs, columns=cols)
+    for part in corpus_parts(corpus_dir):
+        yield from pq.ParquetFile(part).iter_batches(batch_size=batch_docs, columns=cols)
 
 
 @dataclass

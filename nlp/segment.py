@@ -1,7 +1,7 @@
 """Word segmentation: a :class:`Segmenter` owning its own ``jieba.Tokenizer`` (no global jieba
 state), and :func:`segment_corpus`, which streams a corpus through the run's engine: record
-batches go to the workers and token batches come back as Arrow buffers, and each worker
-filters, counts and matches places once per distinct word of its batch.
+each worker reads its slice of the corpus (:mod:`nlp.docslices`) and sends back a token batch
+as Arrow buffers, filtering, counting and matching places once per distinct word of it.
 
 ``Segmenter.cut`` returns every word; ``Segmenter.tokens`` returns the content words: no
 punctuation, numbers, stopwords or words shorter than ``min_token_chars`` (user-dictionary
@@ -19,7 +19,7 @@ import contextlib
 import gc
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nlp.artifacts import atomic_path
+from nlp.docslices import DocSlice
 from nlp.engine import Engine, LocalEngine
 from nlp.errors import ConfigError
 from nlp.lexicon import read_userdict_entries
@@ -293,14 +294,22 @@ class _BatchState:
     matcher: PlaceMatcher | None
 
 
-def _segment_batch(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Segment one corpus batch (``doc_id``, ``text``, ``place``) into a :data:`TOKENS_SCHEMA`
-    batch, in the worker: only Arrow buffers cross between processes.
+def _segment_batch(state: _BatchState, batch: pa.RecordBatch | DocSlice) -> pa.RecordBatch:
+    """Segment one corpus batch (``doc_id``, ``text``, ``place``), or a slice of the corpus the
+    worker reads itself (:mod:`nlp.docslices`), into a :data:`TOKENS_SCHEMA` batch, in the
+    worker: only the slice's description, or Arrow buffers, cross between processes.
 
     Per document this does nothing but the cut itself; filtering, word counts and place
     matching are decided once per distinct word of the batch and applied with array
     operations (the same results as :meth:`Segmenter.tokens` and
     :meth:`PlaceMatcher.match_tokens` document by document)."""
+    if isinstance(batch, DocSlice):
+        table = batch.table().combine_chunks()
+        batch = (
+            table.to_batches()[0]
+            if table.num_rows
+            else pa.RecordBatch.from_pylist([], schema=table.schema)
+        )
     with _gc_paused():
         return _segment_batch_now(state, batch)
 
@@ -371,7 +380,7 @@ def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBa
 
 
 def segment_corpus(
-    batches: Iterator[pa.RecordBatch],
+    batches: Iterable[pa.RecordBatch | DocSlice],
     out_path: str | Path,
     seg: Segmenter,
     *,
@@ -385,7 +394,9 @@ def segment_corpus(
     Parameters
     ----------
     batches
-        Record batches with ``doc_id``, ``text`` and ``place`` columns.
+        Record batches with ``doc_id``, ``text`` and ``place`` columns, or slices of a corpus
+        reading them (:func:`nlp.docslices.plan_slices`): each worker then reads its slice,
+        and every slice becomes one row group of the output.
     out_path
         Parquet file written atomically with :data:`TOKENS_SCHEMA`: ``tokens`` (content words),
         ``n_words``, ``mentioned`` (sites named by the tokens) and ``sites`` (the site of the

@@ -113,16 +113,25 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "userdict": (("lexicon", "textnorm"), ()),
     "segment": (
-        ("segment", "lexicon", "places", "parallel", "engine", "partitions", "textnorm"),
+        (
+            "segment",
+            "lexicon",
+            "places",
+            "parallel",
+            "engine",
+            "partitions",
+            "textnorm",
+            "docslices",
+        ),
         (),
     ),
-    "keywords": (("keywords", "segment", "engine", "partitions"), ()),
+    "keywords": (("keywords", "segment", "engine", "partitions", "docslices"), ()),
     "topics": (
-        ("topics", "segment", "parallel", "engine", "partitions"),
+        ("topics", "segment", "parallel", "engine", "partitions", "docslices"),
         ("_write_doc_topics", "_sweep", "_topic_samples"),
     ),
     "sentiment": (
-        ("sentiment", "segment", "parallel", "engine", "partitions"),
+        ("sentiment", "segment", "parallel", "engine", "partitions", "docslices"),
         (
             "_sentiment_chunk",
             "_sentiment_pass",
@@ -135,7 +144,7 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "practicalities": (
-        ("practicalities", "sentiment", "places", "segment", "engine", "partitions"),
+        ("practicalities", "sentiment", "places", "segment", "engine", "partitions", "docslices"),
         ("_practicalities_chunk",),
     ),
     "similarity": (("similarity",), ()),

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from common import settings
 from nlp.artifacts import atomic_path
 from nlp.config import NlpConfig
+from nlp.docslices import plan_slices
 from nlp.engine import engine_for, engine_map
 from nlp.errors import ThinDataError
 from nlp.ingest import (
@@ -228,8 +229,8 @@ def stage_segment(
         rep.start("segment", corpus_size(corpus.path))
         with engine_for(cfg) as engine:
             n = segment_corpus(
-                iter_corpus(
-                    corpus.path, columns=["doc_id", "text", "place"], batch_docs=cfg.chunk_docs
+                plan_slices(
+                    corpus.path, columns=("doc_id", "text", "place"), max_rows=cfg.chunk_docs
                 ),
                 tmp / "tokens.parquet",
                 seg,
