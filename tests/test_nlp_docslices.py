@@ -72,7 +72,7 @@ def test_a_file_out_of_step_with_the_corpus_is_an_error(tmp_path: Path) -> None:
     corpus, ids = _corpus(tmp_path, [[4]])
     tokens = _tokens(tmp_path / "tokens.parquet", ids, 2, shift=True)
     [part] = plan_slices(corpus, extra={"tokens": (tokens, ("n",))})
-    with pytest.raises(ValueError, match="tokens.parquet is out of step with the corpus"):
+    with pytest.raises(ValueError, match=r"tokens\.parquet is out of step with the corpus"):
         part.table()
 
 
