@@ -35,6 +35,7 @@ from typing import Any
 
 from common.artifacts import library_versions
 from nlp.config import NlpConfig
+from nlp.docslices import DocSlice
 from nlp.errors import ConfigError
 from nlp.parallel import clean_sys_path, ordered_map
 from nlp.partitions import active_store
@@ -274,19 +275,26 @@ class DaskEngine(Engine):
             data, task = pending.popleft()
             result = task.result()
             task.release()
-            data.release()
+            if data is not None:
+                data.release()
             return result
 
         try:
             for chunk in chunks:
-                if self.scheduler is not None and hasattr(chunk, "inline"):
-                    chunk = self._reachable(chunk)
-                # the chunk goes to a worker as data, not inside the task: a task's arguments
-                # travel through the scheduler, which (in this process, for a LocalCluster)
-                # kept their deserialised objects after the task was done (4.7 GB at 10⁶
-                # documents)
-                [data] = self.client.scatter([chunk], hash=False)
-                pending.append((data, self.client.submit(func, state_future, data, pure=False)))
+                item: Any = chunk
+                if isinstance(item, DocSlice) and self.scheduler is not None:
+                    item = self._reachable(item)
+                if isinstance(item, DocSlice) and item.data is None:
+                    # a slice the worker reads itself: a few hundred bytes, sent in the task
+                    data, arg = None, item
+                else:
+                    # data goes to a worker as data, not inside the task: a task's arguments
+                    # travel through the scheduler, which (in this process, for a
+                    # LocalCluster) kept their deserialised objects after the task was done
+                    # (4.7 GB at 10⁶ documents)
+                    [data] = self.client.scatter([item], hash=False)
+                    arg = data
+                pending.append((data, self.client.submit(func, state_future, arg, pure=False)))
                 if len(pending) >= window:
                     yield take()
             while pending:
@@ -294,11 +302,12 @@ class DaskEngine(Engine):
         finally:
             for data, task in pending:
                 task.cancel()
-                data.release()
+                if data is not None:
+                    data.release()
             state_future.release()
 
-    def _reachable(self, item: Any) -> Any:
-        """``item`` (a :class:`~nlp.docslices.DocSlice`) as is when every worker sees its files,
+    def _reachable(self, item: DocSlice) -> DocSlice:
+        """``item`` as is when every worker sees its files,
         else with its columns read here (``item.inline()``): a cluster without a shared file
         system still runs, moving the documents through the scheduler's connections."""
         if all(self._sees(path) for path in item.paths()):
