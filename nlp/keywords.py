@@ -78,8 +78,12 @@ class KeywordTables:
         return pd.DataFrame(cols, index=pd.RangeIndex(1, n + 1, name="rank"))
 
 
-def _df_chunk(_state: object, chunk: Chunk) -> tuple[Counter[str], int, Counter[str]]:
-    """First pass over one chunk: document frequencies, documents, group sizes."""
+def _df_chunk(
+    load: Callable[[Any], Chunk] | None, item: Any
+) -> tuple[Counter[str], int, Counter[str]]:
+    """First pass over one chunk (``item``, or what ``load`` makes of it in the worker):
+    document frequencies, documents, group sizes."""
+    chunk = item if load is None else load(item)
     df: Counter[str] = Counter()
     sizes: Counter[str] = Counter()
     for groups, tokens in chunk:
@@ -89,10 +93,11 @@ def _df_chunk(_state: object, chunk: Chunk) -> tuple[Counter[str], int, Counter[
 
 
 def _sums_chunk(
-    state: tuple[TfidfVectorizer, dict[str, int]], chunk: Chunk
+    state: tuple[TfidfVectorizer, dict[str, int], Callable[[Any], Chunk] | None], item: Any
 ) -> tuple[sp.csr_matrix, sp.csr_matrix] | None:
     """Second pass over one chunk: per group, TF-IDF sums and documents containing each term."""
-    vec, gindex = state
+    vec, gindex, load = state
+    chunk = item if load is None else load(item)
     X = vec.transform([tokens for _, tokens in chunk])
     rows, cols = [], []
     for i, (groups, _) in enumerate(chunk):
@@ -112,8 +117,9 @@ def _in_process(
 
 
 def fit_keywords(
-    chunks: Callable[[], Iterator[Chunk]],
+    chunks: Callable[[], Iterator[Any]],
     *,
+    load: Callable[[Any], Chunk] | None = None,
     top_n: int = 30,
     min_df: int = 2,
     max_df: float = 1.0,
@@ -126,6 +132,10 @@ def fit_keywords(
     chunks
         Returns a fresh iterator over chunks of ``(groups, tokens)`` per document (called twice).
         A document may belong to several groups, or to none (it still counts for the IDF).
+        With ``load``, the items are anything ``load`` turns into such a chunk where the work
+        runs (e.g. a :class:`~nlp.docslices.DocSlice` read in the worker).
+    load
+        Picklable callable (module-level function or object) making a chunk of an item.
     top_n
         Terms kept per group.
     min_df
@@ -144,7 +154,7 @@ def fit_keywords(
     df: Counter[str] = Counter()
     n_docs = 0
     group_sizes: Counter[str] = Counter()
-    for part_df, part_n, part_sizes in mapper(_df_chunk, None, chunks()):
+    for part_df, part_n, part_sizes in mapper(_df_chunk, load, chunks()):
         df.update(part_df)
         n_docs += part_n
         group_sizes.update(part_sizes)
@@ -160,7 +170,7 @@ def fit_keywords(
     vec.idf_ = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in vocab])
     sums = sp.csr_matrix((len(group_names), len(vocab)))
     present = sp.csr_matrix((len(group_names), len(vocab)))
-    for part in mapper(_sums_chunk, (vec, gindex), chunks()):
+    for part in mapper(_sums_chunk, (vec, gindex, load), chunks()):
         if part is None:
             continue
         sums = sums + part[0]

@@ -125,10 +125,10 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         (),
     ),
-    "keywords": (("keywords", "segment", "engine", "partitions", "docslices"), ()),
+    "keywords": (("keywords", "segment", "engine", "partitions", "docslices"), ("_KeywordDocs",)),
     "topics": (
         ("topics", "segment", "parallel", "engine", "partitions", "docslices"),
-        ("_write_doc_topics", "_sweep", "_topic_samples"),
+        ("_write_doc_topics", "_infer_slice", "_sweep", "_topic_samples"),
     ),
     "sentiment": (
         ("sentiment", "segment", "parallel", "engine", "partitions", "docslices"),

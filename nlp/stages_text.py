@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import collections
 import csv
 import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from common import settings
 from nlp.artifacts import atomic_path
 from nlp.config import NlpConfig
-from nlp.docslices import plan_slices
+from nlp.docslices import DocSlice, plan_slices
 from nlp.engine import engine_for, engine_map
 from nlp.errors import ThinDataError
 from nlp.ingest import (
@@ -270,14 +270,17 @@ def stage_keywords(
         for by in group_by:
             rep.start(f"keywords:{by}", None)
 
-            def chunks(by: str = by) -> Iterator[list[tuple[list[str], list[str]]]]:
-                for chunk in iter_docs(
-                    corpus.path, tokens.path / "tokens.parquet", batch_docs=cfg.chunk_docs
-                ):
-                    yield [(_doc_groups(d, by), seg.expand(d["tokens"])) for d in chunk]
+            def chunks() -> Iterator[DocSlice]:
+                return plan_slices(
+                    corpus.path,
+                    columns=("destination", "place"),
+                    extra={"tokens": (tokens.path / "tokens.parquet", ("tokens", "sites"))},
+                    max_rows=cfg.chunk_docs,
+                )
 
             kt = fit_keywords(
                 chunks,
+                load=_KeywordDocs(seg, by),
                 top_n=top_n,
                 min_df=min_df,
                 mapper=lambda func, state, items: engine_map(cfg, func, state, items),
@@ -297,6 +300,19 @@ def stage_keywords(
             results["documents"] = kt.n_docs
 
     return _run(cfg, "keywords", params, inputs, build, rep)
+
+
+@dataclass(frozen=True)
+class _KeywordDocs:
+    """Turns a slice into :func:`~nlp.keywords.fit_keywords` chunks, in the worker: per
+    document its groups under ``by`` and its analysis tokens."""
+
+    seg: Any
+    by: str
+
+    def __call__(self, part: DocSlice) -> list[tuple[list[str], list[str]]]:
+        expand = self.seg.expand
+        return [(_doc_groups(d, self.by), expand(d["tokens"])) for d in part.to_pylist()]
 
 
 #: documents each topic model is trained on (a seeded sample of the corpus or destination);
@@ -503,6 +519,19 @@ def _sweep(
     )
 
 
+def _infer_slice(
+    state: tuple[Any, int, Callable[[list[str]], list[str]]], part: DocSlice
+) -> tuple[list[str], np.ndarray]:
+    """A slice's document ids and topic distributions, in the worker (the slice's number
+    seeds it, see :func:`nlp.topics.infer_chunk`)."""
+    from nlp.topics import infer_chunk
+
+    model, seed, expand = state
+    table = part.table()
+    docs = [expand(t) for t in table.column("tokens").to_pylist()]
+    return table.column("doc_id").to_pylist(), infer_chunk((model, seed), (part.number, docs))
+
+
 def _write_doc_topics(
     model: Any,
     expand: Callable[[list[str]], list[str]],
@@ -514,8 +543,6 @@ def _write_doc_topics(
 ) -> None:
     """Infer every document's topics in parallel chunks (each chunk seeded by its number,
     see :func:`nlp.topics.infer_chunk`) and write them in corpus order."""
-    from nlp.topics import infer_chunk
-
     k = model.num_topics
     schema = pa.schema(
         [
@@ -524,25 +551,13 @@ def _write_doc_topics(
             ("topics", pa.list_(pa.float32())),
         ]
     )
-    ids: collections.deque[list[str]] = collections.deque()
-
-    def jobs() -> Iterator[tuple[int, list[list[str]]]]:
-        chunks = iter_docs(
-            corpus.path,
-            tokens_path,
-            corpus_columns=(),
-            token_columns=("tokens",),
-            batch_docs=cfg.chunk_docs,
-        )
-        for number, chunk in enumerate(chunks):
-            ids.append([d["doc_id"] for d in chunk])
-            yield number, [expand(d["tokens"]) for d in chunk]
-
+    slices = plan_slices(
+        corpus.path, extra={"tokens": (tokens_path, ("tokens",))}, max_rows=cfg.chunk_docs
+    )
     with atomic_path(out) as part:
         writer = pq.ParquetWriter(part, schema)
         try:
-            for dist in engine_map(cfg, infer_chunk, (model, cfg.seed), jobs()):
-                doc_ids = ids.popleft()
+            for doc_ids, dist in engine_map(cfg, _infer_slice, (model, cfg.seed, expand), slices):
                 dist = dist.reshape(-1, k)
                 table = pa.table(
                     {

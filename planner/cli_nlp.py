@@ -88,8 +88,9 @@ EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        help="Where segmentation, sentiment and practicalities run: local (a process pool, "
-        "default) or dask (a Dask LocalCluster, or the cluster of --scheduler).",
+        help="Where the per-document work runs (ingest cleaning, segmentation, keyword counts, "
+        "topic inference, sentiment, practicalities): local (a process pool, default) or dask "
+        "(a Dask LocalCluster, or the cluster of --scheduler).",
     ),
 ]
 SchedulerOpt = Annotated[

@@ -135,11 +135,11 @@ def test_localcluster_gives_the_local_engines_artifacts(
     report = json.loads((tmp_path / "dask" / "run_report.json").read_text(encoding="utf-8"))
     assert report["engine"]["engine"] == "dask"
     assert_same_artifacts(tmp_path / "local", tmp_path / "dask")
-    # ingest, segmentation, keyword counts, sentiment and practicalities ran as tasks, on both
-    # workers
+    # ingest, segmentation, keyword counts, topic inference, sentiment and practicalities ran
+    # as tasks, on both workers
     names = {t["key"].split("-")[0] for t in stream.data if isinstance(t["key"], str)}
     expected = {"ingest_chunk", "_segment_batch", "_sentiment_chunk", "_practicalities_chunk"}
-    assert expected | {"_sums_chunk"} <= names, names
+    assert expected | {"_df_chunk", "_sums_chunk", "_infer_slice"} <= names, names
     assert len({t["worker"] for t in stream.data}) == 2
 
 
@@ -159,6 +159,45 @@ def test_connecting_to_a_scheduler_checks_the_workers(cluster: DaskEngine) -> No
             remote._check_workers(3, 0.5)
     finally:
         remote.close()
+
+
+def test_workers_that_cannot_see_the_files_get_the_slices_data(
+    corpus: Path, cluster: DaskEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nlp.docslices import DocSlice, plan_slices
+    from nlp.pipeline import stage_corpus, stage_userdict
+    from nlp.segment import segment_corpus
+    from nlp.stagebase import load_segmenter
+
+    cfg = NlpConfig(artifacts_dir=tmp_path / "a", workers=1, chunk_docs=8)
+    c, u = stage_corpus([corpus], cfg), stage_userdict(cfg)
+    seg = load_segmenter(u.path, cfg)
+
+    def slices() -> Iterator[DocSlice]:
+        return plan_slices(c.path, columns=("doc_id", "text", "place"), max_rows=8)
+
+    here = segment_corpus(slices(), tmp_path / "here.parquet", seg)
+    inlined: list[int] = []
+    inline = DocSlice.inline
+
+    def spy(self: DocSlice) -> DocSlice:
+        inlined.append(self.number)
+        return inline(self)
+
+    monkeypatch.setattr(DocSlice, "inline", spy)
+    remote = DaskEngine.start(scheduler=cluster.cluster.scheduler_address, workers=2, timeout=30)
+    try:
+        seen = segment_corpus(slices(), tmp_path / "seen.parquet", seg, engine=remote)
+        assert not inlined  # the workers of this machine see the files
+        monkeypatch.setattr(DaskEngine, "_sees", lambda self, path: False)
+        blind = segment_corpus(slices(), tmp_path / "blind.parquet", seg, engine=remote)
+    finally:
+        remote.close()
+    assert here == seen == blind > 70
+    assert inlined == list(range(len(list(slices())))) and len(inlined) > 1
+    expected = pq.read_table(tmp_path / "here.parquet")
+    assert pq.read_table(tmp_path / "seen.parquet").equals(expected)
+    assert pq.read_table(tmp_path / "blind.parquet").equals(expected)
 
 
 def _square(factor: int, chunk: list[int]) -> list[int]:
