@@ -10,7 +10,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,20 +241,21 @@ def _choose_sentiment_model(
 
 
 @dataclass(frozen=True)
-class _Picked:
-    """Rows ``rows`` (positions within the slice) of a slice of the corpus."""
+class _Picked(DocSlice):
+    """A slice of the corpus and the rows ``picked`` from it (positions within the slice).
 
-    piece: DocSlice
-    rows: tuple[int, ...]
+    A :class:`~nlp.docslices.DocSlice`, so the engine sends it as one: the description only,
+    or, for a cluster that cannot see the files, with its data read here (:meth:`inline`: the
+    picked rows only)."""
 
-    def paths(self) -> list[str]:
-        """The files the slice reads."""
-        return self.piece.paths()
+    picked: tuple[int, ...] = ()
 
     def inline(self) -> _Picked:
         """The picked rows read now (for workers that cannot see the files)."""
-        data = self.piece.table().take(list(self.rows))
-        return _Picked(replace(self.piece, data=data), tuple(range(len(self.rows))))
+        if self.data is not None:
+            return self
+        data = self.table().take(list(self.picked))
+        return replace(self, data=data, picked=tuple(range(len(self.picked))))
 
 
 def _picked_slices(
@@ -266,13 +267,16 @@ def _picked_slices(
     for piece in plan_slices(corpus_dir, columns=("text",), max_rows=max_rows):
         lo, hi = np.searchsorted(picked, [piece.first, piece.first + piece.rows])
         if hi > lo:
-            yield _Picked(piece, tuple((picked[lo:hi] - piece.first).tolist()))
+            yield _Picked(
+                **{f.name: getattr(piece, f.name) for f in fields(DocSlice)},
+                picked=tuple((picked[lo:hi] - piece.first).tolist()),
+            )
 
 
-def _counts_chunk(state: tuple[Any, Segmenter], picked: _Picked) -> Any:
+def _counts_chunk(state: tuple[Any, Segmenter], piece: _Picked) -> Any:
     """Hashed word counts of the picked documents of a slice (in a worker)."""
     model, seg = state
-    texts = picked.piece.table().column("text").take(list(picked.rows)).to_pylist()
+    texts = piece.table().column("text").take(list(piece.picked)).to_pylist()
     return model.counts([seg.cut(t) for t in texts])
 
 

@@ -241,7 +241,7 @@ def test_the_rated_models_sample_is_read_by_the_workers(tmp_path) -> None:
     from types import SimpleNamespace
 
     from nlp.config import NlpConfig
-    from nlp.docslices import plan_slices
+    from nlp.docslices import DocSlice, plan_slices
     from nlp.ingest import iter_corpus
     from nlp.pipeline import stage_corpus
     from nlp.stages_sentiment import _counts_chunk, _picked_slices
@@ -254,9 +254,10 @@ def test_the_rated_models_sample_is_read_by_the_workers(tmp_path) -> None:
     picked = list(_picked_slices(corpus.path, positions, max_rows=5))  # 5 of 7, then 2
     every = list(plan_slices(corpus.path, columns=("text",), max_rows=5))
     assert any(s.rows == 2 for s in every)  # slices within row groups are exercised
-    assert 0 < len(picked) < len(every) and all(p.rows for p in picked)  # no empty tasks
+    assert 0 < len(picked) < len(every) and all(p.picked for p in picked)  # no empty tasks
+    assert all(isinstance(p, DocSlice) for p in picked)  # the engine sends (or inlines) slices
     expected = [[texts[i].as_py()] for i in positions]
     assert [d for p in picked for d in _counts_chunk(state, p)] == expected
     inlined = [p.inline() for p in picked]
-    assert all(p.piece.data is not None for p in inlined)
+    assert all(p.data is not None and p.data.num_rows == len(p.picked) for p in inlined)
     assert [d for p in inlined for d in _counts_chunk(state, p)] == expected
