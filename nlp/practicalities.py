@@ -525,6 +525,23 @@ class PriorAggregator:
             if len(ev) < self.max_evidence and f.sentence not in ev:
                 ev.append(f.sentence)
 
+    def merge(self, other: PriorAggregator) -> None:
+        """Add what ``other`` accumulated from the documents that follow this one's: the same
+        result as adding its documents here (evidence: the first ``max_evidence`` distinct
+        sentences in document order, which ``other`` 's first ones always include)."""
+        for site, theirs in other._acc.items():
+            acc = self._acc[site]
+            acc.n_docs += theirs.n_docs
+            acc.durations += theirs.durations
+            acc.counts.update(theirs.counts)
+            for key, sentences in theirs.evidence.items():
+                ev = acc.evidence[key]
+                for sentence in sentences:
+                    if len(ev) >= self.max_evidence:
+                        break
+                    if sentence not in ev:
+                        ev.append(sentence)
+
     def result(self, *, min_evidence: int = 3) -> list[dict[str, Any]]:
         """One row per site (see :func:`aggregate_priors`)."""
         rows = []

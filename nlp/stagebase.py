@@ -135,6 +135,12 @@ _STAGE_CODE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "_sentiment_chunk",
             "_sentiment_pass",
+            "_doc_slices",
+            "_compact",
+            "_scored",
+            "_Scored",
+            "_Picked",
+            "_picked_slices",
             "_choose_sentiment_model",
             "_rated_chunk",
             "_counts_chunk",

@@ -4,14 +4,13 @@ better out of fold, calibration, per-site and per-aspect tables."""
 from __future__ import annotations
 
 import array
-import collections
 import json
 import os
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
+from nlp.docslices import DocSlice, plan_slices
 from nlp.engine import engine_map
 from nlp.errors import ConfigError
 from nlp.ingest import corpus_size, iter_corpus
@@ -69,11 +69,54 @@ _ASPECT_SCHEMA = pa.schema(
 )
 
 
+@dataclass(frozen=True)
+class _Scored:
+    """One slice's results, as the main process writes them (from a worker): ``docs`` has
+    ``doc_id``, ``score`` and ``rating`` per document, ``clauses`` the aspect clauses
+    (:data:`_ASPECT_SCHEMA`) or ``None``."""
+
+    docs: pa.Table
+    clauses: pa.Table | None = None
+
+
+def _doc_slices(
+    corpus: StageOutput, tokens: StageOutput, cfg: NlpConfig, *, sites: bool
+) -> Iterator[DocSlice]:
+    """The slices the sentiment passes map over: ``doc_id``, ``text``, ``rating`` (and, with
+    ``sites``, ``place`` and the tokens' ``sites``), read by the workers."""
+    if not sites:
+        return plan_slices(
+            corpus.path, columns=("doc_id", "text", "rating"), max_rows=cfg.chunk_docs
+        )
+    return plan_slices(
+        corpus.path,
+        columns=("doc_id", "text", "rating", "place"),
+        extra={"tokens": (tokens.path / "tokens.parquet", ("sites",))},
+        max_rows=cfg.chunk_docs,
+    )
+
+
+def _compact(table: pa.Table) -> pa.Table:
+    """``table`` in buffers of its own (a slice of a larger read would pickle all of it)."""
+    return table.take(np.arange(table.num_rows)).combine_chunks()
+
+
+def _scored(table: pa.Table, scores: list[float]) -> pa.Table:
+    """``doc_id``, ``score``, ``rating`` of a slice's documents, ready to send back."""
+    return pa.table(
+        {
+            "doc_id": _compact(table.select(["doc_id"])).column(0),
+            "score": pa.array(scores, type=pa.float64()),
+            "rating": _compact(table.select(["rating"])).column(0).cast(pa.float64()),
+        }
+    )
+
+
 def _sentiment_pass(
     corpus: StageOutput,
     tokens: StageOutput,
     cfg: NlpConfig,
-    func: Callable[[Any, list[str]], list[Any]],
+    func: Callable[[Any, DocSlice], _Scored],
     state: Any,
     tmp: Path,
     *,
@@ -84,62 +127,46 @@ def _sentiment_pass(
 ) -> tuple[np.ndarray, list[float | None]]:
     """Score every document (and, with ``clauses``, every aspect clause) with ``func`` in
     parallel, streaming; write ``doc_sentiment.parquet`` (and ``aspect_clauses.parquet``),
-    replacing earlier ones atomically. ``override`` replaces the scores of documents by
-    position; ``bundled`` fills ``score_bundled`` (default: the scores themselves). Returns
-    the document scores and ratings."""
-    meta: collections.deque[list[dict[str, Any]]] = collections.deque()
-
-    def texts() -> Iterator[list[str]]:
-        for chunk in iter_docs(
-            corpus.path,
-            tokens.path / "tokens.parquet",
-            corpus_columns=("doc_id", "text", "rating", "place"),
-            token_columns=("sites",),
-            batch_docs=cfg.chunk_docs,
-        ):
-            meta.append(chunk)
-            yield [d["text"] for d in chunk]
-
+    replacing earlier ones atomically. Each worker reads its slice of the corpus
+    (:mod:`nlp.docslices`) and sends back only scores, ids, ratings and clauses: this process
+    never reads the texts. ``override`` replaces the scores of documents by position;
+    ``bundled`` fills ``score_bundled`` (default: the scores themselves). Returns the document
+    scores and ratings."""
+    if override:
+        o_pos = np.fromiter(sorted(override), dtype=np.int64, count=len(override))
+        o_val = np.array([override[int(i)] for i in o_pos], dtype=np.float64)
     scores = array.array("d")
     ratings: list[float | None] = []
     doc_tmp, asp_tmp = tmp / "doc_sentiment.parquet.part", tmp / "aspect_clauses.parquet.part"
     dw = pq.ParquetWriter(doc_tmp, _DOC_SCHEMA)
     aw = pq.ParquetWriter(asp_tmp, _ASPECT_SCHEMA) if clauses else None
     try:
-        for result in engine_map(cfg, func, state, texts()):
-            chunk = meta.popleft()
-            first = len(scores)
-            doc_scores = [r[0] for r in result]
+        for result in engine_map(cfg, func, state, _doc_slices(corpus, tokens, cfg, sites=clauses)):
+            docs = result.docs
+            n, first = docs.num_rows, len(scores)
+            doc_scores = docs.column("score").to_numpy().astype(np.float64, copy=True)
             if override:
-                doc_scores = [override.get(first + i, x) for i, x in enumerate(doc_scores)]
-            base = doc_scores if bundled is None else bundled[first : first + len(chunk)].tolist()
+                lo, hi = np.searchsorted(o_pos, [first, first + n])
+                doc_scores[o_pos[lo:hi] - first] = o_val[lo:hi]
+            base = doc_scores if bundled is None else bundled[first : first + n]
             dw.write_table(
                 pa.table(
                     {
-                        "doc_id": [d["doc_id"] for d in chunk],
+                        "doc_id": docs.column("doc_id"),
                         "score": doc_scores,
-                        "score_bundled": base,
-                        "rating": [d["rating"] for d in chunk],
+                        "score_bundled": np.asarray(base, dtype=np.float64),
+                        "rating": docs.column("rating"),
                     },
                     schema=_DOC_SCHEMA,
                 )
             )
             if aw is not None:
-                rows = [
-                    (d["doc_id"], _doc_groups(d, "site"), a, c, sc)
-                    for d, r in zip(chunk, result, strict=True)
-                    for a, c, sc in r[1]
-                ]
-                aw.write_table(
-                    pa.table(
-                        {n: [row[i] for row in rows] for i, n in enumerate(_ASPECT_SCHEMA.names)},
-                        schema=_ASPECT_SCHEMA,
-                    )
-                )
-            scores.extend(doc_scores)
-            ratings += [d["rating"] for d in chunk]
+                assert result.clauses is not None
+                aw.write_table(result.clauses)
+            scores.frombytes(doc_scores.tobytes())
+            ratings += docs.column("rating").to_pylist()
             if on_chunk:
-                on_chunk(len(chunk))
+                on_chunk(n)
     finally:
         dw.close()
         if aw is not None:
@@ -184,24 +211,12 @@ def _choose_sentiment_model(
     rated = [i for i, y in enumerate(labels) if y is not None]
     if len(rated) > SENTIMENT_MAX_TRAIN:
         rated = sorted(random.Random(cfg.seed).sample(rated, SENTIMENT_MAX_TRAIN))
-    wanted = set(rated)
     model = RatedModel(seed=cfg.seed)
 
-    def sample_texts() -> Iterator[list[str]]:  # streamed to the workers, never all held
-        pos = 0
-        for chunk in iter_docs(
-            corpus.path,
-            tokens.path / "tokens.parquet",
-            corpus_columns=("text",),
-            token_columns=(),
-            batch_docs=cfg.chunk_docs,
-        ):
-            texts = [d["text"] for k, d in enumerate(chunk) if pos + k in wanted]
-            pos += len(chunk)
-            if texts:
-                yield texts
-
-    parts = engine_map(cfg, _counts_chunk, (model, seg), sample_texts())
+    # each worker reads its slice's texts and counts the sampled ones among them: this
+    # process never reads the texts
+    picked = _picked_slices(corpus.path, rated, max_rows=cfg.chunk_docs)
+    parts = engine_map(cfg, _counts_chunk, (model, seg), picked)
     counts = sp.vstack(list(parts), format="csr")
     y = np.array([labels[i] for i in rated], dtype=int)
     oof = model.cross_val_counts(counts, y)
@@ -225,35 +240,90 @@ def _choose_sentiment_model(
     return out
 
 
-def _counts_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> Any:
+@dataclass(frozen=True)
+class _Picked(DocSlice):
+    """A slice of the corpus and the rows ``picked`` from it (positions within the slice).
+
+    A :class:`~nlp.docslices.DocSlice`, so the engine sends it as one: the description only,
+    or, for a cluster that cannot see the files, with its data read here (:meth:`inline`: the
+    picked rows only)."""
+
+    picked: tuple[int, ...] = ()
+
+    def inline(self) -> _Picked:
+        """The picked rows read now (for workers that cannot see the files)."""
+        if self.data is not None:
+            return self
+        data = self.table().take(list(self.picked))
+        return replace(self, data=data, picked=tuple(range(len(self.picked))))
+
+
+def _picked_slices(
+    corpus_dir: Path, positions: Sequence[int], *, max_rows: int
+) -> Iterator[_Picked]:
+    """The corpus's slices (text only) that hold documents at ``positions`` (ascending, in
+    corpus order), each with the rows picked from it."""
+    picked = np.asarray(positions, dtype=np.int64)
+    for piece in plan_slices(corpus_dir, columns=("text",), max_rows=max_rows):
+        lo, hi = np.searchsorted(picked, [piece.first, piece.first + piece.rows])
+        if hi > lo:
+            yield _Picked(
+                **{f.name: getattr(piece, f.name) for f in fields(DocSlice)},
+                picked=tuple((picked[lo:hi] - piece.first).tolist()),
+            )
+
+
+def _counts_chunk(state: tuple[Any, Segmenter], piece: _Picked) -> Any:
+    """Hashed word counts of the picked documents of a slice (in a worker)."""
     model, seg = state
+    texts = piece.table().column("text").take(list(piece.picked)).to_pylist()
     return model.counts([seg.cut(t) for t in texts])
 
 
-def _rated_chunk(state: tuple[Any, Segmenter], texts: list[str]) -> list[Any]:
+def _rated_chunk(state: tuple[Any, Segmenter], piece: DocSlice) -> _Scored:
+    """Scores of the model learnt from the ratings for a slice's documents (in a worker)."""
     model, seg = state
-    return [(sc, []) for sc in model.score([seg.cut(t) for t in texts]).tolist()]
+    table = piece.table()
+    texts = table.column("text").to_pylist()
+    return _Scored(_scored(table, model.score([seg.cut(t) for t in texts]).tolist()))
 
 
-def _sentiment_chunk(state: tuple[Any, Segmenter, list[Any]], texts: list[str]) -> list[Any]:
-    """Bundled-model scores of each text and of its aspect clauses; each text is cut once
-    (its clauses' words are taken from that cut, :func:`nlp.sentiment.clause_words`)."""
+def _sentiment_chunk(state: tuple[Any, Segmenter, list[Any]], piece: DocSlice) -> _Scored:
+    """Bundled-model scores of a slice's documents and of their aspect clauses, in a worker
+    that reads the slice itself; each text is cut once (its clauses' words are taken from that
+    cut, :func:`nlp.sentiment.clause_words`)."""
     from nlp.sentiment import aspect_clause_words
 
     scorer, seg, aspects = state
     own = scorer.words == "snownlp"  # snownlp's own segmenter: it cuts every piece itself
-    out = []
-    for text in texts:
+    table = piece.table()
+    doc_scores: list[float] = []
+    rows: list[tuple[str, list[str], str, str, float]] = []
+    for doc_id, text, place, sites in zip(
+        table.column("doc_id").to_pylist(),
+        table.column("text").to_pylist(),
+        table.column("place").to_pylist(),
+        table.column("sites").to_pylist(),
+        strict=True,
+    ):
         words = seg.cut(text)
         pairs = aspect_clause_words(text, words, seg.cut, aspects)
         if own:
-            doc = scorer.score(text)
+            doc_scores.append(scorer.score(text))
             clauses = [(a, c, scorer.score(c)) for a, c, _ in pairs]
         else:
-            doc = scorer.score_words(words) if text.strip() else 0.5
+            doc_scores.append(scorer.score_words(words) if text.strip() else 0.5)
             clauses = [(a, c, scorer.score_words(cw)) for a, c, cw in pairs]
-        out.append((doc, clauses))
-    return out
+        if clauses:
+            groups = _doc_groups({"sites": sites, "place": place}, "site")
+            rows += [(doc_id, groups, a, c, sc) for a, c, sc in clauses]
+    return _Scored(
+        _scored(table, doc_scores),
+        pa.table(
+            {n: [row[i] for row in rows] for i, n in enumerate(_ASPECT_SCHEMA.names)},
+            schema=_ASPECT_SCHEMA,
+        ),
+    )
 
 
 class _Clock:

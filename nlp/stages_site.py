@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from nlp.config import NlpConfig
+from nlp.docslices import DocSlice, plan_slices
 from nlp.engine import engine_map
 from nlp.errors import ThinDataError
 from nlp.ingest import corpus_size
@@ -66,17 +67,18 @@ def stage_practicalities(
         miner = PracticalityMiner(cfg.lexicon_dir / "practicalities.yaml")
         agg = PriorAggregator()
         rep.start("practicalities", corpus_size(corpus.path))
-        chunks = iter_docs(
+        # each worker reads its slice of the corpus and sends back the slice's priors: this
+        # process never reads the texts
+        slices = plan_slices(
             corpus.path,
-            tokens.path / "tokens.parquet",
-            corpus_columns=("doc_id", "text", "place"),
-            token_columns=("sites",),
-            batch_docs=cfg.chunk_docs,
+            columns=("text", "place"),
+            extra={"tokens": (tokens.path / "tokens.parquet", ("sites",))},
+            max_rows=cfg.chunk_docs,
         )
-        for found in engine_map(cfg, _practicalities_chunk, (miner, matcher, seg), chunks):
-            for sites, attributed in found:
-                agg.add_doc(sites, attributed)
-            rep.advance("practicalities", len(found))
+        state = (miner, matcher, seg, agg.max_evidence)
+        for n, part in engine_map(cfg, _practicalities_chunk, state, slices):
+            agg.merge(part)
+            rep.advance("practicalities", n)
         rows = agg.result(min_evidence=min_evidence)
         (tmp / "priors.json").write_text(
             json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
@@ -91,20 +93,29 @@ def stage_practicalities(
     return _run(cfg, "practicalities", params, inputs, build, rep)
 
 
-def _practicalities_chunk(state: tuple[Any, PlaceMatcher, Any], docs: list[dict[str, Any]]) -> Any:
-    """Per document of a chunk: its sites and the findings attributed to them (in a worker)."""
-    from nlp.practicalities import attribute
+def _practicalities_chunk(
+    state: tuple[Any, PlaceMatcher, Any, int], piece: DocSlice
+) -> tuple[int, Any]:
+    """A slice's documents and their findings, attributed to sites and accumulated per site
+    (in a worker that reads the slice itself): (documents, :class:`PriorAggregator`)."""
+    from nlp.practicalities import PriorAggregator, attribute
 
-    miner, matcher, seg = state
-    out = []
-    for d in docs:
-        sites = _doc_groups(d, "site")
-        found = miner.mine(d["text"])
+    miner, matcher, seg, max_evidence = state
+    agg = PriorAggregator(max_evidence=max_evidence)
+    table = piece.table()
+    for text, place, doc_sites in zip(
+        table.column("text").to_pylist(),
+        table.column("place").to_pylist(),
+        table.column("sites").to_pylist(),
+        strict=True,
+    ):
+        sites = _doc_groups({"sites": doc_sites, "place": place}, "site")
+        found = miner.mine(text)
         attributed = (
             attribute(found, sites, lambda s: matcher.match_tokens(seg.cut(s))) if found else []
         )
-        out.append((sites, attributed))
-    return out
+        agg.add_doc(sites, attributed)
+    return table.num_rows, agg
 
 
 # --------------------------------------------------------------------------- similarity etc.

@@ -230,3 +230,34 @@ def test_practicality_label_sets_hold_no_text() -> None:
             assert r["corpus"].split(":")[0] in {"shared", "repo"}
             assert 0 <= int(r["start"]) < int(r["end"])
             assert all(label.match(x) for x in r["labels"].split()), r
+
+
+def test_the_rated_models_sample_is_read_by_the_workers(tmp_path) -> None:
+    """The rated model's counts map sends each worker a slice of the corpus and the sampled
+    rows in it (this process never reads the texts): the worker counts exactly the sampled
+    documents, in corpus order, whether it reads the file itself or gets the rows inlined
+    (a cluster that cannot see the files)."""
+    import random
+    from types import SimpleNamespace
+
+    from nlp.config import NlpConfig
+    from nlp.docslices import DocSlice, plan_slices
+    from nlp.ingest import iter_corpus
+    from nlp.pipeline import stage_corpus
+    from nlp.stages_sentiment import _counts_chunk, _picked_slices
+
+    cfg = NlpConfig(artifacts_dir=tmp_path, workers=1, chunk_docs=7)  # row groups of 7
+    corpus = stage_corpus([PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"], cfg)
+    texts = [t for b in iter_corpus(corpus.path, columns=["text"]) for t in b.column("text")]
+    positions = sorted(random.Random(3).sample(range(len(texts)), len(texts) // 3))
+    state = (SimpleNamespace(counts=lambda docs: docs), SimpleNamespace(cut=lambda t: [t]))
+    picked = list(_picked_slices(corpus.path, positions, max_rows=5))  # 5 of 7, then 2
+    every = list(plan_slices(corpus.path, columns=("text",), max_rows=5))
+    assert any(s.rows == 2 for s in every)  # slices within row groups are exercised
+    assert 0 < len(picked) < len(every) and all(p.picked for p in picked)  # no empty tasks
+    assert all(isinstance(p, DocSlice) for p in picked)  # the engine sends (or inlines) slices
+    expected = [[texts[i].as_py()] for i in positions]
+    assert [d for p in picked for d in _counts_chunk(state, p)] == expected
+    inlined = [p.inline() for p in picked]
+    assert all(p.data is not None and p.data.num_rows == len(p.picked) for p in inlined)
+    assert [d for p in inlined for d in _counts_chunk(state, p)] == expected

@@ -187,3 +187,42 @@ FOURTH_ROUND = [
 @pytest.mark.parametrize(("text", "expected"), FOURTH_ROUND)
 def test_fourth_round_cases(miner: PracticalityMiner, text: str, expected) -> None:
     assert sorted((f.kind, f.value) for f in miner.mine(text)) == sorted(expected)
+
+
+def test_merged_aggregators_give_the_priors_of_one() -> None:
+    """The practicalities stage accumulates each slice in a worker and merges the slices in
+    order: the result (counts, durations, the first distinct evidence sentences) must equal
+    one aggregator fed every document, however the documents are split."""
+    import random
+
+    from nlp.practicalities import Finding, PriorAggregator
+
+    rng = random.Random(7)
+    sites = ["宝顶山", "北山", "安岳石窟", "卧佛院"]
+    kinds = [
+        ("duration", lambda: rng.choice([0.5, 1.0, 2.0, 3.5])),
+        ("crowding", lambda: "crowded"),
+    ]
+    docs = []
+    for _ in range(300):
+        doc_sites = rng.sample(sites, rng.randint(0, 2))
+        attributed = []
+        for _ in range(rng.randint(0, 4)):
+            kind, value = rng.choice(kinds)
+            sentence = f"句子{rng.randint(0, 12)}"
+            attributed.append((rng.choice(sites), Finding(kind, value(), sentence)))
+        docs.append((doc_sites, attributed))
+    whole = PriorAggregator(max_evidence=4)
+    for d in docs:
+        whole.add_doc(*d)
+    expected = whole.result(min_evidence=3)
+    for _ in range(5):
+        cuts = sorted(rng.sample(range(1, len(docs)), rng.randint(1, 30)))
+        merged = PriorAggregator(max_evidence=4)
+        for lo, hi in zip([0, *cuts], [*cuts, len(docs)], strict=True):
+            part = PriorAggregator(max_evidence=4)
+            for d in docs[lo:hi]:
+                part.add_doc(*d)
+            merged.merge(part)
+        assert merged.result(min_evidence=3) == expected
+    assert any(len(ev) == 4 for r in expected for ev in r["evidence"].values())
