@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import itertools
 import logging
 import os
 import pickle
@@ -58,8 +59,11 @@ __all__ = [
 ENGINES = ("local", "dask")
 #: memory limit of each LocalCluster worker (Dask pauses a worker at 80 %, restarts it at 95 %)
 WORKER_MEMORY = "2GiB"
-#: a pickled chunk up to this size goes inside its task; a larger one is scattered first
+#: a task's pickled chunks up to this size go inside it; larger ones are scattered first
 TASK_BYTES = 64 * 1024
+#: chunks per Dask task: a task costs several milliseconds of scheduling in the client
+#: process, a pool call far less (docs/benchmarks.md, "Dask engine")
+BATCH = 4
 #: distributions whose versions must match between this process and the cluster's workers
 MATCHED_DISTRIBUTIONS = ("heritage-routes", "jieba", "gensim", "snownlp", "scikit-learn")
 
@@ -148,12 +152,14 @@ def worker_versions() -> dict[str, str | None]:
 
 
 def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> bytes:
-    """``func(state, chunk)`` for a chunk pickled by the client, the result pickled back.
+    """``func(state, chunk)`` for each of a task's chunks (pickled by the client), the results
+    pickled back.
 
     Chunks and results cross as ``pickle`` bytes because distributed serialises a list whose
     items hold bytes or arrays (ingest rows, sentiment results …) item by item: 219 ms for a
     2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, "Dask engine")."""
-    return pickle.dumps(func(state, pickle.loads(blob)), protocol=pickle.HIGHEST_PROTOCOL)
+    results = [func(state, chunk) for chunk in pickle.loads(blob)]
+    return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _file_size(path: str) -> int | None:
@@ -177,14 +183,19 @@ class DaskEngine(Engine):
         The ``LocalCluster`` this engine started (closed with it), or ``None``.
     scheduler
         The address given by the user (``None`` for a LocalCluster).
+    batch
+        Chunks per task (:data:`BATCH`).
     """
 
     name = "dask"
 
-    def __init__(self, client: Any, cluster: Any = None, scheduler: str | None = None) -> None:
+    def __init__(
+        self, client: Any, cluster: Any = None, scheduler: str | None = None, batch: int = BATCH
+    ) -> None:
         self.client = client
         self.cluster = cluster
         self.scheduler = scheduler
+        self.batch = max(1, int(batch))
 
     @classmethod
     def start(
@@ -284,22 +295,24 @@ class DaskEngine(Engine):
         [state_future] = self.client.scatter([state], broadcast=True, hash=False)
         pending: collections.deque[tuple[Any, Any]] = collections.deque()
 
-        def take() -> Any:
+        def take() -> list[Any]:
             data, task = pending.popleft()
-            result = pickle.loads(task.result())
+            results: list[Any] = pickle.loads(task.result())
             task.release()
             if data is not None:
                 data.release()
-            return result
+            return results
 
+        it = iter(chunks)
         try:
-            for chunk in chunks:
-                item: Any = chunk
-                if isinstance(item, DocSlice) and self.scheduler is not None:
-                    item = self._reachable(item)
-                blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+            while group := list(itertools.islice(it, self.batch)):
+                items: list[Any] = [
+                    self._reachable(c) if isinstance(c, DocSlice) and self.scheduler else c
+                    for c in group
+                ]
+                blob = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
                 if len(blob) <= TASK_BYTES:
-                    # e.g. a slice the worker reads itself: a few hundred bytes, in the task
+                    # e.g. slices the worker reads itself: a few hundred bytes each, in the task
                     data, arg = None, blob
                 else:
                     # data goes to a worker as data, not inside the task: a task's arguments
@@ -314,9 +327,9 @@ class DaskEngine(Engine):
                 )
                 pending.append((data, task))
                 if len(pending) >= window:
-                    yield take()
+                    yield from take()
             while pending:
-                yield take()
+                yield from take()
         finally:
             for data, task in pending:
                 task.cancel()

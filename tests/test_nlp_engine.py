@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import nlp.ingest
 from common.settings import PROJECT_ROOT
 from nlp.config import NlpConfig
-from nlp.engine import DaskEngine, EngineError, LocalEngine, engine_for, using
+from nlp.engine import BATCH, DaskEngine, EngineError, LocalEngine, engine_for, using
 from nlp.pipeline import RunResult, run_all
 
 distributed = pytest.importorskip("distributed")
@@ -200,6 +200,14 @@ def test_workers_that_cannot_see_the_files_get_the_slices_data(
     assert pq.read_table(tmp_path / "blind.parquet").equals(expected)
 
 
+def test_chunks_go_in_batches_and_come_back_in_order(cluster: DaskEngine) -> None:
+    chunks = [[i, i + 1] for i in range(2 * BATCH + 3)]  # two full batches and a part
+    with get_task_stream(cluster.client) as stream:
+        got = list(cluster.map(_square, 2, iter(chunks), window=2))
+    assert got == [_square(2, c) for c in chunks]
+    assert len([t for t in stream.data if str(t["key"]).startswith("_square")]) == 3
+
+
 def _square(factor: int, chunk: list[int]) -> list[int]:
     return [factor * x * x for x in chunk]
 
@@ -357,7 +365,8 @@ def test_ingest_on_every_engine_gives_the_same_corpus(
     with using(cluster), get_task_stream(cluster.client) as stream:
         runs["dask"] = _ingest_mixed(src, tmp_path / "dask", cfg)
     tasks = [t for t in stream.data if str(t["key"]).startswith("ingest_chunk")]
-    assert len(tasks) == 26 and len({t["worker"] for t in tasks}) == 2  # 76 rows, 3 a chunk
+    # 76 rows, 3 a chunk: 26 chunks, BATCH chunks a task
+    assert len(tasks) == -(-26 // BATCH) and len({t["worker"] for t in tasks}) == 2
     # the counts of the sequential ingest these replaced (same rows, same order of keys),
     # except the e-mails: normalize_zh used to strip their @domain as a mention before masking;
     # now the 4 addresses are masked, and one masked row becomes a near duplicate of another
