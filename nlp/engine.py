@@ -61,8 +61,8 @@ ENGINES = ("local", "dask")
 WORKER_MEMORY = "2GiB"
 #: a task's pickled chunks up to this size go inside it; larger ones are scattered first
 TASK_BYTES = 64 * 1024
-#: chunks per Dask task: a task costs several milliseconds of scheduling in the client
-#: process, a pool call far less (docs/benchmarks.md, "Dask engine")
+#: chunks per Dask task after the first ``window`` tasks (one chunk each): a task costs several
+#: milliseconds of scheduling in the client process, a pool call far less (docs/benchmarks.md)
 BATCH = 4
 #: distributions whose versions must match between this process and the cluster's workers
 MATCHED_DISTRIBUTIONS = ("heritage-routes", "jieba", "gensim", "snownlp", "scikit-learn")
@@ -304,8 +304,11 @@ class DaskEngine(Engine):
             return results
 
         it = iter(chunks)
+        first = window  # the first tasks hold one chunk each: a map of a few chunks (a
+        # coherence sweep's k values) still spreads over the workers
         try:
-            while group := list(itertools.islice(it, self.batch)):
+            while group := list(itertools.islice(it, 1 if first > 0 else self.batch)):
+                first -= 1
                 items: list[Any] = [
                     self._reachable(c) if isinstance(c, DocSlice) and self.scheduler else c
                     for c in group

@@ -201,11 +201,15 @@ def test_workers_that_cannot_see_the_files_get_the_slices_data(
 
 
 def test_chunks_go_in_batches_and_come_back_in_order(cluster: DaskEngine) -> None:
-    chunks = [[i, i + 1] for i in range(2 * BATCH + 3)]  # two full batches and a part
+    # the first 2 (the window) one a task, then two full batches and a part
+    chunks = [[i, i + 1] for i in range(2 + 2 * BATCH + 3)]
     with get_task_stream(cluster.client) as stream:
         got = list(cluster.map(_square, 2, iter(chunks), window=2))
     assert got == [_square(2, c) for c in chunks]
-    assert len([t for t in stream.data if str(t["key"]).startswith("_square")]) == 3
+    assert len([t for t in stream.data if str(t["key"]).startswith("_square")]) == 5
+    with get_task_stream(cluster.client) as stream:  # a map of two: two tasks, in parallel
+        assert list(cluster.map(_square, 3, iter([[1], [2]]))) == [[3], [12]]
+    assert len([t for t in stream.data if str(t["key"]).startswith("_square")]) == 2
 
 
 def _square(factor: int, chunk: list[int]) -> list[int]:
@@ -365,8 +369,8 @@ def test_ingest_on_every_engine_gives_the_same_corpus(
     with using(cluster), get_task_stream(cluster.client) as stream:
         runs["dask"] = _ingest_mixed(src, tmp_path / "dask", cfg)
     tasks = [t for t in stream.data if str(t["key"]).startswith("ingest_chunk")]
-    # 76 rows, 3 a chunk: 26 chunks, BATCH chunks a task
-    assert len(tasks) == -(-26 // BATCH) and len({t["worker"] for t in tasks}) == 2
+    # 76 rows, 3 a chunk: 26 chunks, the first 4 (the window) one a task, then BATCH a task
+    assert len(tasks) == 4 + -(-22 // BATCH) and len({t["worker"] for t in tasks}) == 2
     # the counts of the sequential ingest these replaced (same rows, same order of keys),
     # except the e-mails: normalize_zh used to strip their @domain as a mention before masking;
     # now the 4 addresses are masked, and one masked row becomes a near duplicate of another
