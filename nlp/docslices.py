@@ -18,6 +18,7 @@ slice with its columns read here instead (:meth:`DocSlice.inline`; :mod:`nlp.eng
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import os
@@ -33,23 +34,20 @@ __all__ = ["DocSlice", "RowSpan", "plan_slices"]
 
 
 @functools.lru_cache(maxsize=64)
-def _parquet_file(path: str, mtime_ns: int, size: int) -> pq.ParquetFile:
-    """An open Parquet file (cached per worker process; keyed on its stat, so a rewritten file
-    is opened again)."""
-    return pq.ParquetFile(path)
-
-
-def _open(path: str) -> pq.ParquetFile:
-    st = os.stat(path)
-    return _parquet_file(path, st.st_mtime_ns, st.st_size)
-
-
-def _group_starts(pf: pq.ParquetFile) -> list[int]:
-    """First row of each row group, and the row count at the end."""
+def _parquet_file(path: str, mtime_ns: int, size: int) -> tuple[pq.ParquetFile, list[int]]:
+    """An open Parquet file and the first row of each of its row groups, then the row count
+    (cached per process, so a task does not walk the metadata again; keyed on the file's stat,
+    so a rewritten file is opened again)."""
+    pf = pq.ParquetFile(path)
     starts = [0]
     for i in range(pf.metadata.num_row_groups):
         starts.append(starts[-1] + pf.metadata.row_group(i).num_rows)
-    return starts
+    return pf, starts
+
+
+def _open(path: str) -> tuple[pq.ParquetFile, list[int]]:
+    st = os.stat(path)
+    return _parquet_file(path, st.st_mtime_ns, st.st_size)
 
 
 @dataclass(frozen=True)
@@ -62,13 +60,12 @@ class RowSpan:
 
     def read(self, columns: Sequence[str]) -> pa.Table:
         """The span's ``columns``, reading only the row groups it overlaps."""
-        pf = _open(self.path)
-        starts = _group_starts(pf)
-        groups = [
-            i
-            for i in range(len(starts) - 1)
-            if starts[i] < self.stop and starts[i + 1] > self.start
-        ]
+        pf, starts = _open(self.path)
+        # the row groups with a row in [start, stop): from the one holding ``start`` to the
+        # last one starting before ``stop``
+        lo = bisect.bisect_right(starts, self.start) - 1
+        hi = min(bisect.bisect_left(starts, self.stop), len(starts) - 1)
+        groups = list(range(lo, hi))
         if not groups:
             return pf.schema_arrow.empty_table().select(list(columns))
         table = pf.read_row_groups(groups, columns=list(columns), use_threads=False)
@@ -175,7 +172,7 @@ def plan_slices(
     step = max(1, int(max_rows))
     for part in corpus_parts(corpus_dir):
         path = str(part.resolve())
-        starts = _group_starts(_open(path))
+        _, starts = _open(path)
         for lo, hi in itertools.pairwise(starts):
             for a in range(lo, hi, step):
                 b = min(a + step, hi)
