@@ -196,6 +196,7 @@ class DaskEngine(Engine):
         self.cluster = cluster
         self.scheduler = scheduler
         self.batch = max(1, int(batch))
+        self._seen: dict[str, bool] = {}  # path → every worker sees it (asked once a path)
 
     @classmethod
     def start(
@@ -341,16 +342,16 @@ class DaskEngine(Engine):
             state_future.release()
 
     def _reachable(self, item: DocSlice) -> DocSlice:
-        """``item`` as is when every worker sees its files,
-        else with its columns read here (``item.inline()``): a cluster without a shared file
-        system still runs, moving the documents through the scheduler's connections."""
+        """``item`` as is when every worker sees its files, else with its columns read here
+        (``item.inline()``): a cluster without a shared file system still runs, moving the
+        documents through the scheduler's connections."""
         if all(self._sees(path) for path in item.paths()):
             return item
         return item.inline()
 
     def _sees(self, path: str) -> bool:
         """Whether every worker finds ``path`` with this process's size (asked once a path)."""
-        seen: dict[str, bool] = self.__dict__.setdefault("_seen", {})
+        seen = self._seen
         if path not in seen:
             try:
                 size = os.stat(path).st_size

@@ -1,7 +1,7 @@
 """Word segmentation: a :class:`Segmenter` owning its own ``jieba.Tokenizer`` (no global jieba
-state), and :func:`segment_corpus`, which streams a corpus through the run's engine: record
-each worker reads its slice of the corpus (:mod:`nlp.docslices`) and sends back a token batch
-as Arrow buffers, filtering, counting and matching places once per distinct word of it.
+state), and :func:`segment_corpus`, which streams a corpus through the run's engine: each
+worker reads its slice of the corpus (:mod:`nlp.docslices`) and sends back a token batch as
+Arrow buffers, filtering, counting and matching places once per distinct word of it.
 
 ``Segmenter.cut`` returns every word; ``Segmenter.tokens`` returns the content words: no
 punctuation, numbers, stopwords or words shorter than ``min_token_chars`` (user-dictionary
