@@ -6,7 +6,14 @@ from pathlib import Path
 
 from common.errors import UserError
 
-__all__ = ["ConfigError", "IngestError", "LexiconError", "NlpError", "ThinDataError"]
+__all__ = [
+    "ConfigError",
+    "IngestError",
+    "LexiconError",
+    "NlpError",
+    "ThinDataError",
+    "WorkerLostError",
+]
 
 
 class NlpError(UserError):
@@ -47,3 +54,10 @@ class ThinDataError(NlpError, ValueError):
     :func:`nlp.pipeline.run_all` skips the stage (and those needing it) with this one-line
     reason; a single-stage command reports it and exits 2.
     """
+
+
+class WorkerLostError(NlpError, RuntimeError):
+    """A worker process died in the middle of a map (killed, most often by the kernel when the
+    machine ran out of memory). Unlike other errors of a stage build, the completed partitions
+    are kept: a rerun resumes from them (with fewer workers or smaller chunks if memory ran
+    out)."""

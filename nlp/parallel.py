@@ -1,11 +1,12 @@
 """Ordered, bounded-memory parallel map over chunks (used by segmentation and sentiment).
 
 ``multiprocessing.Pool.imap`` reads its whole input eagerly; :func:`ordered_map` keeps at most
-``window`` chunks in flight, so a stream of millions of documents never sits in memory. Each
-worker is set up once by ``initializer(state)`` (a picklable object such as a
-:class:`~nlp.segment.Segmenter`, which builds its own tokenizer in the worker). Workers are
-forked, or started by a fork server when this process runs other threads. :mod:`nlp.engine`
-puts this behind the same interface as a Dask cluster.
+``window`` chunks in flight in a ``ProcessPoolExecutor``, so a stream of millions of documents
+never sits in memory. Each worker is set up once by ``initializer(state)`` (a picklable object
+such as a :class:`~nlp.segment.Segmenter`, which builds its own tokenizer in the worker).
+Workers are forked, or started by a fork server when this process runs other threads. A worker
+that dies (killed when memory runs out) ends the map with :class:`~nlp.errors.WorkerLostError`
+instead of hanging it. :mod:`nlp.engine` puts this behind the same interface as a Dask cluster.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ import multiprocessing as mp
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+
+from nlp.errors import WorkerLostError
 
 __all__ = ["clean_sys_path", "ordered_map"]
 
@@ -86,6 +91,11 @@ def ordered_map[T, R](
     Yields
     ------
     The results, in order.
+
+    Raises
+    ------
+    WorkerLostError
+        A worker process died (killed: out of memory, most often).
     """
     if workers <= 1:
         for chunk in chunks:
@@ -93,15 +103,30 @@ def ordered_map[T, R](
         return
     window = window or 2 * workers
     method = _start_method()
-    ctx = mp.get_context(method)
-    # a fork inherits the modules already imported; other methods import from sys.path
-    with contextlib.nullcontext() if method == "fork" else clean_sys_path():
-        pool = ctx.Pool(workers, initializer=_init, initargs=(func, state))
-    with pool:
-        pending: collections.deque[Any] = collections.deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_call, (chunk,)))
+    # A ProcessPoolExecutor, not a multiprocessing.Pool: the pool's worker-handler thread
+    # spins while a result is still being read from its queue (CPython's Pool waits on that
+    # queue's pipe), which took seconds of this process's CPU from the workers on 10⁶
+    # documents; and a worker killed by the kernel hangs a Pool but breaks an executor.
+    executor = ProcessPoolExecutor(
+        workers, mp_context=mp.get_context(method), initializer=_init, initargs=(func, state)
+    )
+    pending: collections.deque[Future[R]] = collections.deque()
+    try:
+        for i, chunk in enumerate(chunks):
+            # the first submissions start the workers: a forked child inherits the modules
+            # already imported, other start methods import from sys.path
+            clean = i < workers and method != "fork"
+            with clean_sys_path() if clean else contextlib.nullcontext():
+                pending.append(executor.submit(_call, chunk))
             if len(pending) >= window:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise WorkerLostError(
+            f"a worker process died in the middle of the work ({exc}); when the machine ran "
+            "out of memory, rerun with fewer workers (HERITAGE_NLP_WORKERS) or smaller chunks "
+            "(HERITAGE_NLP_CHUNK_DOCS): completed partitions are kept"
+        ) from None
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+import pyarrow as pa
+
 from nlp.lexicon import LexiconEntry
 from nlp.textnorm import normalize_zh
 
@@ -40,6 +43,7 @@ class PlaceMatcher:
         self.names_ = {w: next(iter(s)) for w, s in owners.items() if len(s) == 1}
         self.ambiguous_ = {w: sorted(s) for w, s in owners.items() if len(s) > 1}
         self._resolved: dict[str, str | None] = {}  # place label → site id (labels repeat)
+        self._arrays: tuple[pa.Array, np.ndarray, pa.Array] | None = None
 
     def match_tokens(self, tokens: Sequence[str]) -> list[str]:
         """Site ids named by the tokens, in order of first mention, without repeats."""
@@ -55,3 +59,16 @@ class PlaceMatcher:
                 self._resolved.clear()
             self._resolved[name] = self.names_.get(normalize_zh(name, boilerplate=False))
         return self._resolved[name]
+
+    def name_arrays(self) -> tuple[pa.Array, np.ndarray, pa.Array]:
+        """The unambiguous names as arrays, for matching whole batches of words with Arrow:
+        the names, each name's position in the site list, and the distinct site ids."""
+        if self._arrays is None:
+            code: dict[str, int] = {}
+            at = [code.setdefault(site, len(code)) for site in self.names_.values()]
+            self._arrays = (
+                pa.array(list(self.names_), pa.string()),
+                np.asarray(at, np.int64),
+                pa.array(list(code), pa.string()),
+            )
+        return self._arrays

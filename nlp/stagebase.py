@@ -33,6 +33,7 @@ from nlp.artifacts import (
     sha256_file,
 )
 from nlp.config import NlpConfig
+from nlp.errors import WorkerLostError
 from nlp.ingest import iter_corpus
 from nlp.lexicon import LexiconEntry, load_stopwords
 from nlp.partitions import PartialStore, partial_folder, resumable
@@ -222,8 +223,14 @@ def _run(
                 resumable(store),
             ):
                 build(tmp, results)
+        except WorkerLostError:
+            store.close()  # the machine, not the input: a rerun resumes from the partitions
+            raise
         except UserError:
             store.remove()  # too little data, bad settings: a rerun would fail the same way
+            raise
+        except BaseException:
+            store.close()  # the completed partitions stay for a rerun
             raise
         store.remove()  # the artifact is complete: its partitions are no longer needed
     out = StageOutput(stage, key, cfg.artifacts_dir / stage / key, False, results)

@@ -3,7 +3,6 @@ partitions, and its artifacts are those of an uninterrupted run."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from test_nlp_engine import assert_same_artifacts
 
 from common.settings import PROJECT_ROOT
 from nlp.config import NlpConfig
-from nlp.partitions import PARTIAL_MANIFEST
+from nlp.partitions import PARTIAL_MANIFEST, read_log
 from nlp.pipeline import run_all
 
 SAMPLE = PROJECT_ROOT / "data" / "corpus" / "sample_reviews.jsonl"
@@ -27,11 +26,8 @@ CHUNK = 20
 def _sentiment_parts(root: Path) -> int:
     """Completed partitions of the sentiment stage's first pass (0 when none yet)."""
     for folder in (root / "sentiment").glob(".*.partial"):
-        try:
-            data = json.loads((folder / PARTIAL_MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for name, parts in data["maps"].items():
+        maps, _ = read_log(folder / PARTIAL_MANIFEST)
+        for name, parts in maps.items():
             if name.endswith("._sentiment_chunk"):
                 return len(parts)
     return 0

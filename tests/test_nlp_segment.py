@@ -226,3 +226,69 @@ def test_segmenter_carries_its_dictionary(setup, tmp_path: Path) -> None:
     copy = pickle.loads(blob)
     assert copy.tokens("宝顶山的大佛湾") == seg.tokens("宝顶山的大佛湾")
     assert copy.user_words == seg.user_words
+
+
+_EDGE_TEXTS = [
+    "宝顶山很好abc",  # ends in Latin letters: the next text must not continue the word
+    "def大足石刻\r",  # starts with Latin letters, ends with \r (the next starts with \n)
+    "\n北山 也不错",
+    "",
+    "😀表情开头，结尾也有😀",
+    "12.5元",
+    "%门票-半价",
+    "卧佛院\t圆觉洞",
+    "川剧变脸好看",
+]
+
+
+@pytest.mark.parametrize("backend", ["jieba", "rjieba"])
+@pytest.mark.parametrize("with_nul", [False, True])
+def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bool) -> None:
+    """The batch path cuts runs of texts joined by a separator: every text's words are those
+    of its own cut, across run boundaries; a text holding the separator itself is cut alone."""
+    from nlp.segment import _JOIN, _cut_flat
+
+    if backend == "rjieba":
+        pytest.importorskip("rjieba")
+    seg, _, _ = setup
+    seg = Segmenter(seg.userdict, stopwords=seg.stopwords, backend=backend)
+    texts = [_EDGE_TEXTS[i % len(_EDGE_TEXTS)] for i in range(2 * _JOIN + 7)]
+    if with_nul:
+        texts[_JOIN + 3] = "大足\x00北山"
+    cut = seg._ensure()
+    flat, lens = _cut_flat(cut, texts)
+    words = flat.to_pylist()
+    pos = 0
+    for text, n in zip(texts, lens.tolist(), strict=True):
+        assert words[pos : pos + n] == cut(text), text
+        pos += n
+    assert pos == len(words)
+
+
+@pytest.mark.parametrize("backend", ["jieba", "rjieba"])
+def test_a_batch_longer_than_one_join_equals_the_per_document_methods(
+    setup, tmp_path: Path, backend: str
+) -> None:
+    """As above, with many documents (several joined runs) and edge texts at run boundaries."""
+    from nlp.segment import _JOIN
+
+    if backend == "rjieba":
+        pytest.importorskip("rjieba")
+    seg, matcher, _ = setup
+    seg = Segmenter(seg.userdict, stopwords=seg.stopwords, backend=backend)
+    texts = [_EDGE_TEXTS[i % len(_EDGE_TEXTS)] for i in range(3 * _JOIN + 1)]
+    place_cycle = [None, "", "北山", "宝顶山摩崖造像", "不在目录里"]
+    places = [place_cycle[i % len(place_cycle)] for i in range(len(texts))]
+    ids = [f"d{i}" for i in range(len(texts))]
+    batch = pa.record_batch([ids, texts, places], names=["doc_id", "text", "place"])
+    segment_corpus(iter([batch]), tmp_path / "t.parquet", seg, matcher=matcher)
+    rows = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    for row, text, place in zip(rows, texts, places, strict=True):
+        tokens = seg.tokens(text)
+        named = matcher.match_tokens(tokens)
+        own = matcher.resolve(place)
+        assert row["tokens"] == tokens
+        assert row["n_words"] == len(seg.cut(text))
+        assert row["mentioned"] == named
+        assert row["sites"] == ([own] if own else ([] if place else named))
+    assert any(r["sites"] == ["beishan"] for r in rows)
