@@ -65,6 +65,21 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+#: imported once by the fork server (it starts with the first pool of a process and serves every
+#: later one), so that the workers it forks start with the pipeline's modules loaded instead of
+#: importing pyarrow, numpy, gensim … each (0.5–1 s per worker and per map)
+FORKSERVER_PRELOAD = ("nlp.pipeline",)
+
+
+def _context(method: str, func: Callable[..., Any]) -> mp.context.BaseContext:
+    """The multiprocessing context for ``method``; a fork server preloads the pipeline and
+    ``func`` 's module (a module that does not import is skipped by the server)."""
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload([*FORKSERVER_PRELOAD, func.__module__])
+    return ctx
+
+
 def ordered_map[T, R](
     func: Callable[[Any, T], R],
     state: Any,
@@ -108,7 +123,7 @@ def ordered_map[T, R](
     # queue's pipe), which took seconds of this process's CPU from the workers on 10⁶
     # documents; and a worker killed by the kernel hangs a Pool but breaks an executor.
     executor = ProcessPoolExecutor(
-        workers, mp_context=mp.get_context(method), initializer=_init, initargs=(func, state)
+        workers, mp_context=_context(method, func), initializer=_init, initargs=(func, state)
     )
     pending: collections.deque[Future[R]] = collections.deque()
     try:

@@ -129,8 +129,9 @@ class Segmenter:
         if self._cut is not None:
             return self._cut
         entries = self._entries
-        self._protected = frozenset(e[0] for e in entries)
-        self._parts = _compound_parts(self._protected)
+        if not self._protected:  # a segmenter built before pickling brings them along
+            self._protected = frozenset(e[0] for e in entries)
+            self._parts = _compound_parts(self._protected)
         if self.backend == "jieba":
             import logging
 
