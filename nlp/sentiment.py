@@ -34,6 +34,7 @@ import numpy as np
 import yaml
 
 from nlp.errors import LexiconError
+from nlp.parallel import one_thread
 
 __all__ = [
     "Aspect",
@@ -247,9 +248,11 @@ class RatedModel:
         return LogisticRegression(C=self.C, max_iter=2000)
 
     def fit_counts(self, counts: Any, labels: Sequence[int] | np.ndarray) -> RatedModel:
-        """Fit on term counts (from :meth:`counts`) and 0/1 labels."""
-        self.idf_ = self._tfidf().fit(counts)
-        self.clf_ = self._clf().fit(self._weights(counts), np.asarray(labels, dtype=int))
+        """Fit on term counts (from :meth:`counts`) and 0/1 labels, with one BLAS thread (the
+        same coefficients on every machine and engine: :func:`nlp.parallel.one_thread`)."""
+        with one_thread():
+            self.idf_ = self._tfidf().fit(counts)
+            self.clf_ = self._clf().fit(self._weights(counts), np.asarray(labels, dtype=int))
         return self
 
     def fit(self, docs: Sequence[Sequence[str]], labels: Sequence[int]) -> RatedModel:
@@ -277,7 +280,8 @@ class RatedModel:
         cv = StratifiedKFold(folds, shuffle=True, random_state=self.seed)
         y = np.asarray(labels, dtype=int)
         pipe = make_pipeline(self._tfidf(), self._clf())
-        return cross_val_predict(pipe, counts, y, cv=cv, method="predict_proba")[:, 1]
+        with one_thread():
+            return cross_val_predict(pipe, counts, y, cv=cv, method="predict_proba")[:, 1]
 
     def cross_val_scores(
         self, docs: Sequence[Sequence[str]], labels: Sequence[int], folds: int = 5

@@ -45,3 +45,43 @@ def test_stopping_early_cancels_the_chunks_not_started(tmp_path: Path) -> None:
     assert next(it) == 0
     it.close()  # the executor is shut down: queued chunks are cancelled
     assert len(log.read_text(encoding="utf-8").splitlines()) < 20
+
+
+def _blas_threads(_state: object, _x: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return sorted({i["num_threads"] for i in threadpool_info()})
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_work_runs_with_one_blas_and_openmp_thread(workers: int) -> None:
+    """Multi-threaded BLAS reductions change a fit's last bits with the thread count."""
+    import numpy  # noqa: F401 - loads a BLAS in this process (forked workers inherit it)
+
+    for threads in ordered_map(_blas_threads, None, range(4), workers=workers):
+        assert threads in ([], [1])
+
+
+def test_rated_model_fits_alike_whatever_threads_the_process_may_use() -> None:
+    """Fitted under 1 or 2 BLAS threads (a LocalCluster's client vs a pool), the rated model's
+    coefficients and out-of-fold scores are bit-identical; they differed before."""
+    import numpy as np
+    import scipy.linalg  # noqa: F401 - its BLAS loaded now, so the limits below apply to it
+    import scipy.sparse as sp
+    import sklearn.utils._openmp_helpers  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    from nlp.sentiment import RatedModel
+
+    rng = np.random.default_rng(0)
+    n_features = 2**16
+    counts = sp.random(400, n_features, density=30 / n_features, random_state=rng, format="csr")
+    labels = (rng.random(400) > 0.5).astype(int)
+    fitted, oof = [], []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            model = RatedModel(n_features=n_features).fit_counts(counts, labels)
+            fitted.append(model.clf_.coef_)
+            oof.append(RatedModel(n_features=n_features).cross_val_counts(counts, labels))
+    assert np.array_equal(fitted[0], fitted[1])
+    assert np.array_equal(oof[0], oof[1])
