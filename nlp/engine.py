@@ -151,6 +151,10 @@ def worker_versions() -> dict[str, str | None]:
     return library_versions(MATCHED_DISTRIBUTIONS)
 
 
+#: per-process state of a Dask worker running this module's tasks
+_WORKER: dict[str, Any] = {}
+
+
 def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> bytes:
     """``func(state, chunk)`` for each of a task's chunks (pickled by the client), the results
     pickled back.
@@ -159,9 +163,11 @@ def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> b
     items hold bytes or arrays (ingest rows, sentiment results …) item by item: 219 ms for a
     2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, "Dask engine").
     BLAS and OpenMP use one thread, as in the local pool's workers (:func:`one_thread`: a
-    remote worker need not have the LocalCluster's thread settings)."""
-    with one_thread():
-        results = [func(state, chunk) for chunk in pickle.loads(blob)]
+    remote worker need not have the LocalCluster's thread settings); the limit is set once per
+    worker process and kept (setting it costs about a millisecond)."""
+    if "threads" not in _WORKER:
+        _WORKER["threads"] = one_thread()
+    results = [func(state, chunk) for chunk in pickle.loads(blob)]
     return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
 
 
