@@ -179,6 +179,30 @@ def test_config_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert cfg.sentiment_words == "jieba"
 
 
+def _segment_and_check(
+    seg: Segmenter,
+    matcher: PlaceMatcher,
+    texts: list[str],
+    places: list[str | None],
+    out: Path,
+) -> list[dict]:
+    """Segment one batch with :func:`segment_corpus` and check every row against
+    Segmenter.tokens/cut and PlaceMatcher document by document; the rows."""
+    ids = [f"d{i}" for i in range(len(texts))]
+    batch = pa.record_batch([ids, texts, places], names=["doc_id", "text", "place"])
+    assert segment_corpus(iter([batch]), out, seg, matcher=matcher) == len(texts)
+    rows = pq.read_table(out).to_pylist()
+    for row, text, place in zip(rows, texts, places, strict=True):
+        tokens = seg.tokens(text)
+        named = matcher.match_tokens(tokens)
+        own = matcher.resolve(place)
+        assert row["tokens"] == tokens
+        assert row["n_words"] == len(seg.cut(text))
+        assert row["mentioned"] == named
+        assert row["sites"] == ([own] if own else ([] if place else named))
+    return rows
+
+
 def test_batch_segmentation_equals_the_per_document_methods(setup, tmp_path: Path) -> None:
     """The stage's array path (filter, word counts and place matching decided once per
     distinct word) gives what Segmenter.tokens/cut and PlaceMatcher give document by document."""
@@ -192,18 +216,8 @@ def test_batch_segmentation_equals_the_per_document_methods(setup, tmp_path: Pat
         "宝顶山宝顶山大足石刻，北山\n宝顶山",
     ]
     places = [None, None, "北山", "某个不在目录里的地方", None, "宝顶山"]
-    ids = [f"d{i}" for i in range(len(texts))]
-    batch = pa.record_batch([ids, texts, places], names=["doc_id", "text", "place"])
-    assert segment_corpus(iter([batch]), tmp_path / "t.parquet", seg, matcher=matcher) == 6
-    rows = pq.read_table(tmp_path / "t.parquet").to_pylist()
-    for row, text, place in zip(rows, texts, places, strict=True):
-        tokens = seg.tokens(text)
-        named = matcher.match_tokens(tokens)
-        own = matcher.resolve(place)
-        assert row["tokens"] == tokens
-        assert row["n_words"] == len(seg.cut(text))
-        assert row["mentioned"] == named
-        assert row["sites"] == ([own] if own else ([] if place else named))
+    rows = _segment_and_check(seg, matcher, texts, places, tmp_path / "t.parquet")
+    assert len(rows) == 6
     # repeats collapse, order of first mention; a resolved place label wins for `sites`
     assert rows[5]["mentioned"][0] == "baodingshan"
     assert len(rows[5]["mentioned"]) == len(set(rows[5]["mentioned"])) >= 2
@@ -279,16 +293,5 @@ def test_a_batch_longer_than_one_join_equals_the_per_document_methods(
     texts = [_EDGE_TEXTS[i % len(_EDGE_TEXTS)] for i in range(3 * _JOIN + 1)]
     place_cycle = [None, "", "北山", "宝顶山摩崖造像", "不在目录里"]
     places = [place_cycle[i % len(place_cycle)] for i in range(len(texts))]
-    ids = [f"d{i}" for i in range(len(texts))]
-    batch = pa.record_batch([ids, texts, places], names=["doc_id", "text", "place"])
-    segment_corpus(iter([batch]), tmp_path / "t.parquet", seg, matcher=matcher)
-    rows = pq.read_table(tmp_path / "t.parquet").to_pylist()
-    for row, text, place in zip(rows, texts, places, strict=True):
-        tokens = seg.tokens(text)
-        named = matcher.match_tokens(tokens)
-        own = matcher.resolve(place)
-        assert row["tokens"] == tokens
-        assert row["n_words"] == len(seg.cut(text))
-        assert row["mentioned"] == named
-        assert row["sites"] == ([own] if own else ([] if place else named))
+    rows = _segment_and_check(seg, matcher, texts, places, tmp_path / "t.parquet")
     assert any(r["sites"] == ["beishan"] for r in rows)
