@@ -383,9 +383,8 @@ def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBa
     doc = np.repeat(np.arange(n), lens)
     n_words = lens - np.bincount(doc[space_d[idx]], minlength=n)
     tokens = _list_array(np.bincount(doc[keep], minlength=n), flat.filter(pa.array(keep)))
-    empty = pa.array([], pa.string())
     if matcher is None:
-        no_sites = _list_array(np.zeros(n, np.int64), empty)
+        no_sites = _list_array(np.zeros(n, np.int64), pa.array([], pa.string()))
         sites, mentioned = no_sites, no_sites
     else:
         sites, mentioned = _site_lists(matcher, batch, encoded.dictionary, idx, keep, doc)
@@ -410,10 +409,9 @@ def _site_lists(
     words, ``idx`` each word's position among them."""
     n = batch.num_rows
     names, site_at, site_ids = matcher.name_arrays()
-    found = pc.index_in(words, value_set=names).to_numpy(zero_copy_only=False)
-    named = ~np.isnan(found)
+    found = pc.index_in(words, value_set=names).fill_null(-1).to_numpy(zero_copy_only=False)
     site_d = np.full(len(words), -1, np.int64)
-    site_d[named] = site_at[found[named].astype(np.int64)]
+    site_d[found >= 0] = site_at[found[found >= 0]]
     hits = np.flatnonzero(keep & (site_d[idx] >= 0))
     m_doc, m_site = doc[hits], site_d[idx[hits]]
     # first mention of each (document, site): positions grow with the document, so sorting
@@ -424,13 +422,9 @@ def _site_lists(
     mentioned = _list_array(np.bincount(m_doc, minlength=n), site_ids.take(m_site))
     places = batch.column("place").cast(pa.string()).dictionary_encode()
     labels = places.dictionary.to_pylist()
-    code_of = {site: i for i, site in enumerate(site_ids.to_pylist())}
     # a label resolves to a site that some name names (PlaceMatcher.resolve)
-    own_d = np.fromiter(
-        (-1 if (site := matcher.resolve(x)) is None else code_of[site] for x in labels),
-        np.int64,
-        len(labels),
-    )
+    resolved = pa.array([matcher.resolve(x) for x in labels], pa.string())
+    own_d = pc.index_in(resolved, value_set=site_ids).fill_null(-1).to_numpy(zero_copy_only=False)
     place_idx = places.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     labelled = place_idx >= 0
     labelled[labelled] = np.fromiter(map(bool, labels), bool, len(labels))[place_idx[labelled]]

@@ -295,3 +295,16 @@ def test_a_batch_longer_than_one_join_equals_the_per_document_methods(
     places = [place_cycle[i % len(place_cycle)] for i in range(len(texts))]
     rows = _segment_and_check(seg, matcher, texts, places, tmp_path / "t.parquet")
     assert any(r["sites"] == ["beishan"] for r in rows)
+
+
+def test_a_matcher_without_names_gives_empty_site_lists(setup, tmp_path: Path) -> None:
+    """No user-dictionary word names a site: every document still gets its (empty) lists."""
+    seg, _, _ = setup
+    rows = _segment_and_check(
+        seg,
+        PlaceMatcher([]),
+        ["宝顶山很好", "", "北山也不错"],
+        ["宝顶山", None, ""],
+        tmp_path / "t.parquet",
+    )
+    assert [(r["sites"], r["mentioned"]) for r in rows] == [([], [])] * 3
