@@ -40,7 +40,7 @@ from common.artifacts import library_versions
 from nlp.config import NlpConfig
 from nlp.docslices import DocSlice
 from nlp.errors import ConfigError
-from nlp.parallel import clean_sys_path, one_thread, ordered_map
+from nlp.parallel import clean_sys_path, one_thread_for_life, ordered_map
 from nlp.partitions import active_store
 
 __all__ = [
@@ -162,11 +162,11 @@ def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> b
     Chunks and results cross as ``pickle`` bytes because distributed serialises a list whose
     items hold bytes or arrays (ingest rows, sentiment results …) item by item: 219 ms for a
     2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, "Dask engine").
-    BLAS and OpenMP use one thread, as in the local pool's workers (:func:`one_thread`: a
-    remote worker need not have the LocalCluster's thread settings); the limit is set once per
-    worker process and kept (setting it costs about a millisecond)."""
+    BLAS and OpenMP use one thread, as in the local pool's workers (:func:`one_thread_for_life`:
+    a remote worker need not have the LocalCluster's thread settings); the limit is set once per
+    worker process and kept."""
     if "threads" not in _WORKER:
-        _WORKER["threads"] = one_thread()
+        _WORKER["threads"] = one_thread_for_life()
     results = [func(state, chunk) for chunk in pickle.loads(blob)]
     return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -54,6 +54,13 @@ TOKENS_SCHEMA = pa.schema(
     ]
 )
 
+#: what the workers hand over: the tokens as indices into the batch's distinct kept words. The
+#: Parquet writer then writes that dictionary as it is instead of hashing every word again, and
+#: a batch pickles to 60 % of the bytes; the file is read back as :data:`TOKENS_SCHEMA`.
+_TOKENS_BATCH_SCHEMA = TOKENS_SCHEMA.set(
+    1, pa.field("tokens", pa.list_(pa.dictionary(pa.int32(), pa.string())))
+)
+
 
 class Segmenter:
     """Chinese word segmenter with a user dictionary and stopwords.
@@ -196,8 +203,8 @@ class Segmenter:
         (pieces :meth:`cut` leaves out)."""
         known = self._verdict_cache()
         n = len(words)
-        keep = np.fromiter((known[w] for w in words), bool, n)
-        space = np.fromiter((w.isspace() for w in words), bool, n)
+        keep = np.fromiter(map(known.__getitem__, words), bool, n)  # __missing__ judges
+        space = np.fromiter(map(str.isspace, words), bool, n)
         return keep & ~space, space
 
     def tokens(self, text: str) -> list[str]:
@@ -298,7 +305,7 @@ class _BatchState:
 
 def _segment_batch(state: _BatchState, batch: pa.RecordBatch | DocSlice) -> pa.RecordBatch:
     """Segment one corpus batch (``doc_id``, ``text``, ``place``), or a slice of the corpus the
-    worker reads itself (:mod:`nlp.docslices`), into a :data:`TOKENS_SCHEMA` batch, in the
+    worker reads itself (:mod:`nlp.docslices`), into a :data:`_TOKENS_BATCH_SCHEMA` batch, in the
     worker: only the slice's description, or Arrow buffers, cross between processes.
 
     Per document this does nothing but the cut itself; filtering, word counts and place
@@ -338,28 +345,78 @@ _SEP = "\x00"
 _JOIN = 64
 
 
-def _cut_flat(cut: Callable[[str], list[str]], texts: list[str]) -> tuple[pa.Array, np.ndarray]:
-    """All words of ``texts``, one Arrow string array, and the number of words of each text.
+def _cut_flat(
+    cut: Callable[[str], list[str]], column: pa.Array
+) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """All words of the texts of ``column`` (a string array), dictionary-encoded in one Arrow
+    array, and each word's text (``-1``: a separator between two texts, not a word).
 
     The texts are cut in runs of :data:`_JOIN` joined by :data:`_SEP`; a separator word then
-    marks where a text ends. Texts that hold the separator themselves, or a cut that does not
-    give one separator per boundary, are cut one by one instead (same words)."""
-    n = len(texts)
-    if n and not any(_SEP in t for t in texts):
-        words: list[str] = []
+    marks where a text ends (found among the distinct words, not by comparing every word).
+    The words are not converted to Arrow one by one (a UTF-8 encoding of each, a third of
+    the cut's own time), nor the texts to Python one by one: the column's UTF-8 bytes with a
+    separator byte between texts (:func:`_joined_utf8`) are decoded a run at a time, and as a
+    cut returns the pieces of its text in order, the words' character lengths give their
+    offsets in those same bytes (:func:`_word_array`). Texts that hold the separator
+    themselves, or a cut that does not return its text's pieces with one separator per
+    boundary, are cut one by one and converted (same words)."""
+    n = len(column)
+    joined = _joined_utf8(column) if n else None
+    if joined is not None:
+        data, starts = joined
+        lens: list[np.ndarray] = []
+        one = np.ones(1, np.int64)
         for i in range(0, n, _JOIN):
             if i:
-                words.append(_SEP)
-            words.extend(cut(_SEP.join(texts[i : i + _JOIN])))
-        flat = pa.array(words, pa.string())
-        is_sep = pc.equal(flat, _SEP)
-        ends = np.flatnonzero(is_sep.to_numpy(zero_copy_only=False))
-        if len(ends) == n - 1:
-            bounds = np.concatenate(([-1], ends, [len(flat)]))
-            return flat.filter(pc.invert(is_sep)), np.diff(bounds) - 1
-    per_text = [cut(t) for t in texts]
-    lens = np.fromiter(map(len, per_text), np.int64, n)
-    return pa.array(list(itertools.chain.from_iterable(per_text)), pa.string()), lens
+                lens.append(one)  # the separator between two runs
+            stop = min(i + _JOIN, n)
+            # the run's texts and the separators between them
+            words = cut(str(data[starts[i] : starts[stop] - 1], "utf-8"))
+            lens.append(np.fromiter(map(len, words), np.int64, len(words)))
+            del words  # freed before the next run's are made: a few hundred kB of hot memory
+        flat = _word_array(data, np.concatenate(lens))
+        if flat is not None:
+            encoded = flat.dictionary_encode()
+            sep_code = pc.index(encoded.dictionary, _SEP).as_py()
+            idx = encoded.indices.to_numpy(zero_copy_only=False)
+            is_sep = idx == sep_code
+            if int(np.count_nonzero(is_sep)) == n - 1:
+                doc = np.cumsum(is_sep)
+                doc[is_sep] = -1
+                return encoded, doc
+    per_text = [cut(t or "") for t in column.to_pylist()]
+    n_of = np.fromiter(map(len, per_text), np.int64, n)
+    flat = pa.array(list(itertools.chain.from_iterable(per_text)), pa.string())
+    return flat.dictionary_encode(), np.repeat(np.arange(n), n_of)
+
+
+def _joined_utf8(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """The UTF-8 bytes of ``_SEP.join(texts)`` for a string array without nulls, made from its
+    own bytes, and where each text starts in them (one more: the end, plus one); ``None`` for
+    another type, nulls, or a text that holds the separator itself."""
+    if column.type != pa.string() or column.null_count:
+        return None
+    _, off_buf, data_buf = column.buffers()
+    off = np.frombuffer(off_buf, np.int32)[column.offset : column.offset + len(column) + 1]
+    data = np.frombuffer(data_buf or b"", np.uint8)[off[0] : off[-1]]
+    if len(data) + len(off) > np.iinfo(np.int32).max or not data.all():
+        return None  # too large for 32-bit offsets, or a 0 byte: _SEP in a text
+    pos = (off - off[0]).astype(np.intp)
+    # one 0 byte (_SEP in UTF-8) before every text but the first
+    return np.insert(data, pos[1:-1], 0), pos + np.arange(len(pos))
+
+
+def _word_array(data: np.ndarray, lens: np.ndarray) -> pa.StringArray | None:
+    """The words that tile the UTF-8 text ``data``, as a string array over those bytes, from
+    their lengths in characters, in order; ``None`` when those do not add up to the text's."""
+    # every character starts with a byte that is not a UTF-8 continuation byte (10xxxxxx)
+    starts = np.flatnonzero((data & 0xC0) != 0x80)
+    if int(lens.sum()) != len(starts):
+        return None
+    ends = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=ends[1:])
+    bounds = np.append(starts, len(data))[ends].astype(np.int32)
+    return pa.StringArray.from_buffers(len(lens), pa.py_buffer(bounds), pa.py_buffer(data))
 
 
 def _list_array(offsets_of: np.ndarray, values: pa.Array) -> pa.ListArray:
@@ -372,17 +429,21 @@ def _list_array(offsets_of: np.ndarray, values: pa.Array) -> pa.ListArray:
 def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
     seg, matcher = state.seg, state.matcher
     cut = seg._ensure()
-    texts = batch.column("text").to_pylist()
-    n = len(texts)
-    flat, lens = _cut_flat(cut, texts)
-    encoded = flat.dictionary_encode()
+    n = batch.num_rows
+    encoded, doc = _cut_flat(cut, batch.column("text"))
     distinct: list[str] = encoded.dictionary.to_pylist()
     keep_d, space_d = seg.verdicts(distinct)
     idx = encoded.indices.to_numpy(zero_copy_only=False)
-    keep = keep_d[idx]
-    doc = np.repeat(np.arange(n), lens)
-    n_words = lens - np.bincount(doc[space_d[idx]], minlength=n)
-    tokens = _list_array(np.bincount(doc[keep], minlength=n), flat.filter(pa.array(keep)))
+    word = doc >= 0  # not a separator between joined texts
+    keep = keep_d[idx] & word
+    n_words = np.bincount(doc[word & ~space_d[idx]], minlength=n)
+    # the kept distinct words, and each kept word's position among them
+    keep_d &= np.bincount(idx[keep], minlength=len(distinct)) > 0
+    code = np.cumsum(keep_d, dtype=np.int32) - 1
+    kept = pa.DictionaryArray.from_arrays(
+        pa.array(code[idx[keep]]), encoded.dictionary.filter(pa.array(keep_d))
+    )
+    tokens = _list_array(np.bincount(doc[keep], minlength=n), kept)
     if matcher is None:
         no_sites = _list_array(np.zeros(n, np.int64), pa.array([], pa.string()))
         sites, mentioned = no_sites, no_sites
@@ -390,7 +451,7 @@ def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBa
         sites, mentioned = _site_lists(matcher, batch, encoded.dictionary, idx, keep, doc)
     return pa.RecordBatch.from_arrays(
         [batch.column("doc_id"), tokens, pa.array(n_words, pa.int32()), sites, mentioned],
-        schema=TOKENS_SCHEMA,
+        schema=_TOKENS_BATCH_SCHEMA,
     )
 
 
@@ -411,8 +472,9 @@ def _site_lists(
     names, site_at, site_ids = matcher.name_arrays()
     found = pc.index_in(words, value_set=names).fill_null(-1).to_numpy(zero_copy_only=False)
     site_d = np.full(len(words), -1, np.int64)
-    site_d[found >= 0] = site_at[found[found >= 0]]
-    hits = np.flatnonzero(keep & (site_d[idx] >= 0))
+    named = found >= 0
+    site_d[named] = site_at[found[named]]
+    hits = np.flatnonzero(named[idx] & keep)
     m_doc, m_site = doc[hits], site_d[idx[hits]]
     # first mention of each (document, site): positions grow with the document, so sorting
     # the first positions keeps documents in order and mentions in text order
@@ -482,7 +544,14 @@ def segment_corpus(
     with atomic_path(out_path) as tmp:
         # min/max statistics of the word lists are never used (readers take whole row groups)
         # and were 40 % of the writing, in this process, while the workers segment
-        writer = pq.ParquetWriter(tmp, TOKENS_SCHEMA, write_statistics=["doc_id", "n_words"])
+        # the batches' dictionary-typed tokens are written as plain strings, and the file
+        # keeps no Arrow schema that would have readers decode them as dictionaries
+        writer = pq.ParquetWriter(
+            tmp,
+            _TOKENS_BATCH_SCHEMA,
+            write_statistics=["doc_id", "n_words"],
+            store_schema=False,
+        )
         try:
             run = engine or LocalEngine(workers)
             for result in run.map(_segment_batch, state, batches):

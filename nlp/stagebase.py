@@ -305,6 +305,8 @@ def load_segmenter(userdict_dir: Path, cfg: NlpConfig, *, backend: str | None = 
 
     Cached per (user dictionary, lexicon folder, token length, backend): building a jieba
     tokenizer takes about a second, and the segmenter is never mutated after construction.
+    The tokenizer is built on first use: a stage that only hands the segmenter to its workers
+    never builds one here (0.2 s of rjieba, 1 s of jieba, before the workers start).
     """
     return _cached_segmenter(
         Path(userdict_dir), cfg.lexicon_dir, cfg.min_token_chars, backend or cfg.segmenter
@@ -322,7 +324,6 @@ def _cached_segmenter(
         min_token_chars=min_token_chars,
         backend=backend,
     )
-    seg.cut("")  # build the tokenizer now, once
     return seg
 
 

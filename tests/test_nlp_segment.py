@@ -270,13 +270,14 @@ def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bo
     if with_nul:
         texts[_JOIN + 3] = "大足\x00北山"
     cut = seg._ensure()
-    flat, lens = _cut_flat(cut, texts)
-    words = flat.to_pylist()
-    pos = 0
-    for text, n in zip(texts, lens.tolist(), strict=True):
-        assert words[pos : pos + n] == cut(text), text
-        pos += n
-    assert pos == len(words)
+    encoded, doc = _cut_flat(cut, pa.array(texts, pa.string()))
+    words = encoded.dictionary.take(encoded.indices).to_pylist()
+    assert len(words) == len(doc)
+    for i, text in enumerate(texts):
+        assert [w for w, d in zip(words, doc, strict=True) if d == i] == cut(text), text
+    if not with_nul:  # cut in joined runs: a separator between each two texts, in order
+        assert doc[doc >= 0].tolist() == sorted(doc[doc >= 0].tolist())
+        assert int((doc < 0).sum()) == len(texts) - 1
 
 
 @pytest.mark.parametrize("backend", ["jieba", "rjieba"])
