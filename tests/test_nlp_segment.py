@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -255,6 +256,11 @@ _EDGE_TEXTS = [
 ]
 
 
+def _words_by_text(encoded: pa.DictionaryArray, doc: Any, n: int) -> list[list[str]]:
+    words = encoded.dictionary.take(encoded.indices).to_pylist()
+    return [[w for w, d in zip(words, doc, strict=True) if d == i] for i in range(n)]
+
+
 @pytest.mark.parametrize("backend", ["jieba", "rjieba"])
 @pytest.mark.parametrize("with_nul", [False, True])
 def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bool) -> None:
@@ -271,13 +277,27 @@ def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bo
         texts[_JOIN + 3] = "大足\x00北山"
     cut = seg._ensure()
     encoded, doc = _cut_flat(cut, pa.array(texts, pa.string()))
-    words = encoded.dictionary.take(encoded.indices).to_pylist()
-    assert len(words) == len(doc)
-    for i, text in enumerate(texts):
-        assert [w for w, d in zip(words, doc, strict=True) if d == i] == cut(text), text
+    assert _words_by_text(encoded, doc, len(texts)) == [cut(t) for t in texts]
     if not with_nul:  # cut in joined runs: a separator between each two texts, in order
         assert doc[doc >= 0].tolist() == sorted(doc[doc >= 0].tolist())
         assert int((doc < 0).sum()) == len(texts) - 1
+
+
+@pytest.mark.parametrize(
+    "column_type, cut",
+    [
+        # a cut that leaves out pieces (spaces): its words do not tile the text
+        (pa.string(), lambda t: [c for c in t if c != " "]),
+        # another string type: its bytes are not read directly
+        (pa.large_string(), list),
+    ],
+)
+def test_cuts_that_do_not_tile_their_text_and_other_columns_fall_back(column_type, cut) -> None:
+    from nlp.segment import _cut_flat
+
+    texts = ["大足 石刻", "", "北山 ab", "宝顶山"] * 40
+    encoded, doc = _cut_flat(cut, pa.array(texts, column_type))
+    assert _words_by_text(encoded, doc, len(texts)) == [cut(t) for t in texts]
 
 
 @pytest.mark.parametrize("backend", ["jieba", "rjieba"])
