@@ -15,7 +15,8 @@ that every variant sees the same machine load:
 - **stage, local / dask**: ``stage_segment`` rebuilt from scratch (``force``) with 2 workers:
   reading the corpus Parquet, the cut, the content-word filter, word counts, place matching,
   writing ``tokens.parquet`` atomically, the resumable partitions; the local process pool, or a
-  2-worker Dask ``LocalCluster`` started once before the timings.
+  2-worker Dask ``LocalCluster`` started before each of its timings and closed after (so that
+  no cluster runs beside the other variants).
 
 Reported: the median of each variant and the stage's throughput against the bare segmenter
 in 1 process, against 2 bare processes, and per core (against 2 × the 1-process bare rate).
@@ -24,6 +25,7 @@ in 1 process, against 2 bare processes, and per core (against 2 × the 1-process
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import statistics
@@ -178,26 +180,23 @@ def main() -> None:
         ]
         _TEXTS[:] = texts
         backend = cfg.segmenter
-        dask = DaskEngine.start(workers=2) if "dask" in engines else None
-        try:
-            for _ in range(args.repeat):
-                times["bare1"].append(bare_one(texts, backend))
-                times["bare2"].append(bare_two(backend))
-                for engine in engines:
+        for _ in range(args.repeat):
+            times["bare1"].append(bare_one(texts, backend))
+            times["bare2"].append(bare_two(backend))
+            for engine in engines:
+                # a cluster only while its own variant runs: its processes are this one's
+                # children (the CPU meter would count them) and share the 2 cores
+                dask = DaskEngine.start(workers=2) if engine == "dask" else None
+                try:
                     with CpuMeter() as meter:
-                        if engine == "dask":
-                            assert dask is not None
-                            with using(dask):
-                                t0 = time.perf_counter()
-                                p.stage_segment(corpus, userdict, cfg, force=True)
-                        else:
+                        with using(dask) if dask is not None else contextlib.nullcontext():
                             t0 = time.perf_counter()
                             p.stage_segment(corpus, userdict, cfg, force=True)
                         times[engine].append(time.perf_counter() - t0)
                     cpu[engine].append(meter.seconds)
-        finally:
-            if dask is not None:
-                dask.close()
+                finally:
+                    if dask is not None:
+                        dask.close()
     n = len(texts)
     med = {k: statistics.median(v) for k, v in times.items()}
     result = {
