@@ -70,7 +70,8 @@ BATCH = 4
 #: worker), the event-loop watchdog's 20 ms tick, work stealing between two workers fed a
 #: bounded window of equal tasks, or the system and memory monitors' sub-second polling. Idle,
 #: the cluster's processes took 8 % of a core with Dask's defaults, 1.4 % with these, and the
-#: segmentation stage of 10⁶ documents ran 9 % faster (docs/benchmarks.md, NLP pipeline, "dask/local").
+#: segmentation stage of 10⁶ documents ran 9 % faster (docs/benchmarks.md, NLP pipeline,
+#: "dask/local").
 #: A cluster behind ``--scheduler`` keeps its own settings.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
@@ -176,7 +177,8 @@ def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> b
 
     Chunks and results cross as ``pickle`` bytes because distributed serialises a list whose
     items hold bytes or arrays (ingest rows, sentiment results …) item by item: 219 ms for a
-    2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, NLP pipeline, "dask/local").
+    2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, NLP pipeline,
+    "dask/local").
     BLAS and OpenMP use one thread, as in the local pool's workers (:func:`one_thread_for_life`:
     a remote worker need not have the LocalCluster's thread settings); the limit is set once per
     worker process and kept."""
