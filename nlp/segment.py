@@ -392,8 +392,9 @@ def _cut_flat(
 
 def _joined_utf8(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """The UTF-8 bytes of ``_SEP.join(texts)`` for a string array without nulls, made from its
-    own bytes, and where each text starts in them (one more: the end, plus one); ``None`` for
-    another type, nulls, or a text that holds the separator itself."""
+    own bytes, and the position of each text in them (text *i* is ``[starts[i], starts[i + 1]
+    - 1)``: the last entry is one byte past the end); ``None`` for another type, nulls, or a
+    text that holds the separator itself."""
     if column.type != pa.string() or column.null_count:
         return None
     _, off_buf, data_buf = column.buffers()
