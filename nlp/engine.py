@@ -167,10 +167,6 @@ def worker_versions() -> dict[str, str | None]:
     return library_versions(MATCHED_DISTRIBUTIONS)
 
 
-#: per-process state of a Dask worker running this module's tasks
-_WORKER: dict[str, Any] = {}
-
-
 def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> bytes:
     """``func(state, chunk)`` for each of a task's chunks (pickled by the client), the results
     pickled back.
@@ -180,10 +176,8 @@ def _pickled_call(func: Callable[[Any, Any], Any], state: Any, blob: bytes) -> b
     2,000-row chunk that ``pickle`` writes in 0.4 ms (docs/benchmarks.md, NLP pipeline,
     "dask/local").
     BLAS and OpenMP use one thread, as in the local pool's workers (:func:`one_thread_for_life`:
-    a remote worker need not have the LocalCluster's thread settings); the limit is set once per
-    worker process and kept."""
-    if "threads" not in _WORKER:
-        _WORKER["threads"] = one_thread_for_life()
+    a remote worker need not have the LocalCluster's thread settings; set once per process)."""
+    one_thread_for_life()
     results = [func(state, chunk) for chunk in pickle.loads(blob)]
     return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
 

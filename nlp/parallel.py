@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -60,12 +61,14 @@ def one_thread() -> Any:
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
+@functools.cache
 def one_thread_for_life() -> Any:
     """:func:`one_thread` for the rest of a worker process's life, without loading anything:
     the libraries loaded already are limited (``threadpoolctl``), those loaded later read
     the limit from the environment. :func:`one_thread` loads scikit-learn's OpenMP helpers
     first, 0.65 s per worker and per map (18 % of the segmentation stage of 10⁶ documents,
-    which never loads them)."""
+    which never loads them). Set once per process: later calls return the same limit (a Dask
+    worker calls this at every task, about a millisecond the first time)."""
     for var in _THREAD_VARS:
         os.environ[var] = "1"
     from threadpoolctl import threadpool_limits
@@ -76,7 +79,7 @@ def one_thread_for_life() -> Any:
 def _init(func: Callable[..., Any], state: Any) -> None:
     _STATE["func"] = func
     _STATE["state"] = state
-    _STATE["threads"] = one_thread_for_life()
+    one_thread_for_life()
 
 
 def _call(chunk: Any) -> Any:
