@@ -340,84 +340,103 @@ def _gc_paused() -> Iterator[None]:
 #: joins a batch's texts for one cut call; no word contains it, and jieba cuts the text on
 #: both sides of any non-word character the same as if it were the end of the text
 _SEP = "\x00"
+#: joins the words of a cut (it is in no text either), to find where they end in the text's bytes
+_WORD_SEP = "\x01"
 #: texts per cut call: one call instead of one per text, and no per-text word lists to chain
 #: (1.5 µs of 16 per document); longer joins lose again to the one long result list
 _JOIN = 64
 
 
-def _cut_flat(
-    cut: Callable[[str], list[str]], column: pa.Array
-) -> tuple[pa.DictionaryArray, np.ndarray]:
+@dataclass(frozen=True)
+class _Words:
+    """Every word of a batch's texts in text order, dictionary-encoded (``encoded``); text *i*
+    has the words at positions ``[starts[i], ends[i])``. Between two texts there is at most one
+    other word, the separator (dictionary code ``sep``; ``-1``: the texts were cut one by one)."""
+
+    encoded: pa.DictionaryArray
+    starts: np.ndarray
+    ends: np.ndarray
+    sep: int
+
+
+def _cut_flat(cut: Callable[[str], list[str]], column: pa.Array) -> _Words:
     """All words of the texts of ``column`` (a string array), dictionary-encoded in one Arrow
-    array, and each word's text (``-1``: a separator between two texts, not a word).
+    array.
 
     The texts are cut in runs of :data:`_JOIN` joined by :data:`_SEP`; a separator word then
     marks where a text ends (found among the distinct words, not by comparing every word).
     The words are not converted to Arrow one by one (a UTF-8 encoding of each, a third of
     the cut's own time), nor the texts to Python one by one: the column's UTF-8 bytes with a
-    separator byte between texts (:func:`_joined_utf8`) are decoded a run at a time, and as a
-    cut returns the pieces of its text in order, the words' character lengths give their
-    offsets in those same bytes (:func:`_word_array`). Texts that hold the separator
+    separator byte between texts (:func:`_joined_utf8`) are decoded a run at a time, and a
+    run's words, joined by :data:`_WORD_SEP` and encoded in one call, show where each word
+    ends in those same bytes (:func:`_word_array`). Texts that hold either separator
     themselves, or a cut that does not return its text's pieces with one separator per
     boundary, are cut one by one and converted (same words)."""
     n = len(column)
     joined = _joined_utf8(column) if n else None
     if joined is not None:
         data, starts = joined
-        lens: list[np.ndarray] = []
-        one = np.ones(1, np.int64)
+        pieces: list[bytes] = []
         for i in range(0, n, _JOIN):
             if i:
-                lens.append(one)  # the separator between two runs
+                pieces.append(_SEP.encode())  # the separator between two runs
             stop = min(i + _JOIN, n)
             # the run's texts and the separators between them
             words = cut(str(data[starts[i] : starts[stop] - 1], "utf-8"))
-            lens.append(np.fromiter(map(len, words), np.int64, len(words)))
+            if words:
+                pieces.append(_WORD_SEP.join(words).encode())
             del words  # freed before the next run's are made: a few hundred kB of hot memory
-        flat = _word_array(data, np.concatenate(lens))
+        flat = _word_array(data, _WORD_SEP.encode().join(pieces))
         if flat is not None:
             encoded = flat.dictionary_encode()
             sep_code = pc.index(encoded.dictionary, _SEP).as_py()
             idx = encoded.indices.to_numpy(zero_copy_only=False)
-            is_sep = idx == sep_code
-            if int(np.count_nonzero(is_sep)) == n - 1:
-                doc = np.cumsum(is_sep)
-                doc[is_sep] = -1
-                return encoded, doc
+            sep = np.flatnonzero(idx == sep_code)
+            if len(sep) == n - 1:
+                return _Words(encoded, np.append(0, sep + 1), np.append(sep, len(idx)), sep_code)
     per_text = [cut(t or "") for t in column.to_pylist()]
-    n_of = np.fromiter(map(len, per_text), np.int64, n)
+    ends = np.cumsum(np.fromiter(map(len, per_text), np.int64, n))
     flat = pa.array(list(itertools.chain.from_iterable(per_text)), pa.string())
-    return flat.dictionary_encode(), np.repeat(np.arange(n), n_of)
+    return _Words(flat.dictionary_encode(), np.append(0, ends[:-1]), ends, -1)
 
 
 def _joined_utf8(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """The UTF-8 bytes of ``_SEP.join(texts)`` for a string array without nulls, made from its
     own bytes, and the position of each text in them (text *i* is ``[starts[i], starts[i + 1]
     - 1)``: the last entry is one byte past the end); ``None`` for another type, nulls, or a
-    text that holds the separator itself."""
+    text that holds :data:`_SEP` or :data:`_WORD_SEP` itself."""
     if column.type != pa.string() or column.null_count:
         return None
     _, off_buf, data_buf = column.buffers()
     off = np.frombuffer(off_buf, np.int32)[column.offset : column.offset + len(column) + 1]
     data = np.frombuffer(data_buf or b"", np.uint8)[off[0] : off[-1]]
-    if len(data) + len(off) > np.iinfo(np.int32).max or not data.all():
-        return None  # too large for 32-bit offsets, or a 0 byte: _SEP in a text
+    if len(data) + len(off) > np.iinfo(np.int32).max or not (data > 1).all():
+        return None  # too large for 32-bit offsets, or a 0 or 1 byte: a separator in a text
     pos = (off - off[0]).astype(np.intp)
     # one 0 byte (_SEP in UTF-8) before every text but the first
     return np.insert(data, pos[1:-1], 0), pos + np.arange(len(pos))
 
 
-def _word_array(data: np.ndarray, lens: np.ndarray) -> pa.StringArray | None:
+def _word_array(data: np.ndarray, joined: bytes) -> pa.StringArray | None:
     """The words that tile the UTF-8 text ``data``, as a string array over those bytes, from
-    their lengths in characters, in order; ``None`` when those do not add up to the text's."""
-    # every character starts with a byte that is not a UTF-8 continuation byte (10xxxxxx)
-    starts = np.flatnonzero((data & 0xC0) != 0x80)
-    if int(lens.sum()) != len(starts):
+    ``joined``: their UTF-8 in order, joined by :data:`_WORD_SEP`; ``None`` when they are not
+    as many bytes as the text, or a word would start inside a character.
+
+    A cut returns the pieces of its text (jieba's and rjieba's do), so only their ends are
+    read from ``joined``: comparing every byte as well cost as much as the rest."""
+    marks = np.flatnonzero(np.frombuffer(joined, np.uint8) == ord(_WORD_SEP))
+    if len(joined) - len(marks) != len(data):
         return None
-    ends = np.zeros(len(lens) + 1, np.int64)
-    np.cumsum(lens, out=ends[1:])
-    bounds = np.append(starts, len(data))[ends].astype(np.int32)
-    return pa.StringArray.from_buffers(len(lens), pa.py_buffer(bounds), pa.py_buffer(data))
+    if not joined:
+        return pa.array([], pa.string())
+    # word k ends where the k-th mark is, less the k marks before it
+    bounds = np.empty(len(marks) + 2, np.int32)
+    bounds[0], bounds[-1] = 0, len(data)
+    np.subtract(marks, np.arange(len(marks)), out=bounds[1:-1], casting="unsafe")
+    # every character starts with a byte that is not a UTF-8 continuation byte (10xxxxxx)
+    if (data[bounds[1:-1][bounds[1:-1] < len(data)]] & 0xC0 == 0x80).any():
+        return None
+    return pa.StringArray.from_buffers(len(marks) + 1, pa.py_buffer(bounds), pa.py_buffer(data))
 
 
 def _list_array(offsets_of: np.ndarray, values: pa.Array) -> pa.ListArray:
@@ -429,27 +448,34 @@ def _list_array(offsets_of: np.ndarray, values: pa.Array) -> pa.ListArray:
 
 def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBatch:
     seg, matcher = state.seg, state.matcher
-    cut = seg._ensure()
     n = batch.num_rows
-    encoded, doc = _cut_flat(cut, batch.column("text"))
-    distinct: list[str] = encoded.dictionary.to_pylist()
-    keep_d, space_d = seg.verdicts(distinct)
-    idx = encoded.indices.to_numpy(zero_copy_only=False)
-    word = doc >= 0  # not a separator between joined texts
-    keep = keep_d[idx] & word
-    n_words = np.bincount(doc[word & ~space_d[idx]], minlength=n)
-    # the kept distinct words, and each kept word's position among them
-    keep_d &= np.bincount(idx[keep], minlength=len(distinct)) > 0
-    code = np.cumsum(keep_d, dtype=np.int32) - 1
-    kept = pa.DictionaryArray.from_arrays(
-        pa.array(code[idx[keep]]), encoded.dictionary.filter(pa.array(keep_d))
-    )
-    tokens = _list_array(np.bincount(doc[keep], minlength=n), kept)
+    flat = _cut_flat(seg._ensure(), batch.column("text"))
+    words = flat.encoded.dictionary
+    idx = flat.encoded.indices.to_numpy(zero_copy_only=False)
+    keep_d, space_d = seg.verdicts(words.to_pylist())
+    if flat.sep >= 0:
+        keep_d[flat.sep] = False
+    # words per text, whitespace-only pieces left out (texts without whitespace have none)
+    if space_d.any():
+        counted = np.zeros(len(idx) + 1, np.int64)
+        np.cumsum(~space_d[idx], out=counted[1:])
+        n_words = counted[flat.ends] - counted[flat.starts]
+    else:
+        n_words = flat.ends - flat.starts
+    at = np.flatnonzero(keep_d[idx])  # the kept words' positions
+    kept_idx = idx[at]
+    # a text's tokens start after the kept words before its first word (none between texts)
+    offsets = np.searchsorted(at, np.append(flat.starts, len(idx))).astype(np.int32)
+    used = np.zeros(len(words), bool)
+    used[kept_idx] = True  # the distinct words that are kept, and each one's code among them
+    code = np.cumsum(used, dtype=np.int32) - 1
+    kept = pa.DictionaryArray.from_arrays(pa.array(code[kept_idx]), words.filter(pa.array(used)))
+    tokens = pa.ListArray.from_arrays(pa.array(offsets), kept)
     if matcher is None:
         no_sites = _list_array(np.zeros(n, np.int64), pa.array([], pa.string()))
         sites, mentioned = no_sites, no_sites
     else:
-        sites, mentioned = _site_lists(matcher, batch, encoded.dictionary, idx, keep, doc)
+        sites, mentioned = _site_lists(matcher, batch, words, kept_idx, offsets)
     return pa.RecordBatch.from_arrays(
         [batch.column("doc_id"), tokens, pa.array(n_words, pa.int32()), sites, mentioned],
         schema=_TOKENS_BATCH_SCHEMA,
@@ -460,23 +486,24 @@ def _site_lists(
     matcher: PlaceMatcher,
     batch: pa.RecordBatch,
     words: pa.Array,
-    idx: np.ndarray,
-    keep: np.ndarray,
-    doc: np.ndarray,
+    kept_idx: np.ndarray,
+    offsets: np.ndarray,
 ) -> tuple[pa.ListArray, pa.ListArray]:
     """``sites`` and ``mentioned`` of a batch (see :func:`segment_corpus`), with array
     operations: the sites its kept words name, in order of first mention without repeats;
     and the site of each document's place label when it resolves, none when the label does
     not, the mentioned ones for unlabelled documents. ``words`` are the batch's distinct
-    words, ``idx`` each word's position among them."""
+    words, ``kept_idx`` each kept word's position among them, in order, and document *i*'s
+    kept words are ``kept_idx[offsets[i]:offsets[i + 1]]``."""
     n = batch.num_rows
     names, site_at, site_ids = matcher.name_arrays()
     found = pc.index_in(words, value_set=names).fill_null(-1).to_numpy(zero_copy_only=False)
     site_d = np.full(len(words), -1, np.int64)
     named = found >= 0
     site_d[named] = site_at[found[named]]
-    hits = np.flatnonzero(named[idx] & keep)
-    m_doc, m_site = doc[hits], site_d[idx[hits]]
+    hits = np.flatnonzero(named[kept_idx])
+    m_doc = np.searchsorted(offsets, hits, side="right") - 1
+    m_site = site_d[kept_idx[hits]]
     # first mention of each (document, site): positions grow with the document, so sorting
     # the first positions keeps documents in order and mentions in text order
     _, first = np.unique(m_doc * max(len(site_ids), 1) + m_site, return_index=True)

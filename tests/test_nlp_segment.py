@@ -256,16 +256,17 @@ _EDGE_TEXTS = [
 ]
 
 
-def _words_by_text(encoded: pa.DictionaryArray, doc: Any, n: int) -> list[list[str]]:
-    words = encoded.dictionary.take(encoded.indices).to_pylist()
-    return [[w for w, d in zip(words, doc, strict=True) if d == i] for i in range(n)]
+def _words_by_text(flat: Any) -> list[list[str]]:
+    words = flat.encoded.dictionary.take(flat.encoded.indices).to_pylist()
+    return [words[a:b] for a, b in zip(flat.starts, flat.ends, strict=True)]
 
 
 @pytest.mark.parametrize("backend", ["jieba", "rjieba"])
-@pytest.mark.parametrize("with_nul", [False, True])
-def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bool) -> None:
+@pytest.mark.parametrize("odd", [None, "\x00", "\x01"])
+def test_joined_cuts_give_each_texts_own_words(setup, backend: str, odd: str | None) -> None:
     """The batch path cuts runs of texts joined by a separator: every text's words are those
-    of its own cut, across run boundaries; a text holding the separator itself is cut alone."""
+    of its own cut, across run boundaries; texts holding a separator themselves are cut one
+    by one."""
     from nlp.segment import _JOIN, _cut_flat
 
     if backend == "rjieba":
@@ -273,14 +274,16 @@ def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bo
     seg, _, _ = setup
     seg = Segmenter(seg.userdict, stopwords=seg.stopwords, backend=backend)
     texts = [_EDGE_TEXTS[i % len(_EDGE_TEXTS)] for i in range(2 * _JOIN + 7)]
-    if with_nul:
-        texts[_JOIN + 3] = "大足\x00北山"
+    if odd:  # a text holding a separator itself
+        texts[_JOIN + 3] = f"大足{odd}北山"
     cut = seg._ensure()
-    encoded, doc = _cut_flat(cut, pa.array(texts, pa.string()))
-    assert _words_by_text(encoded, doc, len(texts)) == [cut(t) for t in texts]
-    if not with_nul:  # cut in joined runs: a separator between each two texts, in order
-        assert doc[doc >= 0].tolist() == sorted(doc[doc >= 0].tolist())
-        assert int((doc < 0).sum()) == len(texts) - 1
+    flat = _cut_flat(cut, pa.array(texts, pa.string()))
+    assert _words_by_text(flat) == [cut(t) for t in texts]
+    if not odd:  # cut in joined runs: one separator between each two texts
+        assert flat.sep >= 0
+        assert (flat.starts[1:] == flat.ends[:-1] + 1).all()
+        gaps = flat.encoded.indices.to_numpy()[flat.ends[:-1]]
+        assert (gaps == flat.sep).all()
 
 
 @pytest.mark.parametrize(
@@ -288,6 +291,8 @@ def test_joined_cuts_give_each_texts_own_words(setup, backend: str, with_nul: bo
     [
         # a cut that leaves out pieces (spaces): its words do not tile the text
         (pa.string(), lambda t: [c for c in t if c != " "]),
+        # a cut whose pieces are as many bytes as its text but end inside a character
+        (pa.string(), lambda t: ["ab", "c" * (len(t.encode()) - 2)] if t else []),
         # another string type: its bytes are not read directly
         (pa.large_string(), list),
     ],
@@ -296,8 +301,9 @@ def test_cuts_that_do_not_tile_their_text_and_other_columns_fall_back(column_typ
     from nlp.segment import _cut_flat
 
     texts = ["大足 石刻", "", "北山 ab", "宝顶山"] * 40
-    encoded, doc = _cut_flat(cut, pa.array(texts, column_type))
-    assert _words_by_text(encoded, doc, len(texts)) == [cut(t) for t in texts]
+    flat = _cut_flat(cut, pa.array(texts, column_type))
+    assert _words_by_text(flat) == [cut(t) for t in texts]
+    assert flat.sep == -1
 
 
 @pytest.mark.parametrize("backend", ["jieba", "rjieba"])
@@ -329,3 +335,17 @@ def test_a_matcher_without_names_gives_empty_site_lists(setup, tmp_path: Path) -
         tmp_path / "t.parquet",
     )
     assert [(r["sites"], r["mentioned"]) for r in rows] == [([], [])] * 3
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [[""], ["", ""], ["大足"] * 64 + [""], [""] + ["大足"] * 64, ["北山"] * 64 + ["", "大足"]],
+)
+def test_empty_texts_at_run_boundaries_have_no_words(texts: list[str]) -> None:
+    """A run of one empty text has no words: it adds none (not an empty one) to the batch."""
+    from nlp.segment import _JOIN, _cut_flat
+
+    assert _JOIN == 64  # the texts above put an empty text alone in a run
+    flat = _cut_flat(list, pa.array(texts, pa.string()))
+    assert flat.sep >= 0 or len(texts) == 1
+    assert _words_by_text(flat) == [list(t) for t in texts]
