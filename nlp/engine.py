@@ -63,8 +63,10 @@ WORKER_MEMORY = "2GiB"
 #: a task's pickled chunks up to this size go inside it; larger ones are scattered first
 TASK_BYTES = 64 * 1024
 #: chunks per Dask task after the first ``window`` tasks (one chunk each): a task costs several
-#: milliseconds of scheduling in the client process, a pool call far less (docs/benchmarks.md)
-BATCH = 4
+#: milliseconds of scheduling and a round trip in the client process, a pool call far less
+#: (docs/benchmarks.md; the segmentation stage at 10⁶ documents took 0.4–1.0 CPU s less with 8
+#: than with 4, 16 saved little more and leaves a longer tail)
+BATCH = 8
 #: settings of the LocalCluster this engine starts: a batch pipeline has no use for the
 #: dashboard's statistical profiler (it walks the running task's stack every 10 ms, in each
 #: worker), the event-loop watchdog's 20 ms tick, work stealing between two workers fed a

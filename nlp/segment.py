@@ -456,12 +456,10 @@ def _segment_batch_now(state: _BatchState, batch: pa.RecordBatch) -> pa.RecordBa
     if flat.sep >= 0:
         keep_d[flat.sep] = False
     # words per text, whitespace-only pieces left out (texts without whitespace have none)
+    n_words = flat.ends - flat.starts
     if space_d.any():
-        counted = np.zeros(len(idx) + 1, np.int64)
-        np.cumsum(~space_d[idx], out=counted[1:])
-        n_words = counted[flat.ends] - counted[flat.starts]
-    else:
-        n_words = flat.ends - flat.starts
+        spaces = np.flatnonzero(space_d[idx])
+        n_words -= np.bincount(np.searchsorted(flat.ends, spaces, side="right"), minlength=n)
     at = np.flatnonzero(keep_d[idx])  # the kept words' positions
     kept_idx = idx[at]
     # a text's tokens start after the kept words before its first word (none between texts)
