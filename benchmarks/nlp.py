@@ -547,10 +547,11 @@ def _engine_ratios(scale: list[dict]) -> list[str]:
         out.append(
             f"- segmentation stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: "
             f"{rate:,.0f} docs/s against the bare `{r.get('segmenter')}` segmenter's "
-            f"{one:,.0f} docs/s in one process × "
-            f"{r.get('workers', 2)} workers = {bare_rate:,.0f}: **{rate / bare_rate:.0%}** "
-            f"(target ≥ 90 % — {'met' if rate >= 0.9 * bare_rate else 'NOT met'}); "
-            f"{rate / one:.0%} of one bare process (code {r.get('commit', '?')})."
+            f"{one:,.0f} docs/s (one process, the segmenter by itself): **{rate / one:.0%}** "
+            f"(≥ 90 % — {'met' if rate >= 0.9 * one else 'NOT met'}); per core, against "
+            f"{r.get('workers', 2)} bare processes' {bare_rate:,.0f}: {rate / bare_rate:.0%} "
+            f"(≥ 90 % — {'met' if rate >= 0.9 * bare_rate else 'NOT met'}) "
+            f"(code {r.get('commit', '?')})."
         )
     return ["", *out] if out else []
 
