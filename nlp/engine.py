@@ -74,6 +74,10 @@ BATCH = 8
 #: the cluster's processes took 8 % of a core with Dask's defaults, 1.4 % with these, and the
 #: segmentation stage of 10⁶ documents ran 9 % faster (docs/benchmarks.md, NLP pipeline,
 #: "dask/local").
+#: Nor do its workers start with ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's default, to hand
+#: freed memory back to the system at once): setting it fixes glibc's thresholds, so every
+#: array over 128 kB is mapped and unmapped again, and the segmentation stage's worker threads
+#: spent 0.6–1.0 CPU s more on 10⁶ documents than with glibc's own adaptive thresholds.
 #: A cluster behind ``--scheduler`` keeps its own settings.
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
@@ -81,6 +85,8 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.scheduler.work-stealing": False,
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "500ms",
+    # None: the variable is not set at all (distributed.nanny._get_env_variables)
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
 }
 #: distributions whose versions must match between this process and the cluster's workers
 MATCHED_DISTRIBUTIONS = ("heritage-routes", "jieba", "gensim", "snownlp", "scikit-learn")

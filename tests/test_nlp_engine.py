@@ -225,16 +225,21 @@ def _square(factor: int, chunk: list[int]) -> list[int]:
 
 
 def _worker_settings() -> dict[str, object]:
+    import os
+
     import dask
 
-    return {k: dask.config.get(k) for k in LOCAL_CLUSTER_CONFIG}
+    got: dict[str, object] = {k: dask.config.get(k) for k in LOCAL_CLUSTER_CONFIG}
+    got["MALLOC_TRIM_THRESHOLD_"] = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    return got
 
 
 def test_localcluster_runs_without_the_dashboards_background_work(cluster: DaskEngine) -> None:
-    """The profiler, watchdog and monitors are set down in every worker, and the scheduler
-    does not steal work (8 % of a core idle, 9 % of the segmentation stage otherwise)."""
+    """The profiler, watchdog and monitors are set down in every worker, the scheduler does
+    not steal work (8 % of a core idle, 9 % of the segmentation stage otherwise), and the
+    workers keep glibc's adaptive memory thresholds (no MALLOC_TRIM_THRESHOLD_)."""
     for got in cluster.client.run(_worker_settings).values():
-        assert got == LOCAL_CLUSTER_CONFIG
+        assert got == {**LOCAL_CLUSTER_CONFIG, "MALLOC_TRIM_THRESHOLD_": None}
     extensions = cluster.client.run_on_scheduler(
         lambda dask_scheduler: sorted(dask_scheduler.extensions)
     )
