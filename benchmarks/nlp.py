@@ -541,9 +541,9 @@ def _engine_ratios(scale: list[dict]) -> list[str]:
         seg = next((x for x in r.get("per_stage", []) if x["stage"] == "segment"), None)
         if not bare or not seg or not bare["seconds"]:
             continue
-        bare_rate = bare["docs"] / bare["seconds"] * r.get("workers", 2)
+        one = bare["docs"] / bare["seconds"]  # the bare segmenter in one process
+        bare_rate = one * r.get("workers", 2)
         rate = r["documents"] / seg["seconds"]
-        one = bare_rate / r.get("workers", 2)
         out.append(
             f"- segmentation stage, {r.get('stages')} {r['n']:,} {r.get('engine', 'local')}: "
             f"{rate:,.0f} docs/s against the bare `{r.get('segmenter')}` segmenter's "

@@ -434,7 +434,8 @@ def _word_array(data: np.ndarray, joined: bytes) -> pa.StringArray | None:
     bounds[0], bounds[-1] = 0, len(data)
     np.subtract(marks, np.arange(len(marks)), out=bounds[1:-1], casting="unsafe")
     # every character starts with a byte that is not a UTF-8 continuation byte (10xxxxxx)
-    if (data[bounds[1:-1][bounds[1:-1] < len(data)]] & 0xC0 == 0x80).any():
+    inner = bounds[1:-1]
+    if (data[inner[inner < len(data)]] & 0xC0 == 0x80).any():
         return None
     return pa.StringArray.from_buffers(len(marks) + 1, pa.py_buffer(bounds), pa.py_buffer(data))
 
